@@ -1,0 +1,1 @@
+"""Allegro integration models (apps, accounts, offers, mappings) arrive with the issues that need them."""

@@ -1,0 +1,21 @@
+"""Settings for the test suite: production-like (DEBUG off) with throw-away keys.
+
+Environment values win, so CI can point DATABASE_URL at PostgreSQL and REDIS_URL at Redis.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-not-for-production-0123456789abcdefghij")
+os.environ.setdefault(
+    "SELLY_ENCRYPTION_KEYS", "dGVzdC1rZXktbnVtYmVyLW9uZS1mb3Itc2VsbHktdHM=,dGVzdC1rZXktbnVtYmVyLXR3by1mb3Itc2VsbHktdHM="
+)
+os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
+os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+
+from .settings import *  # noqa: E402,F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CELERY_TASK_ALWAYS_EAGER = True
+MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
