@@ -1,0 +1,45 @@
+"""Wires the areas together. Each area is one module that registers its routes on import.
+
+To add an area, create `allegro_emulator/<area>.py` with `@route(...)` handlers and list it in AREAS.
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+
+from . import clock, db, state
+
+AREAS = [
+    "oauth",  # /auth/oauth/*, /me
+    "catalogue",  # categories, parameters, matching, delivery methods, tax settings, carriers
+    "seller_settings",  # shipping rates, after-sales conditions, responsible producers/persons
+    "images",  # POST /sale/images, GET /img/...
+    "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
+    "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
+    "control",  # /_emulator/*
+]
+
+_loaded = False
+_lock = threading.Lock()
+
+
+def load_areas() -> None:
+    global _loaded
+    with _lock:
+        if not _loaded:
+            for name in AREAS:
+                importlib.import_module(f"allegro_emulator.{name}")
+            _loaded = True
+
+
+def init(state_path: str, *, latency_ms: int | None = None) -> None:
+    """Open the state, seed it on first start, load settings and the clock."""
+    from . import seed
+
+    db.configure(state_path)
+    load_areas()
+    if not db.meta_get("seeded"):
+        seed.reset()
+    state.load(latency_ms)
+    clock.load()

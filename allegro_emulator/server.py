@@ -1,0 +1,160 @@
+"""The HTTP layer: trace ids, faults, latency, media types, auth, rate limits, dispatch, logging."""
+
+from __future__ import annotations
+
+import json
+import time
+import traceback
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+from . import db, oauth, ratelimit, state
+from .errors import ApiError, AuthError, error
+from .routing import JSON, PUBLIC, Request, Response, Route, resolve
+
+NOT_ACCEPTABLE = "Not acceptable representation requested. Please check 'Accept' request header"
+
+
+def _media_list(header: str | None) -> list[str]:
+    return [part.split(";")[0].strip().lower() for part in (header or "").split(",") if part.strip()]
+
+
+def _check_media(req: Request, route: Route) -> None:
+    if not route.media:
+        return
+    accepted = _media_list(req.headers.get("Accept"))
+    if not any(m in route.media for m in accepted):
+        raise error(
+            406, "NotAcceptableException", NOT_ACCEPTABLE, pl="Nieobsługiwany format odpowiedzi (nagłówek Accept)."
+        )
+    if req.method in ("POST", "PUT", "PATCH") and not route.raw_body:
+        ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if ctype not in route.media:
+            raise error(
+                415,
+                "UnsupportedMediaTypeException",
+                f"Content type '{ctype or 'none'}' not supported",
+                pl="Nieobsługiwany typ treści żądania (nagłówek Content-Type).",
+            )
+
+
+def dispatch(req: Request) -> Response:
+    """Everything but transport: used by the HTTP handler (and usable in-process)."""
+    route, params, allowed = resolve(req.method, req.path)
+    control = req.path.startswith("/_emulator/")
+    if not control:
+        fault = state.take_fault(req.method, req.path)
+        if fault:
+            if fault["delay_ms"]:
+                time.sleep(fault["delay_ms"] / 1000)
+            if fault["status"]:
+                body = fault["body"]
+                if body is None:
+                    body = error(
+                        int(fault["status"]), "EmulatorInjectedFault", "Injected fault", pl="Wstrzyknięty błąd."
+                    ).body(req.lang)
+                return Response.json(body, int(fault["status"]), media=PUBLIC)
+        latency = int(state.get("latency_ms") or 0)
+        if latency:
+            time.sleep(latency / 1000)
+    if route is None:
+        if allowed:
+            raise error(
+                405, "MethodNotAllowed", f"Request method '{req.method}' not supported", pl="Metoda niedozwolona."
+            )
+        raise error(404, "NotFoundException", f"No handler found for {req.method} {req.path}", pl="Nie znaleziono.")
+    req.route = route
+    req.params = params
+    if route.control:
+        return route.handler(req)
+    _check_media(req, route)
+    if route.auth:
+        req.auth = oauth.authenticate(req)
+        ratelimit.check_client(req.auth.client_id)
+        if req.auth.is_app and route.auth == "user":
+            if route.app_token_status:
+                raise error(route.app_token_status, "InternalServerError", "Internal server error", pl="Błąd serwera.")
+            raise error(403, "AccessDenied", "Access is denied", pl="Brak dostępu – wymagany token użytkownika.")
+    return route.handler(req)
+
+
+class Handler(BaseHTTPRequestHandler):
+    server_version = "AllegroEmulator/1.0"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 — the request log is in state.record
+        pass
+
+    def _handle(self) -> None:
+        started = time.monotonic()
+        trace_id = uuid.uuid4().hex
+        parts = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        host = self.headers.get("Host") or f"{self.server.server_address[0]}:{self.server.server_address[1]}"
+        req = Request(
+            method=self.command,
+            path=parts.path,
+            query=parse_qs(parts.query, keep_blank_values=True),
+            headers=self.headers,
+            body=body,
+            base_url=f"http://{host}",
+        )
+        error_media = PUBLIC
+        try:
+            try:
+                resp = dispatch(req)
+            finally:
+                if req.route is not None:
+                    error_media = req.route.error_media or (req.route.media[0] if req.route.media else JSON)
+                if req.path.startswith("/_emulator/"):
+                    error_media = JSON
+        except ApiError as exc:
+            resp = Response.json(exc.body(req.lang), exc.status, media=error_media, headers=exc.headers)
+        except AuthError as exc:
+            resp = Response.json(exc.body(), exc.status, media=error_media)
+        except Exception:
+            traceback.print_exc()
+            resp = Response.json(
+                error(500, "InternalServerError", "Internal server error", pl="Błąd serwera.").body(req.lang),
+                500,
+                media=error_media,
+            )
+        finally:
+            db.close_thread_connection()
+        if resp.body and resp.content_type is None:
+            resp.content_type = req.route.media[0] if req.route and req.route.media else JSON
+        self.send_response(resp.status)
+        self.send_header("trace-id", trace_id)
+        if resp.body or resp.status not in (204, 304):
+            self.send_header("Content-Length", str(len(resp.body)))
+        if resp.content_type:
+            self.send_header("Content-Type", resp.content_type)
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        self.end_headers()
+        if resp.body and self.command != "HEAD":
+            self.wfile.write(resp.body)
+        state.record(
+            method=self.command,
+            path=req.path,
+            query=req.query,
+            status=resp.status,
+            started=started,
+            route=req.route.name if req.route else None,
+            seller_id=req.seller_id,
+            client_id=req.client_id,
+        )
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 256
+
+
+def json_body(data) -> bytes:
+    return json.dumps(data).encode()
