@@ -153,7 +153,7 @@ def _product_form(category: Category, **overrides):
         ("stock", "-3", "Upewnij się, że ta wartość jest większa lub równa 0"),
         ("ean", "5901234123458", "błędną cyfrę kontrolną"),
         ("ean", "12345", "8, 12, 13 lub 14 cyfr"),
-        ("sku", "ISTNIEJE", "Produkt z tym SKU już istnieje"),
+        ("sku", "ISTNIEJE", "Istnieje już Produkt z tą wartością pola SKU"),
     ],
 )
 def test_bad_product_input_gets_a_polish_message_and_saves_nothing(admin_client, field, value, message):
