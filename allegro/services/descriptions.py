@@ -150,16 +150,23 @@ def _is_http_url(url: object) -> bool:
     return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
 
 
+def _finish_text(text: str) -> str:
+    """NFC for escaped text; U+0338 written as an entity because NFC would fuse it with a preceding `>` into "≯"
+    and break the tag once anything downstream normalises the whole string."""
+    if text.isascii():
+        return text
+    text = unicodedata.normalize("NFC", text)
+    return text.replace("\u0338", "&#824;") if "\u0338" in text else text
+
+
 def _render_plain(runs: list[tuple[str, bool]]) -> str:
-    """Fast path of ``_render_inline`` for runs without bold (most blocks, and every heading)."""
-    out = " ".join("".join([run[0] for run in runs]).split())
-    if not out:
-        return out
-    out = out.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return out if out.isascii() else unicodedata.normalize("NFC", out)
+    """Fast path of ``_render_inline`` for runs without bold (most blocks, and every heading).
+
+    Runs hold text as nh3 serialised it: already escaped (``&amp; &lt; &gt;`` only), so no re-escaping here."""
+    return _finish_text(" ".join("".join([run[0] for run in runs]).split()))
 
 
-def _render_inline(runs: list[tuple[str, bool]], allow_bold: bool = True) -> str:
+def _render_inline(runs: list[tuple[str, bool]]) -> str:
     """Join text runs into canonical inline HTML: collapsed whitespace, spaces outside <b>, adjacent <b> merged."""
     segments: list[list] = []  # [bold, [pieces]]
     pending_space = False
@@ -171,8 +178,7 @@ def _render_inline(runs: list[tuple[str, bool]], allow_bold: bool = True) -> str
             continue
         if text[0].isspace():
             pending_space = True
-        bold = bold and allow_bold
-        chunk = _escape(" ".join(words))
+        chunk = " ".join(words)
         if segments:
             last = segments[-1]
             if pending_space:
@@ -187,8 +193,7 @@ def _render_inline(runs: list[tuple[str, bool]], allow_bold: bool = True) -> str
         else:
             segments.append([bold, [chunk]])
         pending_space = text[-1].isspace()
-    out = "".join(("<b>" + "".join(p) + "</b>") if b else "".join(p) for b, p in segments)
-    return unicodedata.normalize("NFC", out) if out and not out.isascii() else out
+    return "".join(("<b>" + _finish_text("".join(p)) + "</b>") if b else _finish_text("".join(p)) for b, p in segments)
 
 
 @dataclass
@@ -207,6 +212,10 @@ def _parse(source: str) -> _Parsed:
         cleaned = _CLEANER.clean(source.encode("utf-8", "replace").decode("utf-8"))
     if _CTRL_RE.search(cleaned):
         cleaned = _CTRL_RE.sub("", cleaned)
+    # html5ever's serialiser writes text with exactly four entities: &amp; &lt; &gt; &nbsp;. The first three are
+    # already Allegro's canonical escaping, so text stays escaped end to end; &nbsp; is collapsed like any space.
+    if "&nbsp;" in cleaned:
+        cleaned = cleaned.replace("&nbsp;", " ")
 
     blocks: list[tuple[str, object]] = []
     dropped: list[str] = []
@@ -249,9 +258,6 @@ def _parse(source: str) -> _Parsed:
             is_tag = True
             if not part:
                 continue
-            if "&" in part:
-                # html5ever's serialiser writes only these four entities in text; &amp; last so nothing unescapes twice
-                part = part.replace("&nbsp;", " ").replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
             if part.isspace():
                 runs.append((" ", False))
                 continue
@@ -272,7 +278,9 @@ def _parse(source: str) -> _Parsed:
                 src = _SRC_RE.search(part)
                 url = _html.unescape(src.group(1)).strip() if src else ""
                 if _is_http_url(url):
-                    flush()
+                    if runs:
+                        flush()
+                    pending_sep = False
                     blocks.append(("img", url))
                     cur_items = None
                 else:
@@ -287,17 +295,23 @@ def _parse(source: str) -> _Parsed:
             if lists or headings:
                 runs.append((" ", False))
             else:
-                flush()
+                if runs:
+                    flush()
+                pending_sep = False
         elif kind == _CELL:
             if not closing:
                 pending_sep = True
         elif kind == _LI:
             if lists or not headings:
-                flush()
+                if runs:
+                    flush()
+                pending_sep = False
             else:
                 runs.append((" ", False))
         elif kind == _LIST:
-            flush()
+            if runs:
+                flush()
+            pending_sep = False
             if closing:
                 if lists:
                     lists.pop()
@@ -309,7 +323,9 @@ def _parse(source: str) -> _Parsed:
             if lists:
                 runs.append((" ", False))
             else:
-                flush()
+                if runs:
+                    flush()
+                pending_sep = False
             if closing:
                 if headings:
                     headings.pop()
@@ -369,8 +385,25 @@ def _sections_from_blocks(blocks: list[tuple[str, object]], *, split: bool) -> l
     return sections
 
 
+def _approx_size(sections: list[dict]) -> int:
+    """``description_size_bytes`` without serialising: exact for our own output (no control characters, so the
+    only JSON escapes are `"` and `\\`); used to skip the exact count when far from the limit."""
+    size = 15 + max(len(sections) - 1, 0)  # {"sections":[ ]} and commas
+    for section in sections:
+        items = section["items"]
+        size += 12 + len(items) - 1  # {"items":[ ]} and the comma between two items
+        for item in items:
+            value = item["content"] if item["type"] == "TEXT" else item["url"]
+            size += (28 if item["type"] == "TEXT" else 25) + len(value.encode()) + value.count('"') + value.count("\\")
+    return size
+
+
 def _fits(sections: list[dict]) -> bool:
-    return len(sections) <= MAX_SECTIONS and description_size_bytes({"sections": sections}) <= MAX_BYTES
+    if len(sections) > MAX_SECTIONS:
+        return False
+    if _approx_size(sections) < MAX_BYTES - 1_000:
+        return True
+    return description_size_bytes({"sections": sections}) <= MAX_BYTES
 
 
 def _build(blocks: list[tuple[str, object]]) -> tuple[dict, int]:
