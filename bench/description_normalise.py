@@ -13,7 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from allegro.services.descriptions import description_from_html, description_size_bytes  # noqa: E402
+from allegro.services.descriptions import (  # noqa: E402
+    description_from_html,
+    description_size_bytes,
+    description_validate,
+)
 
 RUNS = 300
 TARGET_BYTES = 40_000
@@ -58,6 +62,7 @@ def main() -> None:
     in_bytes = len(html.encode())
     out_bytes = description_size_bytes(description)
     sections = len(description["sections"])
+    valid = description_validate(description) == []
     print(f"{'runs':<14}{RUNS:>10}")
     print(f"{'input bytes':<14}{in_bytes:>10}")
     print(f"{'output bytes':<14}{out_bytes:>10}")
@@ -65,6 +70,7 @@ def main() -> None:
     print(f"{'min ms':<14}{times[0]:>10.3f}")
     print(f"{'median ms':<14}{median:>10.3f}")
     print(f"{'p95 ms':<14}{p95:>10.3f}")
+    print(f"{'valid output':<14}{str(valid):>10}")
     print(
         json.dumps(
             {
@@ -76,6 +82,7 @@ def main() -> None:
                 "output_bytes": out_bytes,
                 "sections": sections,
                 "runs": RUNS,
+                "valid": valid,
                 "pass": median < LIMIT_MS,
             }
         )

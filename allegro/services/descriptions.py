@@ -196,6 +196,31 @@ def _render_inline(runs: list[tuple[str, bool]]) -> str:
     return "".join(("<b>" + _finish_text("".join(p)) + "</b>") if b else _finish_text("".join(p)) for b, p in segments)
 
 
+# Word pastes lists as paragraphs with class MsoListParagraph* whose bullet/number is a literal glyph inside a
+# downlevel-revealed conditional comment; turn runs of them back into a real list before nh3 drops the classes.
+_WORD_LIST_ITEM_RE = re.compile(
+    r"<p\b[^>]*?class=[\"']?MsoListParagraph\w*[\"']?[^>]*>((?:(?!<p\b|</p>).)*)</p>", re.IGNORECASE | re.DOTALL
+)
+_WORD_GLYPH_RE = re.compile(r"<!\[if !supportLists\]>(.*?)<!\[endif\]>", re.IGNORECASE | re.DOTALL)
+_WORD_LIST_RUN_RE = re.compile(r"(?:<li data-n=\"[01]\">(?:(?!</li>).)*</li>\s*)+", re.DOTALL)
+_WORD_NUMBER_RE = re.compile(r"^\s*(?:\d+|[a-z]|[ivx]+)[.)]", re.IGNORECASE)
+_TAGS_RE = re.compile(r"<[^>]*>")
+
+
+def _word_lists(source: str) -> str:
+    def item(m: re.Match) -> str:
+        body = m.group(1)
+        glyph = _WORD_GLYPH_RE.search(body)
+        numbered = bool(glyph) and bool(_WORD_NUMBER_RE.match(_html.unescape(_TAGS_RE.sub("", glyph.group(1)))))
+        return f'<li data-n="{int(numbered)}">{_WORD_GLYPH_RE.sub("", body)}</li>'
+
+    def run(m: re.Match) -> str:
+        tag = "ol" if m.group(0).startswith('<li data-n="1"') else "ul"
+        return f"<{tag}>{m.group(0)}</{tag}>"
+
+    return _WORD_LIST_RUN_RE.sub(run, _WORD_LIST_ITEM_RE.sub(item, source))
+
+
 @dataclass
 class _Parsed:
     blocks: list[tuple[str, object]]  # ("h1"|"h2"|"p", html) | ("ul"|"ol", [li html]) | ("img", url)
@@ -206,6 +231,8 @@ def _parse(source: str) -> _Parsed:
     """nh3 + one pass over its tokens producing blocks in Allegro's grammar."""
     if not source:
         return _Parsed([])
+    if "MsoListParagraph" in source:
+        source = _word_lists(source)
     try:
         cleaned = _CLEANER.clean(source)
     except (UnicodeEncodeError, ValueError):

@@ -101,11 +101,30 @@ def test_word_paste_keeps_text_and_drops_office_markup():
     assert_only_allowed_markup(d)
     body = all_text(d)
     assert "Czajnik elektryczny Zelmer" in body
-    assert "Pojemność 1,7 l" in body
+    assert "<ul><li>Pojemność 1,7 l</li></ul>" in body  # Word list paragraph -> list, glyph dropped
     assert "Moc: 2200 W &amp; filtr kamienia" in body
     for noise in ("mso-", "MsoNormal", "o:p", "OfficeDocumentSettings", "Calibri", "supportLists", "endif"):
         assert noise not in json.dumps(d), noise
     assert "<b>Czajnik elektryczny Zelmer</b>" in body
+
+
+def test_word_numbered_and_bulleted_lists_become_lists():
+    def item(glyph: str, content: str, cls: str = "MsoListParagraphCxSpMiddle") -> str:
+        return (
+            f"<p class={cls} style='mso-list:l0 level1 lfo1'><![if !supportLists]><span>{glyph}"
+            f"<span style='font:7.0pt'>&nbsp;&nbsp;</span></span><![endif]>{content}<o:p></o:p></p>\n"
+        )
+
+    html = (
+        "<p class=MsoNormal>Wstęp</p>"
+        + item("1.", "pierwszy", "MsoListParagraphCxSpFirst")
+        + item("2.", "drugi", "MsoListParagraphCxSpLast")
+        + "<p class=MsoNormal>Środek</p>"
+        + item("·", "<b>kropka</b>", "MsoListParagraph")
+    )
+    assert text_items(description_from_html(html)) == [
+        "<p>Wstęp</p><ol><li>pierwszy</li><li>drugi</li></ol><p>Środek</p><ul><li><b>kropka</b></li></ul>"
+    ]
 
 
 def test_web_page_is_mapped_to_allegro_grammar():
@@ -436,6 +455,7 @@ TAGS = (
 ATTRS = [
     "",
     ' class="MsoNormal"',
+    " class=MsoListParagraphCxSpMiddle",
     " style='mso-bidi-font-weight:normal;color:red'",
     " onerror=alert(1)",
     ' onload="alert(1)"',
@@ -450,7 +470,8 @@ ATTRS = [
 PIECES = [
     "a", "Zażółć", "gęślą", " ", "  ", "\n", "\t", "\xa0", "<", ">", "&", "&amp;", "&lt;", "&nbsp;", "&#1;",
     "&#x1F600;", "&bogus;", '"', "'", "😀", "e\u0301", "Z\u0307", "o\u0301", "\u0142", "{{ nazwa }}", "<!--", "-->",
-    "]]>", "\x00", "\x07", "\u0338", "&#x338;", "=", "&quot;", "\u200b", "\ufeff", "|",
+    "]]>", "\x00", "\x07", "\u0338", "&#x338;", "=", "&quot;",
+    "<![if !supportLists]>1.<![endif]>", "\u200b", "\ufeff", "|",
 ]  # fmt: skip
 
 texts = st.one_of(
