@@ -172,6 +172,8 @@ def record(
     client_id: str | None,
 ) -> None:
     global _log_seq
+    if path.startswith("/_emulator/"):
+        return  # the control API is not part of the traffic under observation
     safe_query = {k: (["***"] if k in SECRET_PARAMS else v) for k, v in query.items()}
     duration = round((time.monotonic() - started) * 1000, 2)
     with _lock:
@@ -190,11 +192,10 @@ def record(
                 "client_id": client_id,
             }
         )
-        if not path.startswith("/_emulator/"):
-            _by_route[f"{route or method + ' ' + path}"] += 1
-            _by_status[str(status)] += 1
-            if seller_id:
-                _by_seller[seller_id] += 1
+        _by_route[route or f"{method} (no route)"] += 1
+        _by_status[str(status)] += 1
+        if seller_id:
+            _by_seller[seller_id] += 1
 
 
 def stats() -> dict[str, Any]:
