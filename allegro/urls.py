@@ -1,4 +1,12 @@
-"""URLs of the Allegro integration outside the admin (the OAuth callback lives here)."""
+"""URLs of the Allegro integration outside the admin. The callback path is registered at
+apps.developer.allegro.pl: never change it."""
+
+from django.urls import path
+
+from allegro import views
 
 app_name = "allegro"
-urlpatterns: list = []
+urlpatterns = [
+    path("oauth/callback/", views.oauth_callback, name="oauth_callback"),
+    path("switch-account/", views.switch_account, name="switch_account"),
+]

@@ -7,7 +7,7 @@ from orders.models import ALLOWED_TRANSITIONS, Order, OrderStatus
 class OrderAdminForm(forms.ModelForm):
     class Meta:
         model = Order
-        fields = "__all__"
+        exclude = ["number", "source", "external_key", "items_total", "placed_at"]  # noqa: DJ006 - shown read-only
 
     def clean_status(self):
         status = self.cleaned_data["status"]

@@ -14,7 +14,19 @@ class ProductAdminForm(forms.ModelForm):
 
     class Meta:
         model = Product
-        fields = "__all__"
+        fields = [
+            "name",
+            "sku",
+            "ean",
+            "brand",
+            "category",
+            "price",
+            "vat_rate",
+            "stock",
+            "visible",
+            "weight",
+            "description",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -88,16 +88,6 @@ class Product(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.sku})"
 
-    @property
-    def stock_tracked(self) -> bool:
-        return self.stock is not None
-
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_watched = {f: getattr(instance, f) for f in WATCHED_FIELDS if f in field_names}
-        return instance
-
     def save(self, *args, **kwargs) -> None:
         loaded = getattr(self, "_loaded_watched", None)
         super().save(*args, **kwargs)
@@ -113,6 +103,16 @@ class Product(models.Model):
         result = super().delete(*args, **kwargs)
         announce_product_change(product_ids=[pk], fields={"deleted"}, reason="deleted")
         return result
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        instance = super().from_db(db, field_names, values)
+        instance._loaded_watched = {f: getattr(instance, f) for f in WATCHED_FIELDS if f in field_names}
+        return instance
+
+    @property
+    def stock_tracked(self) -> bool:
+        return self.stock is not None
 
 
 def product_image_path(instance: "ProductImage", filename: str) -> str:

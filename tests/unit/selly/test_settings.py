@@ -12,7 +12,13 @@ ROOT = Path(__file__).resolve().parents[3]
 
 def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
     # The test settings put relaxed values into os.environ; a production start sees none of them.
-    relaxed = {"DJANGO_SETTINGS_MODULE", "DJANGO_DEBUG", "SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE"}
+    relaxed = {
+        "DJANGO_SETTINGS_MODULE",
+        "DJANGO_DEBUG",
+        "SECURE_SSL_REDIRECT",
+        "SESSION_COOKIE_SECURE",
+        "CSRF_COOKIE_SECURE",
+    }
     base = {k: v for k, v in os.environ.items() if k not in relaxed}
     base.update({"DJANGO_SETTINGS_MODULE": "selly_allegro.settings", **env})
     for key in [k for k, v in env.items() if v is None]:
@@ -31,7 +37,12 @@ PRODUCTION = {
 
 def test_production_settings_pass_check_deploy():
     result = _manage(
-        "check", "--deploy", "--fail-level", "WARNING", **PRODUCTION, SELLY_ENCRYPTION_KEYS=Fernet.generate_key().decode()
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        **PRODUCTION,
+        SELLY_ENCRYPTION_KEYS=Fernet.generate_key().decode(),
     )
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
@@ -45,6 +56,8 @@ def test_production_refuses_to_start_without_encryption_keys():
 
 
 def test_production_refuses_to_start_without_secret_key():
-    result = _manage("check", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="", SELLY_ENCRYPTION_KEYS=Fernet.generate_key().decode())
+    result = _manage(
+        "check", DJANGO_DEBUG="0", DJANGO_SECRET_KEY="", SELLY_ENCRYPTION_KEYS=Fernet.generate_key().decode()
+    )
     assert result.returncode != 0
     assert "DJANGO_SECRET_KEY" in result.stderr

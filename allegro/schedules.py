@@ -1,0 +1,27 @@
+"""Beat schedules the integration needs, stored in django-celery-beat (editable in the admin).
+
+Created after migrations; an existing schedule is never overwritten, so the owner's edits stay.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+SCHEDULES = [
+    # (name, task, every seconds, description)
+    ("allegro: heartbeat", "allegro.tasks.worker_heartbeat", 60, _("Proves that Celery worker and beat are running.")),
+    (
+        "allegro: refresh tokens",
+        "allegro.tasks.accounts_refresh_tokens",
+        900,
+        _("Refreshes Allegro tokens before they expire."),
+    ),
+]
+
+
+def schedules_install(**kwargs) -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for name, task, seconds, description in SCHEDULES:
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        interval, _created = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.create(name=name, task=task, interval=interval, description=str(description))

@@ -1,0 +1,46 @@
+"""Account settings fetched from Allegro: after-sales conditions and shipping-rate sets for the
+dropdowns (the seed made shop owners copy these ids out of the address bar)."""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allegro.models import AllegroAccount, EventKind
+from allegro.services.accounts import account_client
+from allegro.services.events import event_log
+
+CHOICE_KINDS = ("warranties", "implied-warranties", "return-policies", "shipping-rates")
+
+
+def account_fetch_choices(*, account: AllegroAccount) -> dict:
+    """Fetch the lists from Allegro, keep them on the account, refresh the stored display names."""
+    client = account_client(account=account)
+    choices = {kind: client.get_after_sales_conditions(kind) for kind in CHOICE_KINDS[:3]}
+    choices["shipping-rates"] = client.get_shipping_rates()
+    choices["fetched_at"] = timezone.now().isoformat()
+    names = {}
+    for kind, field in (
+        ("warranties", "warranty"),
+        ("implied-warranties", "implied_warranty"),
+        ("return-policies", "return_policy"),
+        ("shipping-rates", "shipping_rates"),
+    ):
+        chosen = getattr(account, f"{field}_id")
+        names[f"{field}_name"] = next((i["name"] for i in choices[kind] if i["id"] == chosen), "")
+    AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=choices, **names)
+    account.choices_cache = choices
+    for key, value in names.items():
+        setattr(account, key, value)
+    return choices
+
+
+def account_update_settings(*, account: AllegroAccount, changed: list[str], actor=None) -> None:
+    """Record a settings change in the event log (the form already saved the row)."""
+    if not changed:
+        return
+    event_log(
+        kind=EventKind.SETTINGS,
+        action="account_settings_changed",
+        message=_("Settings changed: %(fields)s") % {"fields": ", ".join(changed)},
+        account=account,
+        actor=actor,
+    )
