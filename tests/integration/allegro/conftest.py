@@ -1,0 +1,43 @@
+"""Allegro integration fixtures: an AllegroApp pointing at the emulator and a connected account."""
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+
+
+@pytest.fixture
+def allegro_app(emulator, db, settings):
+    settings.ALLEGRO_429_WAIT_SECONDS = 0.2
+    app = AllegroApp(
+        name="Emulator",
+        environment=Environment.CUSTOM,
+        client_id="demo-client",
+        api_url=emulator.base_url,
+        auth_url=emulator.base_url,
+        upload_url=emulator.base_url,
+    )
+    app.client_secret = "demo-secret"
+    app.save()
+    return app
+
+
+def connect_account(emulator, app: AllegroApp, *, login: str = "demo-seller", name: str = "Konto testowe") -> AllegroAccount:
+    """An account connected the short way: a token from the emulator's consent flow, stored as the callback would."""
+    tokens = emulator.user_token(login=login)
+    me = emulator.api(tokens["access_token"]).get(emulator.url("/me")).json()
+    account = AllegroAccount(app=app, name=name, seller_id=str(me["id"]), login=me["login"])
+    account.access_token = tokens["access_token"]
+    account.refresh_token = tokens["refresh_token"]
+    account.token_expires_at = timezone.now() + timedelta(seconds=tokens["expires_in"])
+    account.scopes = tokens.get("scope", "")
+    account.state = ConnectionState.CONNECTED
+    account.save()
+    return account
+
+
+@pytest.fixture
+def connected_account(emulator, allegro_app):
+    return connect_account(emulator, allegro_app)
