@@ -33,6 +33,21 @@ def control(method: str, path: str):
     return route(method, path, auth=None, media=(), control=True, raw_body=True)
 
 
+# Hooks for the other areas. offers.py and orders.py are imported before this module (app.AREAS), so when
+# they register the same method and path with `@control(...)` their handler wins over these placeholders.
+def _not_built(name: str):
+    def handler(req: Request) -> Response:
+        return Response.json({"error": f"{name} is not implemented in this emulator build yet"}, 501, media=JSON)
+
+    return handler
+
+
+control("POST", "/_emulator/purchases")(_not_built("purchases"))
+control("POST", "/_emulator/checkout-forms")(_not_built("checkout-forms"))
+control("POST", "/_emulator/offers/{offerId}/end")(_not_built("offers/<id>/end"))
+control("GET", "/_emulator/state/offers")(_not_built("state/offers"))
+
+
 @control("GET", "/_emulator/health")
 def health(req: Request) -> Response:
     db.one("SELECT 1")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import traceback
 import uuid
@@ -154,7 +153,3 @@ class Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
     request_queue_size = 256
-
-
-def json_body(data) -> bytes:
-    return json.dumps(data).encode()

@@ -138,7 +138,7 @@ class Order(models.Model):
             super().save(*args, **kwargs)
             return
         # The number comes from the primary key ("2026/000123"), known only after the insert.
-        self.number = f"tmp-{uuid.uuid4().hex}"
+        self.number = f"tmp-{uuid.uuid4().hex[:24]}"
         super().save(*args, **kwargs)
         self.number = f"{self.placed_at:%Y}/{self.pk:06d}"
         type(self).objects.filter(pk=self.pk).update(number=self.number)

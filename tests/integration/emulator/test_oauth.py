@@ -146,3 +146,24 @@ def test_registered_app_and_new_seller_can_authorize(emulator):
     token = emulator.user_token(login="sklep-nowy", client=("shop-2", "s2"))
     assert _claims(token["access_token"])["user_name"] == seller_id
     assert _claims(token["access_token"])["client_id"] == "shop-2"
+
+
+def test_device_flow_pending_then_token_after_confirmation(emulator):
+    start = emulator.http.post(
+        emulator.url("/auth/oauth/device"),
+        data={"client_id": "demo-client"},
+        auth=("demo-client", "demo-secret"),
+        timeout=5,
+    )
+    assert start.status_code == 200
+    body = start.json()
+    grant = {"grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": body["device_code"]}
+    assert emulator.token_request(grant).json()["error"] == "authorization_pending"
+    confirm = emulator.http.post(
+        emulator.url("/skojarz-aplikacje"),
+        data={"code": body["user_code"], "login": "demo-seller", "decision": "allow"},
+        timeout=5,
+    )
+    assert confirm.status_code == 200
+    token = emulator.token_request(grant)
+    assert token.status_code == 200 and token.json()["refresh_token"]
