@@ -99,3 +99,29 @@ def test_state_persists_across_restart(emulator, tmp_path):
         assert other.post("sellers", {"login": "inny"})["id"] != seller_id
     finally:
         server.stop()
+
+
+def test_parallel_writers_do_not_trip_over_each_other(emulator):
+    from concurrent.futures import ThreadPoolExecutor
+
+    tokens = [emulator.user_token()["access_token"] for _ in range(3)]
+
+    def create(i: int) -> int:
+        api = emulator.api(tokens[i % 3])
+        rate = {
+            "deliveryMethod": {"id": "2488f7b7-5d1c-4d65-b85c-4cbcf253fd93"},
+            "maxQuantityPerPackage": 1,
+            "firstItemRate": {"amount": "9.99", "currency": "PLN"},
+            "nextItemRate": {"amount": "0.00", "currency": "PLN"},
+        }
+        resp = api.post(
+            emulator.url("/sale/shipping-rates"),
+            json={"name": f"Cennik {i}", "rates": [rate]},
+            headers={"Content-Type": "application/vnd.allegro.public.v1+json"},
+        )
+        return resp.status_code
+
+    with ThreadPoolExecutor(16) as pool:
+        assert set(pool.map(create, range(48))) == {201}
+    listed = emulator.api(tokens[0]).get(emulator.url("/sale/shipping-rates")).json()["shippingRates"]
+    assert len(listed) == 49
