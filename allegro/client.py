@@ -453,16 +453,18 @@ class AllegroClient:
         """
         waited = 0.0
         current = response
+        poll_url = ""
         while current.status == 202:
-            location = current.headers.get("Location") or current.headers.get("location")
-            if not location:
+            # The first 202 names the operation in Location; the operation's own 202s may not.
+            poll_url = current.headers.get("Location") or current.headers.get("location") or poll_url
+            if not poll_url:
                 return current
             delay = float(_retry_after_headers(current.headers) or 1)
             if waited + delay > max_wait:
                 raise AllegroRetryLater("the operation did not finish in time", path=current.path)
             self._sleep(delay)
             waited += delay
-            current = self.request("GET", urljoin(self.endpoints.api + "/", location))
+            current = self.request("GET", urljoin(self.endpoints.api + "/", poll_url))
         if current.status == 303:
             location = current.headers.get("Location") or current.headers.get("location")
             return self.request("GET", urljoin(self.endpoints.api + "/", location))

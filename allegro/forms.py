@@ -15,6 +15,10 @@ class AllegroAppForm(forms.ModelForm):
         help_text=_("Stored encrypted. Leave empty to keep the saved one."),
     )
 
+    api_url = forms.URLField(label=_("REST API address"), required=False, assume_scheme="https")
+    auth_url = forms.URLField(label=_("OAuth address"), required=False, assume_scheme="https")
+    upload_url = forms.URLField(label=_("upload address"), required=False, assume_scheme="https")
+
     class Meta:
         model = AllegroApp
         fields = ["name", "environment", "client_id", "client_secret", "api_url", "auth_url", "upload_url"]
