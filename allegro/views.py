@@ -9,8 +9,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
+from allegro.client import AllegroError
 from allegro.models import AllegroAccount
 from allegro.services.accounts import AuthorizationRefused, account_authorization_complete
+from allegro.services.settings import account_fetch_choices
 
 CURRENT_ACCOUNT_SESSION_KEY = "allegro_current_account"
 
@@ -28,6 +30,10 @@ def oauth_callback(request):
         messages.error(request, str(exc))
         return redirect("admin:allegro_allegroaccount_changelist")
     request.session[CURRENT_ACCOUNT_SESSION_KEY] = account.pk
+    try:
+        account_fetch_choices(account=account)  # fill the dropdowns of after-sales conditions right away
+    except AllegroError as exc:
+        messages.warning(request, "; ".join(exc.user_messages))
     messages.success(request, _("The account %(account)s is connected to Allegro.") % {"account": account})
     return redirect("admin:allegro_allegroaccount_change", account.pk)
 

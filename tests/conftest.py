@@ -22,3 +22,7 @@ def staff_client(client, staff_user):
 
 def is_postgres() -> bool:
     return connection.vendor == "postgresql"
+
+
+# The offline Allegro emulator (one process per test session), shared by integration and browser tests.
+from tests.emulator_support import contract, emulator, emulator_server  # noqa: E402,F401
