@@ -129,6 +129,7 @@ class AllegroAccountAdmin(admin.ModelAdmin):
         return [
             path("<int:pk>/authorize/", wrap(self.authorize_view), name="allegro_allegroaccount_authorize"),
             path("<int:pk>/checklist/", wrap(self.checklist_view), name="allegro_allegroaccount_checklist"),
+            path("checklist/", wrap(self.checklist_all_view), name="allegro_allegroaccount_checklist_all"),
             path(
                 "<int:pk>/refresh-lists/",
                 wrap(require_POST(self.refresh_lists_view)),
@@ -173,6 +174,22 @@ class AllegroAccountAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/allegro/allegroaccount/checklist.html", context)
+
+    def checklist_all_view(self, request):
+        """The checklist of every account on one page (the "all accounts at once" view)."""
+        if not request.user.has_perm("allegro.view_allegroaccount"):
+            raise PermissionDenied
+        results = [
+            (account, account_checklist(account=account))
+            for account in AllegroAccount.objects.select_related("app").order_by("name", "pk")
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Setup checklist of all accounts"),
+            "results": results,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/allegro/allegroaccount/checklist_all.html", context)
 
     def refresh_lists_view(self, request, pk: int):
         account = self._account_or_403(request, pk)

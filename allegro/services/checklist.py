@@ -10,7 +10,7 @@ from datetime import timedelta
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allegro.client import AllegroError
+from allegro.client import AllegroError, AllegroRetryLater
 from allegro.models import REQUIRED_SCOPES, AllegroAccount, ConnectionState, WorkerHeartbeat
 from allegro.services.accounts import account_client, app_client
 from allegro.services.settings import account_fetch_choices
@@ -39,7 +39,19 @@ def account_checklist(*, account: AllegroAccount) -> list[Check]:
     checks: list[Check] = []
     try:
         app_client(app=account.app).client_credentials()
+        checks.append(Check(_("Allegro reachable"), True, account.app.url("api")))
         checks.append(Check(_("Application credentials"), True, _("Client ID and Client Secret are accepted.")))
+    except AllegroRetryLater as exc:
+        checks.append(
+            Check(
+                _("Allegro reachable"),
+                False,
+                _("Allegro did not answer at %(url)s: %(error)s") % {"url": account.app.url("api"), "error": exc},
+                _(
+                    "Check the addresses of the application and the server's network; with the emulator, start it (make run)."
+                ),
+            )
+        )
     except AllegroError as exc:
         checks.append(
             Check(
