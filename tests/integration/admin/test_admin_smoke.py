@@ -193,3 +193,11 @@ def test_order_status_form_refuses_a_forbidden_transition(catalogue):
     assert not form.is_valid()
     assert "anulowane" in str(form.errors["status"])
     assert Order.objects.get(pk=order.pk).status == "cancelled"
+
+
+def test_panel_is_polish_even_for_an_english_browser_and_english_on_request(admin_client):
+    page = admin_client.get(reverse("admin:index"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert "Produkty" in page and "Zamówienia" in page
+    admin_client.post(reverse("set_language"), {"language": "en", "next": "/admin/"})
+    page = admin_client.get(reverse("admin:index")).content.decode()
+    assert "Products" in page and "Orders" in page
