@@ -84,6 +84,10 @@ CREATE TABLE IF NOT EXISTS offers (
     edit_in_progress_until TEXT);
 CREATE INDEX IF NOT EXISTS offers_seller ON offers(seller_id, status, created_at);
 CREATE INDEX IF NOT EXISTS offers_external ON offers(seller_id, external_id);
+CREATE INDEX IF NOT EXISTS offers_seller_created ON offers(seller_id, created_at);
+CREATE INDEX IF NOT EXISTS offers_status_starting ON offers(status, starting_at);
+CREATE INDEX IF NOT EXISTS offers_status_ending ON offers(status, ending_at);
+CREATE INDEX IF NOT EXISTS offers_status_ended ON offers(status, ended_at);
 -- async create/edit operations: status PENDING|IN_PROGRESS|COMPLETED; ready_at = when it completes
 CREATE TABLE IF NOT EXISTS offer_operations (
     id TEXT PRIMARY KEY, offer_id TEXT NOT NULL, seller_id TEXT NOT NULL, kind TEXT NOT NULL,
@@ -126,6 +130,11 @@ CREATE TABLE IF NOT EXISTS shipments (
     id TEXT PRIMARY KEY, checkout_form_id TEXT NOT NULL, seller_id TEXT NOT NULL, carrier_id TEXT NOT NULL,
     carrier_name TEXT, waybill TEXT NOT NULL, line_items TEXT NOT NULL DEFAULT '[]', created_at TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS shipments_form ON shipments(checkout_form_id);
+CREATE INDEX IF NOT EXISTS checkout_forms_status ON checkout_forms(seller_id, status, updated_at);
+CREATE INDEX IF NOT EXISTS checkout_forms_bought ON checkout_forms(seller_id, bought_at);
+CREATE INDEX IF NOT EXISTS checkout_forms_buyer ON checkout_forms(seller_id, buyer_login);
+CREATE INDEX IF NOT EXISTS order_events_form ON order_events(checkout_form_id, type);
+CREATE INDEX IF NOT EXISTS shipments_waybill ON shipments(waybill, seller_id);
 """
 
 TABLES_WIPED_ON_RESET = (
