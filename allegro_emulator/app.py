@@ -16,6 +16,7 @@ AREAS = [
     "seller_settings",  # shipping rates, after-sales conditions, responsible producers/persons
     "images",  # POST /sale/images, GET /img/...
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
+    "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
     "control",  # /_emulator/*
