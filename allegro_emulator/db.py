@@ -88,10 +88,6 @@ CREATE INDEX IF NOT EXISTS offers_seller_created ON offers(seller_id, created_at
 CREATE INDEX IF NOT EXISTS offers_status_starting ON offers(status, starting_at);
 CREATE INDEX IF NOT EXISTS offers_status_ending ON offers(status, ending_at);
 CREATE INDEX IF NOT EXISTS offers_status_ended ON offers(status, ended_at);
-CREATE INDEX IF NOT EXISTS offers_seller_created ON offers(seller_id, created_at);
-CREATE INDEX IF NOT EXISTS offers_status_starting ON offers(status, starting_at);
-CREATE INDEX IF NOT EXISTS offers_status_ending ON offers(status, ending_at);
-CREATE INDEX IF NOT EXISTS offers_status_ended ON offers(status, ended_at);
 -- async create/edit operations: status PENDING|IN_PROGRESS|COMPLETED; ready_at = when it completes
 CREATE TABLE IF NOT EXISTS offer_operations (
     id TEXT PRIMARY KEY, offer_id TEXT NOT NULL, seller_id TEXT NOT NULL, kind TEXT NOT NULL,
