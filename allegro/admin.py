@@ -245,3 +245,6 @@ class EventLogEntryAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+from allegro import admin_descriptions  # noqa: E402,F401

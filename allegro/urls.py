@@ -1,7 +1,7 @@
 """URLs of the Allegro integration outside the admin. The callback path is registered at
 apps.developer.allegro.pl: never change it."""
 
-from django.urls import path
+from django.urls import include, path
 
 from allegro import views
 
@@ -9,4 +9,5 @@ app_name = "allegro"
 urlpatterns = [
     path("oauth/callback/", views.oauth_callback, name="oauth_callback"),
     path("switch-account/", views.switch_account, name="switch_account"),
+    path("descriptions/", include("allegro.views_descriptions")),
 ]
