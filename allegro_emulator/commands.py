@@ -43,6 +43,11 @@ LIMIT_GROUP = {
     "BULK_MODIFICATION": "b",
 }
 
+# Settings this area adds (POST /_emulator/settings): apply later commands first; the loose per-user limit.
+for _settings in (state.DEFAULT_SETTINGS, state.settings()):
+    _settings.setdefault("commands_out_of_order", False)
+    _settings["rate_limits"].setdefault("command_offer_changes_per_minute", 9000)
+
 _rate_lock = threading.Lock()
 _rate: dict[str, deque] = defaultdict(deque)
 

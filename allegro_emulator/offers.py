@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -1165,7 +1164,6 @@ def offer_delete(req: Request) -> Response:
 
 
 # Listing ---------------------------------------------------------------------------------------------------
-_fn_local = threading.local()
 SORTS = {
     "sellingMode.price.amount": "CAST(price_amount AS REAL)",
     "stock.available": "stock_available",
@@ -1173,14 +1171,14 @@ SORTS = {
 }
 
 
+def _py_lower(text: Any) -> Any:
+    return text.lower() if isinstance(text, str) else text
+
+
 def _conn_with_lower():
+    """The thread's connection with `py_lower` (Unicode-aware lower(); SQLite's is ASCII-only) registered."""
     conn = db.connect()
-    registered = getattr(_fn_local, "conns", None)
-    if registered is None:
-        registered = _fn_local.conns = set()
-    if id(conn) not in registered:
-        conn.create_function("py_lower", 1, lambda s: s.lower() if isinstance(s, str) else s, deterministic=True)
-        registered.add(id(conn))
+    conn.create_function("py_lower", 1, _py_lower, deterministic=True)
     return conn
 
 

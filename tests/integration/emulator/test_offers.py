@@ -223,7 +223,11 @@ def test_listing_filters_and_paging(emulator, api):
         create(emulator, api, name=f"Aparat Łódź numer {i:02d} test", external={"id": f"S-{i}"},
                sellingMode={"format": "BUY_NOW", "price": {"amount": f"{10 + i}.50", "currency": "PLN"}},
                publication={"status": "ACTIVE" if i % 2 else "INACTIVE"})  # fmt: skip
-    get = lambda q: api.get(emulator.url("/sale/offers" + q)).json()  # noqa: E731
+    def get(query):
+        resp = api.get(emulator.url("/sale/offers" + query))
+        assert resp.status_code == 200, resp.text
+        return resp.json()
+
     page = get("")
     assert page["count"] == 20 and page["totalCount"] == 30 and page["offers"][0]["external"]["id"] == "S-29"
     assert get("?limit=1000")["count"] == 30
@@ -240,11 +244,14 @@ def test_expiry_and_archiving_by_clock(emulator, api):
     offer = create(emulator, api, publication={"status": "ACTIVE", "duration": "P3D"})
     assert offer["publication"]["endingAt"]
     emulator.clock(3 * 86400 + 10)
+    api = emulator.api(emulator.user_token()["access_token"])  # the old token expired with the clock jump
     got = api.get(emulator.url(f"/sale/product-offers/{offer['id']}")).json()
     assert got["publication"]["status"] == "ENDED" and got["publication"]["endedBy"] == "EXPIRATION"
     emulator.clock(59 * 86400)
+    api = emulator.api(emulator.user_token()["access_token"])
     assert api.get(emulator.url(f"/sale/product-offers/{offer['id']}")).status_code == 200
     emulator.clock(2 * 86400)
+    api = emulator.api(emulator.user_token()["access_token"])
     resp = api.get(emulator.url(f"/sale/product-offers/{offer['id']}"))
     assert resp.status_code == 404 and resp.json()["errors"][0]["code"] == "OfferNotFoundException"
     assert api.get(emulator.url("/sale/offers")).json()["totalCount"] == 0
