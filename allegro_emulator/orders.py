@@ -207,7 +207,9 @@ def _occurred_at(event_id: str) -> str:
 def emit(conn, seller_id: str, form_id: str, form: dict, event_type: str, *, event_id: str | None = None) -> str:
     """Append one order event for the form's current state; returns its id."""
     eid = event_id or ids.event_id()
-    occurred = _occurred_at(eid)
+    # ids stay increasing across resets (ids.event_id), so occurredAt comes from the clock, not the id;
+    # a late insert (explicit id) is dated by its id
+    occurred = min(_occurred_at(eid), clock.iso()) if event_id else clock.iso()
     doc = {"id": eid, "occurredAt": occurred, "type": event_type, "order": _event_order(seller_id, form_id, form)}
     conn.execute(
         "INSERT INTO order_events(id, seller_id, type, occurred_at, checkout_form_id, data) VALUES (?,?,?,?,?,?)",
@@ -608,7 +610,7 @@ def knob_duplicate(req: Request) -> Response:
         for _ in range(max(1, times)):
             doc = db.loads(row["data"])
             doc["id"] = ids.event_id()
-            doc["occurredAt"] = _occurred_at(doc["id"])
+            doc["occurredAt"] = clock.iso()
             conn.execute(
                 "INSERT INTO order_events(id, seller_id, type, occurred_at, checkout_form_id, data)"
                 " VALUES (?,?,?,?,?,?)",
@@ -809,8 +811,8 @@ def order_events(req: Request) -> Response:
     bad = [t for t in types if t not in EVENT_TYPES]
     if bad:
         raise error(422, "VALIDATION_ERROR", f"Unknown event type {bad[0]}", pl="Nieznany typ zdarzenia.", path="type")
-    cutoff = str(int((clock.ts() - RETENTION_SECONDS) * 1_000_000)).zfill(ID_WIDTH)
-    sql = "SELECT data FROM order_events WHERE seller_id = ? AND id >= ?"
+    cutoff = clock.iso(clock.ts() - RETENTION_SECONDS)
+    sql = "SELECT data FROM order_events WHERE seller_id = ? AND occurred_at >= ?"
     params: list = [req.seller_id, cutoff]
     if start not in (None, ""):
         if not start.isdigit():
