@@ -91,7 +91,6 @@ class DescriptionEditorWidget(forms.Widget):
             "ck_config": _as_json(settings.CKEDITOR_5_CONFIGS.get("allegro", {})),
             "upload_url": self.upload_url,
             "generated": _as_json(self.generated) if self.generated else "",
-            "placeholders": _as_json([[pl, en, help_text] for pl, en, help_text in PLACEHOLDERS]),
             "max_sections": MAX_SECTIONS,
             "max_bytes": MAX_BYTES,
         }

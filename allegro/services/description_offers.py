@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.translation import gettext_lazy as _
 
 from allegro.services.descriptions import (
     description_clean,
@@ -36,14 +37,14 @@ if TYPE_CHECKING:
 PRODUCT_IMAGE_PREFIX = "product-image:"
 _REF_RE = re.compile(r"^product-image:(\d+)$")
 
-# Placeholders a template may use, with what they stand for (shown in the template form).
+# Placeholders a template may use (Polish name, English alias, what it stands for), listed in the template form.
 PLACEHOLDERS: list[tuple[str, str, str]] = [
-    ("nazwa", "name", "nazwa produktu"),
-    ("cena", "price", "cena brutto, np. 1 299,00 zł"),
-    ("sku", "sku", "kod produktu (SKU)"),
-    ("ean", "ean", "kod EAN/GTIN"),
-    ("marka", "brand", "marka"),
-    ("zdjecie_glowne", "main_image", "zdjęcie główne produktu (jako element-zdjęcie sekcji)"),
+    ("nazwa", "name", _("product name")),
+    ("cena", "price", _("gross price, e.g. 1 299,00 zł")),
+    ("sku", "sku", _("product code (SKU)")),
+    ("ean", "ean", _("EAN/GTIN code")),
+    ("marka", "brand", _("brand")),
+    ("zdjecie_glowne", "main_image", _("main product image (alone in an image item)")),
 ]
 
 
