@@ -202,3 +202,43 @@ def test_template_editor_offers_placeholders_and_main_image(page, admin_login, s
     assert "Opis" in preview
     assert page.locator(".field-preview .de-offer img").count() == 1
     screenshot("description-template")
+
+
+def test_image_uploaded_in_the_editor_becomes_a_product_image_and_is_picked(page, admin_login):
+    from tests.integration.allegro.test_description_storage import png_file
+
+    url = admin_login()
+    product = make_product(description="<p>Bez zdjęć</p>")
+    page.goto(f"{url}/admin/shop/product/{product.pk}/change/")
+    wait_for_text_editors(page, 1)
+    page.get_by_role("button", name="Dodaj sekcję na końcu opisu").click()
+    section(page, 1).get_by_label("Układ sekcji 2").select_option("image")
+    upload = png_file("nowe.png")
+    section(page, 1).get_by_label("Prześlij nowe zdjęcie:").set_input_files(
+        {"name": "nowe.png", "mimeType": "image/png", "buffer": upload.read()}
+    )
+    page.wait_for_selector(".de-ready .de-section >> nth=1 >> .de-thumb[aria-pressed='true']")
+    image = ProductImage.objects.get(product=product)
+    assert editor_json(page)["sections"][1] == {"items": [{"type": "IMAGE", "url": f"product-image:{image.pk}"}]}
+    # the new picture is offered in every image item of the page
+    assert page.locator(f".de-ready .de-thumb[data-ref='product-image:{image.pk}']").count() == 1
+    page.get_by_role("button", name="Zapisz i kontynuuj edycję").click()
+    page.wait_for_load_state()
+    assert ProductAllegroDescription.objects.get(product=product).description["sections"][1] == {
+        "items": [{"type": "IMAGE", "url": f"product-image:{image.pk}"}]
+    }
+
+
+def test_text_toolbar_offers_exactly_what_allegro_accepts(page, admin_login):
+    url = admin_login()
+    product = make_product(description="<p>Tekst</p>")
+    page.goto(f"{url}/admin/shop/product/{product.pk}/change/")
+    wait_for_text_editors(page, 1)
+    toolbar = section(page, 0).locator(".ck-toolbar__items")
+    labels = toolbar.locator(":scope > .ck-button, :scope > .ck-dropdown").evaluate_all(
+        "nodes => nodes.map(n => n.querySelector('.ck-button__label').textContent)"
+    )
+    assert labels == ["Akapit", "Pogrubienie", "Lista wypunktowana", "Lista numerowana"]
+    toolbar.locator(".ck-heading-dropdown .ck-dropdown__button").click()
+    options = toolbar.locator(".ck-heading-dropdown .ck-list__item .ck-button__label").all_text_contents()
+    assert options == ["Akapit", "Nagłówek 1", "Nagłówek 2"]
