@@ -405,3 +405,6 @@ class CategoryDescriptionTemplate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.category_id} -> {self.template_id}"
+
+
+from allegro.models_offers import *  # noqa: E402,F401,F403
