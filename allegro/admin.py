@@ -77,6 +77,7 @@ class AllegroAccountAdmin(admin.ModelAdmin):
             _("General offer settings"),
             {
                 "fields": (
+                    "default_template",
                     "default_duration",
                     "default_quantity",
                     "location_province",

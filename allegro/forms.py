@@ -60,6 +60,7 @@ class AllegroAccountForm(forms.ModelForm):
             "implied_warranty_id",
             "return_policy_id",
             "shipping_rates_id",
+            "default_template",
             "default_duration",
             "default_quantity",
             "location_province",
