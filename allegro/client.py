@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import quote, urljoin, urlsplit
 
 import requests
 
@@ -469,6 +469,57 @@ class AllegroClient:
             location = current.headers.get("Location") or current.headers.get("location")
             return self.request("GET", urljoin(self.endpoints.api + "/", location))
         return current
+
+    # -- orders: journal, checkout forms, fulfillment, shipments (issue 9) --
+
+    def get_order_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
+        """GET /order/events?from=<id>&limit=<n> (ascending; ``from`` is exclusive)."""
+        params: dict[str, Any] = {"limit": limit}
+        if from_event_id:
+            params["from"] = from_event_id
+        data = self.get("/order/events", params=params)
+        return list(data.get("events", [])) if isinstance(data, dict) else []
+
+    def get_order_event_stats(self) -> dict:
+        """GET /order/event-stats (only to start a brand-new cursor)."""
+        data = self.get("/order/event-stats")
+        return data if isinstance(data, dict) else {}
+
+    def get_checkout_form(self, checkout_form_id: str) -> Any:
+        """GET /order/checkout-forms/{id} (the raw document: parsed and validated by the importer)."""
+        return self.get(f"/order/checkout-forms/{quote(checkout_form_id, safe='')}")
+
+    def list_checkout_forms(self, *, params: dict[str, Any]) -> dict:
+        """GET /order/checkout-forms (filters such as updatedAt.gte, sort, limit ≤ 100, offset)."""
+        data = self.get("/order/checkout-forms", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def set_fulfillment_status(self, checkout_form_id: str, *, status: str, revision: str | None) -> None:
+        """PUT /order/checkout-forms/{id}/fulfillment?checkoutForm.revision=<rev> (409 on a stale revision)."""
+        params = {"checkoutForm.revision": revision} if revision else None
+        self.request(
+            "PUT",
+            f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/fulfillment",
+            params=params,
+            json={"status": status},
+        )
+
+    def add_shipment(self, checkout_form_id: str, *, body: dict) -> dict:
+        """POST /order/checkout-forms/{id}/shipments (a waybill already added gives 409: treat as done)."""
+        data = self.request(
+            "POST", f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/shipments", json=body
+        ).data
+        return data if isinstance(data, dict) else {}
+
+    def get_shipments(self, checkout_form_id: str) -> list[dict]:
+        """GET /order/checkout-forms/{id}/shipments"""
+        data = self.get(f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/shipments")
+        return list(data.get("shipments", [])) if isinstance(data, dict) else []
+
+    def get_carriers(self) -> list[dict]:
+        """GET /order/carriers"""
+        data = self.get("/order/carriers")
+        return list(data.get("carriers", [])) if isinstance(data, dict) else []
 
 
 def _retry_after_headers(headers: dict) -> float | None:

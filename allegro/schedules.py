@@ -14,6 +14,7 @@ SCHEDULES = [
         900,
         _("Refreshes Allegro tokens before they expire."),
     ),
+    ("allegro: import orders", "allegro.tasks_orders.orders_import_all", 30, _("Imports new Allegro orders.")),
 ]
 
 

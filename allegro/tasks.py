@@ -17,3 +17,6 @@ def worker_heartbeat() -> None:
 def accounts_refresh_tokens() -> int:
     """Refresh tokens that expire within the hour (idempotent: a fresh token is left alone)."""
     return accounts_refresh_expiring()
+
+
+from allegro.tasks_orders import *  # noqa: E402,F401,F403

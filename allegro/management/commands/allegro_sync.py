@@ -1,0 +1,27 @@
+from django.core.management.base import BaseCommand, CommandError
+
+from allegro.management.commands.allegro_check import accounts_matching
+from allegro.services.sync_steps import ALL_STEP_NAMES, sync_run
+
+
+class Command(BaseCommand):
+    help = "Run an Allegro synchronisation now (all registered steps, or one with --only); exits non-zero on failure."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--account", help="account id, login or name (default: all accounts)")
+        parser.add_argument("--only", choices=ALL_STEP_NAMES, help="run only this step")
+
+    def handle(self, *args, **options):
+        account = options.get("account")
+        accounts = accounts_matching(account)
+        outcomes = sync_run(accounts=accounts, only=options.get("only"), explicit=bool(account))
+        failed = []
+        for name, outcome in outcomes.items():
+            mark = self.style.SUCCESS("OK  ") if outcome.ok else self.style.ERROR("FAIL")
+            self.stdout.write(f"{mark} {name}")
+            for line in outcome.lines:
+                self.stdout.write(f"     {line}")
+            if not outcome.ok:
+                failed.append(name)
+        if failed:
+            raise CommandError(f"failed: {', '.join(failed)}")
