@@ -521,6 +521,29 @@ class AllegroClient:
         data = self.get("/order/carriers")
         return list(data.get("carriers", [])) if isinstance(data, dict) else []
 
+    # -- categories and parameters (issue 5, part B; app-only token is enough) --
+
+    def get_categories(self, *, parent_id: str | None = None) -> list[dict]:
+        """GET /sale/categories (roots) or ?parent.id=<id> (the children of one category)."""
+        params = {"parent.id": parent_id} if parent_id else None
+        data = self.get("/sale/categories", params=params, auth="app")
+        return list(data.get("categories", [])) if isinstance(data, dict) else []
+
+    def get_category(self, category_id: str) -> dict:
+        """GET /sale/categories/{categoryId}"""
+        data = self.get(f"/sale/categories/{quote(category_id, safe='')}", auth="app")
+        return data if isinstance(data, dict) else {}
+
+    def get_category_parameters(self, category_id: str) -> list[dict]:
+        """GET /sale/categories/{categoryId}/parameters"""
+        data = self.get(f"/sale/categories/{quote(category_id, safe='')}/parameters", auth="app")
+        return list(data.get("parameters", [])) if isinstance(data, dict) else []
+
+    def get_matching_categories(self, name: str) -> list[dict]:
+        """GET /sale/matching-categories?name=<product name> (each with its recursive parent chain)."""
+        data = self.get("/sale/matching-categories", params={"name": name}, auth="app")
+        return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
+
 
 def _retry_after_headers(headers: dict) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")

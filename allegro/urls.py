@@ -10,4 +10,5 @@ urlpatterns = [
     path("oauth/callback/", views.oauth_callback, name="oauth_callback"),
     path("switch-account/", views.switch_account, name="switch_account"),
     path("descriptions/", include("allegro.views_descriptions")),
+    path("categories/", include("allegro.views_categories")),
 ]

@@ -1,0 +1,227 @@
+"""Category forms (issue 5, part B): validation against the cached parameters of leaf 257933 (39 real parameters),
+product autofill, what became invalid after Allegro changed the parameters, and the form page."""
+
+import copy
+
+import pytest
+from django.urls import reverse
+
+from allegro.models import AllegroCategory, CategoryForm, MappingEnvironment
+from allegro.services.categories import category_level, category_mapping_set, category_parameters
+from allegro.services.category_forms import (
+    CategoryFormInvalid,
+    category_form_problems,
+    category_form_save,
+    category_parameters_for_product,
+    category_values_validate,
+    parameters_for_offer,
+)
+from tests.factories import make_category, make_product
+
+CAMERA = "257933"
+STAN, NOWY, UZYWANY = "11323", "11323_1", "11323_2"
+STAN_OPAKOWANIA, ORYGINALNE, OTWARTE = "229205", "229205_340245", "229205_340249"
+ROZDZIELCZOSC = "38"  # float, required, 0..1000, precision 2, Mpx
+MODEL = "237206"  # string, required, 1..50
+W_ZESTAWIE, KORPUS = "814", "814_1"
+ROZMIAR_MATRYCY, APS_C = "206882", "206882_228774"
+JAKOSC_VIDEO, FULL_HD = "206962", "206962_228946"
+KOD_PRODUCENTA = "224017"
+ISO = "211350"  # integer range
+STABILIZACJA = "14349"  # multiple choices
+MARKA, EAN = "248811", "225693"
+ZALACZONE = "218161"  # string, up to 20 values, max 50
+
+
+def valid_values() -> list[dict]:
+    return [
+        {"id": STAN, "valuesIds": [NOWY]},
+        {"id": STAN_OPAKOWANIA, "valuesIds": [ORYGINALNE]},
+        {"id": MODEL, "values": ["EOS R50"]},
+        {"id": ROZDZIELCZOSC, "values": ["24.2"]},
+        {"id": W_ZESTAWIE, "valuesIds": [KORPUS]},
+        {"id": ROZMIAR_MATRYCY, "valuesIds": [APS_C]},
+        {"id": JAKOSC_VIDEO, "valuesIds": [FULL_HD]},
+        {"id": KOD_PRODUCENTA, "values": ["5811C002"]},
+        {"id": ISO, "rangeValue": {"from": "100", "to": "32000"}},
+        {"id": STABILIZACJA, "valuesIds": ["14349_1", "14349_4"]},
+    ]
+
+
+@pytest.fixture
+def definitions(emulator, allegro_app):
+    category_level(app=allegro_app)
+    return category_parameters(app=allegro_app, allegro_id=CAMERA)
+
+
+def replaced(values: list[dict], param_id: str, item: dict | None) -> list[dict]:
+    out = [v for v in values if v["id"] != param_id]
+    return out + ([{"id": param_id, **item}] if item else [])
+
+
+def test_valid_values_pass_and_are_saved(definitions):
+    assert category_values_validate(definitions=definitions, values=valid_values()) == {}
+    form = category_form_save(allegro_category_id=CAMERA, definitions=definitions, values=valid_values())
+    assert {v["id"] for v in form.values} == {v["id"] for v in valid_values()}
+
+
+@pytest.mark.parametrize(
+    ("param_id", "item", "message"),
+    [
+        (STAN, None, "Ten parametr jest wymagany."),
+        (ROZDZIELCZOSC, {"values": ["1000.5"]}, "Wartość może wynosić najwyżej 1000."),
+        (ROZDZIELCZOSC, {"values": ["-1"]}, "Wartość musi wynosić co najmniej 0."),
+        (ROZDZIELCZOSC, {"values": ["24.123"]}, "Dozwolone najwyżej 2 cyfry po przecinku."),
+        (ROZDZIELCZOSC, {"values": ["dużo"]}, "Wpisz liczbę."),
+        (W_ZESTAWIE, {"valuesIds": ["814_999"]}, "Nieznana wartość ze słownika: 814_999."),
+        (W_ZESTAWIE, {"valuesIds": ["814_1", "814_2"]}, "Wybierz tylko jedną wartość."),
+        (
+            STAN_OPAKOWANIA,
+            {"valuesIds": [OTWARTE]},
+            "Wartość „otwarte” jest niedozwolona, gdy „Stan” ma wartość „Nowy”.",
+        ),
+        (MODEL, {"values": ["x" * 51]}, "Za długi tekst: najwyżej 50 znaków (jest 51)."),
+        (ZALACZONE, {"values": [f"element {n}" for n in range(21)]}, "Najwyżej 20 wartości."),
+        (ISO, {"rangeValue": {"from": "6400", "to": "100"}}, "Początek zakresu jest większy niż koniec."),
+        (ISO, {"rangeValue": {"from": "100", "to": ""}}, "Podaj oba końce zakresu."),
+        ("38", {"values": ["12.5"]}, None),  # sanity: a valid number passes
+    ],
+)
+def test_each_validation_error_has_a_polish_message_and_saves_nothing(definitions, param_id, item, message):
+    values = replaced(valid_values(), param_id, item)
+    if message is None:
+        assert category_values_validate(definitions=definitions, values=values) == {}
+        return
+    with pytest.raises(CategoryFormInvalid) as invalid:
+        category_form_save(allegro_category_id=CAMERA, definitions=definitions, values=values)
+    assert message in invalid.value.errors[param_id]
+    assert not CategoryForm.objects.exists()
+
+
+def test_dependent_value_needs_its_parent(definitions):
+    values = replaced(valid_values(), STAN, None)
+    errors = category_values_validate(definitions=definitions, values=values)
+    assert "Najpierw wybierz „Stan”." in errors[STAN_OPAKOWANIA]
+    used = replaced(replaced(valid_values(), STAN, {"valuesIds": [UZYWANY]}), STAN_OPAKOWANIA, {"valuesIds": [OTWARTE]})
+    assert category_values_validate(definitions=definitions, values=used) == {}
+
+
+def test_product_attributes_fill_brand_and_ean(definitions, emulator, allegro_app):
+    category_form_save(allegro_category_id=CAMERA, definitions=definitions, values=valid_values())
+    product = make_product(brand="canon", ean="5901234123457")
+    params = category_parameters_for_product(product=product, allegro_category_id=CAMERA)
+    by_id = {p["id"]: p for p in params}
+    assert by_id[MARKA]["valuesIds"] and by_id[MARKA]["source"] == "product"
+    marka = next(d for d in definitions if d["id"] == MARKA)
+    assert next(e["value"] for e in marka["dictionary"] if e["id"] == by_id[MARKA]["valuesIds"][0]) == "Canon"
+    assert by_id[EAN] == {"id": EAN, "values": ["5901234123457"], "source": "product", "describesProduct": True}
+    assert by_id[STAN]["describesProduct"] is False and by_id[STAN]["source"] == "form"
+    assert by_id[ROZDZIELCZOSC]["describesProduct"] is True
+    product_level, offer_level = parameters_for_offer(params)
+    assert {"id": STAN, "valuesIds": [NOWY]} in offer_level
+    assert {"id": EAN, "values": ["5901234123457"]} in product_level
+    assert all(set(p) <= {"id", "valuesIds", "values", "rangeValue"} for p in product_level + offer_level)
+
+    # A brand Allegro's dictionary does not know, in a parameter without custom values: left to the staff.
+    unknown = make_product(brand="Marka Nieznana Sp. z o.o.", ean="")
+    params = {p["id"]: p for p in category_parameters_for_product(product=unknown, allegro_category_id=CAMERA)}
+    assert MARKA not in params and EAN not in params
+
+
+def test_brand_becomes_a_custom_value_where_allowed(definitions):
+    changed = copy.deepcopy(definitions)
+    marka = next(d for d in changed if d["id"] == MARKA)
+    marka["options"]["customValuesEnabled"] = True
+    AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
+    product = make_product(brand="Zupełnie Nowa Marka")
+    params = {p["id"]: p for p in category_parameters_for_product(product=product, allegro_category_id=CAMERA)}
+    assert params[MARKA]["values"] == ["Zupełnie Nowa Marka"]
+
+
+def test_invalid_after_allegro_changed_the_parameters(definitions):
+    form = category_form_save(allegro_category_id=CAMERA, definitions=definitions, values=valid_values())
+    assert category_form_problems(form=form, definitions=definitions) == []
+    changed = copy.deepcopy(definitions)
+    changed = [d for d in changed if d["id"] != KOD_PRODUCENTA]  # parameter removed
+    w_zestawie = next(d for d in changed if d["id"] == W_ZESTAWIE)
+    w_zestawie["dictionary"] = [e for e in w_zestawie["dictionary"] if e["id"] != KORPUS]  # value removed
+    next(d for d in changed if d["id"] == ROZDZIELCZOSC)["restrictions"]["max"] = 20  # tighter limit
+    AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
+
+    problems = {p["id"]: p for p in category_form_problems(form=form, definitions=changed)}
+    assert problems[KOD_PRODUCENTA]["messages"] == ["Allegro nie ma już tego parametru w tej kategorii."]
+    assert problems[W_ZESTAWIE]["messages"] == [f"Nieznana wartość ze słownika: {KORPUS}."]
+    assert problems[ROZDZIELCZOSC]["messages"] == ["Wartość może wynosić najwyżej 20."]
+    assert problems[ROZDZIELCZOSC]["name"] == "Rozdzielczość"
+    # The product gets only what is still valid.
+    params = {p["id"] for p in category_parameters_for_product(product=make_product(), allegro_category_id=CAMERA)}
+    assert {KOD_PRODUCENTA, W_ZESTAWIE, ROZDZIELCZOSC}.isdisjoint(params) and STAN in params
+
+
+# --- the pages --------------------------------------------------------------------------------------------------
+
+
+def post_data(values: list[dict]) -> dict:
+    data: dict[str, list[str] | str] = {}
+    for item in values:
+        name = f"param-{item['id']}"
+        if "valuesIds" in item:
+            data[name] = item["valuesIds"]
+        elif "rangeValue" in item:
+            data[f"{name}-from"] = item["rangeValue"]["from"]
+            data[f"{name}-to"] = item["rangeValue"]["to"]
+        else:
+            data[name] = item["values"]
+    return data
+
+
+def test_form_page_costs_one_call_cold_none_warm_and_validates(
+    emulator, staff_client, allegro_app, django_assert_max_num_queries
+):
+    category_level(app=allegro_app)
+    shop = make_category("Aparaty")
+    category_mapping_set(
+        category=shop, environment=MappingEnvironment.CUSTOM, allegro_category_id=CAMERA, app=allegro_app
+    )
+    listing = staff_client.get(reverse("admin:allegro_categoryform_changelist"), {"env": "custom"})
+    assert "Aparaty cyfrowe" in listing.content.decode()
+
+    url = reverse("admin:allegro_categoryform_edit", args=[CAMERA]) + "?env=custom"
+    since = emulator.requests()[-1]["seq"]
+    page = staff_client.get(url)
+    assert page.status_code == 200
+    calls = [r for r in emulator.requests(since) if not r["path"].startswith("/auth/")]
+    assert [c["path"] for c in calls] == [f"/sale/categories/{CAMERA}/parameters"]
+    html = page.content.decode()
+    assert 'class="required-star"' in html and "Stan opakowania" in html
+    assert 'data-depends-on="id-param-11323"' in html
+
+    since = emulator.requests()[-1]["seq"]
+    with django_assert_max_num_queries(12):
+        staff_client.get(url)
+    assert emulator.requests(since) == []
+
+    bad = replaced(valid_values(), ROZDZIELCZOSC, {"values": ["1500"]})
+    response = staff_client.post(url, post_data(bad))
+    assert response.status_code == 400
+    assert "Wartość może wynosić najwyżej 1000." in response.content.decode()
+    assert not CategoryForm.objects.exists()
+
+    response = staff_client.post(url, post_data(valid_values()))
+    assert response.status_code == 302
+    saved = CategoryForm.objects.get()
+    assert {"id": ISO, "rangeValue": {"from": "100", "to": "32000"}} in saved.values
+    assert saved.allegro_category_path.endswith("Aparaty cyfrowe")
+
+    # Allegro tightened a limit: the page lists the saved value that became invalid.
+    changed = copy.deepcopy(category_parameters(app=allegro_app, allegro_id=CAMERA))
+    next(d for d in changed if d["id"] == ROZDZIELCZOSC)["restrictions"]["max"] = 20
+    AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
+    html = staff_client.get(url).content.decode()
+    assert 'id="ac-problems"' in html and "Wartość może wynosić najwyżej 20." in html
+
+    # "Odśwież" fetches the parameters again (one call) and the warning goes away.
+    since = emulator.requests()[-1]["seq"]
+    staff_client.post(url, {"refresh": "1"})
+    assert len([r for r in emulator.requests(since) if not r["path"].startswith("/auth/")]) == 1
+    assert 'id="ac-problems"' not in staff_client.get(url).content.decode()
