@@ -1,0 +1,98 @@
+"""Category mapping with the lazy Allegro tree and the category form of leaf 257933, in a real Chromium."""
+
+import pytest
+from django.urls import reverse
+
+from allegro.models import AllegroApp, CategoryForm, CategoryMapping, Environment
+from tests.factories import make_category, make_product
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def emulator_app(emulator):
+    app = AllegroApp(
+        name="Emulator",
+        environment=Environment.CUSTOM,
+        client_id="demo-client",
+        api_url=emulator.base_url,
+        auth_url=emulator.base_url,
+        upload_url=emulator.base_url,
+    )
+    app.client_secret = "demo-secret"
+    app.save()
+    return app
+
+
+def test_map_a_category_through_the_tree_and_search(page, admin_login, emulator, emulator_app, screenshot):
+    foto = make_category("Fotografia")
+    make_product(category=foto, name="Aparat cyfrowy Canon EOS")
+    make_category("Obiektywy", parent=foto)
+    base = admin_login()
+
+    page.goto(base + reverse("admin:allegro_categorymapping_changelist") + "?env=custom")
+    assert page.locator("tr.ac-unmapped").count() == 2
+    page.locator(f'button.ac-open[data-category="{foto.pk}"]').click()
+    picker = page.locator("#ac-picker")
+    picker.get_by_role("button", name="Elektronika", exact=True).click()
+    picker.get_by_role("button", name="Fotografia", exact=True).click()
+    picker.get_by_role("button", name="Aparaty fotograficzne", exact=True).click()
+    picker.get_by_role("button", name="Aparaty cyfrowe", exact=True).wait_for()
+    screenshot("categories-01-tree")
+
+    # Search over the levels opened so far.
+    page.fill("#ac-search", "cyfrowe")
+    page.click("#ac-search-button")
+    result = page.locator("#ac-results .ac-result", has_text="Aparaty cyfrowe")
+    result.wait_for()
+    # "Podpowiedz" asks Allegro with the category's product names.
+    page.click("#ac-suggest")
+    page.locator("#ac-results .ac-result", has_text="Aparaty cyfrowe").first.wait_for()
+    screenshot("categories-02-suggest")
+    page.locator("#ac-results .ac-result", has_text="Aparaty cyfrowe").first.click()
+    assert "257933" in page.text_content("#ac-chosen")
+    page.click("#ac-save")
+
+    page.wait_for_selector(".messagelist .success")
+    mapping = CategoryMapping.objects.get()
+    assert (mapping.category_id, mapping.allegro_category_id, mapping.environment) == (foto.pk, "257933", "custom")
+    assert "dziedziczone z Fotografia" in page.text_content("#ac-mapping-table")
+    screenshot("categories-03-mapped")
+
+
+def test_category_form_with_dependent_values(page, admin_login, emulator, emulator_app, screenshot):
+    base = admin_login()
+    url = base + reverse("admin:allegro_categoryform_edit", args=["257933"]) + "?env=custom"
+    page.goto(url)
+    assert page.locator("label[for=id-param-11323] .required-star").count() == 1
+
+    page.select_option("#id-param-11323", label="Nowy")
+    # Only packaging states valid for a new item stay selectable.
+    assert page.locator('#id-param-229205 option[value="229205_340249"]').is_disabled()  # otwarte
+    page.select_option("#id-param-229205", label="oryginalne")
+    page.fill("#id-param-237206", "EOS R50")
+    page.fill("#id-param-38", "2400")  # above the maximum of 1000 Mpx
+    page.select_option("#id-param-814", label="korpus")
+    page.select_option("#id-param-206882", label="APS-C")
+    page.select_option("#id-param-206962", label="4K")
+    page.fill("#id-param-224017", "5811C002")
+    page.fill("#id-param-211350", "100")
+    page.fill("#id-param-211350-to", "32000")
+    page.click("#ac-save-form")
+
+    error = page.locator("#row-param-38 .errorlist")
+    error.wait_for()
+    assert "Wartość może wynosić najwyżej 1000." in error.text_content()
+    assert not CategoryForm.objects.exists()
+    screenshot("categories-04-form-error")
+
+    # What was entered is kept; fix the one wrong value.
+    assert page.input_value("#id-param-237206") == "EOS R50"
+    page.fill("#id-param-38", "24,2")
+    page.click("#ac-save-form")
+    page.wait_for_selector(".messagelist .success")
+    values = {v["id"]: v for v in CategoryForm.objects.get().values}
+    assert values["38"] == {"id": "38", "values": ["24.2"]}
+    assert values["229205"] == {"id": "229205", "valuesIds": ["229205_340245"]}
+    assert values["211350"]["rangeValue"] == {"from": "100", "to": "32000"}
+    screenshot("categories-05-form-saved")
