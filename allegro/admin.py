@@ -251,3 +251,4 @@ class EventLogEntryAdmin(admin.ModelAdmin):
 from allegro import admin_descriptions  # noqa: E402,F401
 from allegro import admin_categories  # noqa: E402,F401
 from allegro import admin_orders  # noqa: E402,F401
+from allegro import admin_shipping  # noqa: E402,F401

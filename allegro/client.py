@@ -544,6 +544,28 @@ class AllegroClient:
         data = self.get("/sale/matching-categories", params={"name": name}, auth="app")
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
 
+    # -- delivery methods and shipping-rate sets (issue 5, part A) --
+
+    def get_delivery_methods(self) -> list[dict]:
+        """GET /sale/delivery-methods (app-only token is enough)."""
+        data = self.get("/sale/delivery-methods", auth="app")
+        return list(data.get("deliveryMethods", [])) if isinstance(data, dict) else []
+
+    def get_shipping_rate_set(self, set_id: str) -> dict:
+        """GET /sale/shipping-rates/{id}"""
+        data = self.get(f"/sale/shipping-rates/{quote(set_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
+    def create_shipping_rate_set(self, body: dict) -> dict:
+        """POST /sale/shipping-rates (not idempotent: the caller looks for a set of the same name before retrying)."""
+        data = self.request("POST", "/sale/shipping-rates", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def update_shipping_rate_set(self, set_id: str, body: dict) -> dict:
+        """PUT /sale/shipping-rates/{id}"""
+        data = self.request("PUT", f"/sale/shipping-rates/{quote(set_id, safe='')}", json={**body, "id": set_id}).data
+        return data if isinstance(data, dict) else {}
+
 
 def _retry_after_headers(headers: dict) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")

@@ -410,3 +410,4 @@ class CategoryDescriptionTemplate(models.Model):
 from allegro.models_offers import *  # noqa: E402,F401,F403
 from allegro.models_orders import *  # noqa: E402,F401,F403
 from allegro.models_categories import *  # noqa: E402,F401,F403
+from allegro.models_shipping import *  # noqa: E402,F401,F403
