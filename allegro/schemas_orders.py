@@ -10,6 +10,7 @@ anything is written (RELIABILITY.md rule 12). Text is NFC-normalised: Polish let
 from __future__ import annotations
 
 import json
+import math
 import unicodedata
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -316,8 +317,8 @@ def sanitize(value: Any) -> Any:
         return {sanitize(str(k)): sanitize(v) for k, v in value.items()}
     if isinstance(value, list):
         return [sanitize(v) for v in value]
-    if isinstance(value, float) and value != value:  # NaN is not JSON
-        return None
+    if isinstance(value, float) and not math.isfinite(value):  # NaN and infinities are not JSON
+        return str(value)
     return value
 
 
