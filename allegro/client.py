@@ -521,27 +521,27 @@ class AllegroClient:
         data = self.get("/order/carriers")
         return list(data.get("carriers", [])) if isinstance(data, dict) else []
 
-    # -- categories and parameters (issue 5, part B; app-only token is enough) --
+    # -- categories and parameters (issue 5, part B; an app-only token is enough, refreshed once on 401) --
 
     def get_categories(self, *, parent_id: str | None = None) -> list[dict]:
         """GET /sale/categories (roots) or ?parent.id=<id> (the children of one category)."""
         params = {"parent.id": parent_id} if parent_id else None
-        data = self.get("/sale/categories", params=params, auth="app")
+        data = self.get("/sale/categories", params=params)
         return list(data.get("categories", [])) if isinstance(data, dict) else []
 
     def get_category(self, category_id: str) -> dict:
         """GET /sale/categories/{categoryId}"""
-        data = self.get(f"/sale/categories/{quote(category_id, safe='')}", auth="app")
+        data = self.get(f"/sale/categories/{quote(category_id, safe='')}")
         return data if isinstance(data, dict) else {}
 
     def get_category_parameters(self, category_id: str) -> list[dict]:
         """GET /sale/categories/{categoryId}/parameters"""
-        data = self.get(f"/sale/categories/{quote(category_id, safe='')}/parameters", auth="app")
+        data = self.get(f"/sale/categories/{quote(category_id, safe='')}/parameters")
         return list(data.get("parameters", [])) if isinstance(data, dict) else []
 
     def get_matching_categories(self, name: str) -> list[dict]:
         """GET /sale/matching-categories?name=<product name> (each with its recursive parent chain)."""
-        data = self.get("/sale/matching-categories", params={"name": name}, auth="app")
+        data = self.get("/sale/matching-categories", params={"name": name})
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
 
     # -- delivery methods and shipping-rate sets (issue 5, part A) --
