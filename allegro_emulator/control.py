@@ -1,6 +1,8 @@
 """Control API under /_emulator/ (JSON in and out, no auth). Other areas add their own control routes
-with `@route("POST", "/_emulator/...", control=True, auth=None, media=())`, e.g. purchases, checkout-forms,
-offers/<id>/end, state/offers."""
+with `@control(...)` (or `@route("POST", "/_emulator/...", control=True, auth=None, media=())`): orders.py has
+purchases and checkout-forms, offers.py has offers/bulk, offers/<id>/end and state/offers. There are no
+placeholders here: a method and path can be registered only once (routing.route raises on a duplicate), so no
+import order can let a stub answer instead of the real handler."""
 
 from __future__ import annotations
 
@@ -31,21 +33,6 @@ def ok(data) -> Response:
 def control(method: str, path: str):
     """Decorator for control routes: `@control("POST", "/_emulator/purchases")`."""
     return route(method, path, auth=None, media=(), control=True, raw_body=True)
-
-
-# Hooks for the other areas. offers.py and orders.py are imported before this module (app.AREAS), so when
-# they register the same method and path with `@control(...)` their handler wins over these placeholders.
-def _not_built(name: str):
-    def handler(req: Request) -> Response:
-        return Response.json({"error": f"{name} is not implemented in this emulator build yet"}, 501, media=JSON)
-
-    return handler
-
-
-control("POST", "/_emulator/purchases")(_not_built("purchases"))
-control("POST", "/_emulator/checkout-forms")(_not_built("checkout-forms"))
-control("POST", "/_emulator/offers/{offerId}/end")(_not_built("offers/<id>/end"))
-control("GET", "/_emulator/state/offers")(_not_built("state/offers"))
 
 
 @control("GET", "/_emulator/health")

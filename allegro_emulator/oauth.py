@@ -41,12 +41,16 @@ def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
-def _secret() -> bytes:
+def _load_secret() -> bytes:
     value = db.meta_get("jwt_secret")
     if not value:
         value = secrets.token_hex(32)
         db.meta_set("jwt_secret", value)
     return value.encode()
+
+
+def _secret() -> bytes:
+    return db.cached("jwt_secret", _load_secret)
 
 
 def jwt_encode(claims: dict) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
@@ -877,17 +878,33 @@ def end_offer(conn, row: Any, ended_by: str, *, at: str | None = None) -> dict:
     return updated
 
 
-def sweep() -> None:
-    """Apply everything the emulator clock made due: activations, expirations, archiving, command tasks."""
+SWEEP_INTERVAL_SECONDS = 0.05
+_last_sweep: tuple[float, float] | None = None  # (monotonic start, clock offset) of the last full sweep
+
+
+def sweep(*, force: bool = False) -> None:
+    """Apply everything the emulator clock made due: activations, expirations, archiving, command tasks.
+
+    Runs at most every SWEEP_INTERVAL_SECONDS of real time unless the emulator clock moved (or `force`):
+    nothing becomes due faster than that by itself, and writes that make something due at once (a command
+    with `command_task_seconds` 0, an activation without a future start) apply it themselves. Each check is
+    one indexed lookup, so a sweep with nothing due costs four index probes.
+    """
+    global _last_sweep
+    started = time.monotonic()
+    offset = clock.offset()
+    last = _last_sweep
+    if not force and last is not None and last[1] == offset and started - last[0] < SWEEP_INTERVAL_SECONDS:
+        return
     now = clock.iso()
     cutoff = clock.iso(clock.ts() - ARCHIVE_AFTER_SECONDS)
     act = "status = 'ACTIVATING' AND starting_at <= ?"
     exp = "status = 'ACTIVE' AND ending_at IS NOT NULL AND ending_at <= ?"
-    arch = "status = 'ENDED' AND ended_at <= ? AND last_edit_at <= ? AND archived_at IS NULL"
+    arch = "status = 'ENDED' AND archived_at IS NULL AND ended_at <= ? AND last_edit_at <= ?"
     due = (
         db.one(f"SELECT 1 FROM offers WHERE {act} LIMIT 1", (now,))
         or db.one(f"SELECT 1 FROM offers WHERE {exp} LIMIT 1", (now,))
-        or db.one(f"SELECT 1 FROM offers WHERE {arch} LIMIT 1", (cutoff, cutoff))
+        or db.one(f"SELECT 1 FROM offers INDEXED BY offers_to_archive WHERE {arch} LIMIT 1", (cutoff, cutoff))
     )
     if due:
         with db.tx() as conn:
@@ -898,11 +915,14 @@ def sweep() -> None:
                     _republish(conn, row)
                 else:
                     end_offer(conn, row, "EXPIRATION", at=row["ending_at"])
-            for row in conn.execute(f"SELECT * FROM offers WHERE {arch}", (cutoff, cutoff)).fetchall():
+            for row in conn.execute(
+                f"SELECT * FROM offers INDEXED BY offers_to_archive WHERE {arch}", (cutoff, cutoff)
+            ).fetchall():
                 conn.execute("UPDATE offers SET archived_at = ? WHERE id = ?", (now, row["id"]))
                 offer_events.emit(row["seller_id"], "OFFER_ARCHIVED", row)
     for hook in SWEEP_HOOKS:
         hook()
+    _last_sweep = (started, offset)
 
 
 def _republish(conn, row: Any) -> None:
@@ -972,28 +992,17 @@ def offer_create(req: Request) -> Response:
     sweep()
     wanted = (body.get("publication") or {}).get("status") or "INACTIVE"
     doc, soft = validate(req.seller_id, body, publish=wanted == "ACTIVE")
-    offer_id = ids.offer_id()
-    now = clock.iso()
-    cols = _columns(doc)
     is_async = bool(state.get("async_offers"))
-    with db.tx() as conn:
-        conn.execute(
-            "INSERT INTO offers(id, seller_id, external_id, name, category_id, format, status, price_amount, "
-            "stock_available, initial_stock, duration, republish, shipping_rates_id, return_policy_id, product_id, "
-            "data, validation, created_at, updated_at, last_edit_at) "
-            "VALUES (?, ?, ?, ?, ?, ?, 'INACTIVE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                offer_id, req.seller_id, cols["external_id"], cols["name"], cols["category_id"], cols["format"],
-                cols["price_amount"], cols["stock_available"], cols["stock_available"], cols["duration"],
-                cols["republish"], cols["shipping_rates_id"], cols["return_policy_id"], cols["product_id"],
-                db.dumps(_stored(doc)), _validation_json(soft), now, now, now,
-            ),
-        )  # fmt: skip
-        row = _reload(conn, offer_id)
+    data = db.dumps(_stored(doc))
+    validation_json = _validation_json(soft)
+    with db.tx() as conn:  # one write transaction: id, row, operation, activation and its event
+        row = insert_offer(conn, req.seller_id, doc, data=data, validation_json=validation_json)
+        offer_id = row["id"]
         op_id = ready = None
         if is_async:
             op_id, ready = _start_operation(conn, offer_id, req.seller_id, "CREATE")
         if wanted == "ACTIVE":
+            now = row["created_at"]
             start = (doc.get("publication") or {}).get("startingAt")
             start = clock.iso(clock.parse_iso(start)) if start else now
             start = max(start, ready or now)
@@ -1002,6 +1011,30 @@ def offer_create(req: Request) -> Response:
     if is_async:
         return _accepted(req, row, op_id)
     return Response.json(render(row), 201)
+
+
+def insert_offer(
+    conn, seller_id: str, doc: dict, *, data: str | None = None, validation_json: str | None = None
+) -> dict:
+    """INSERT one INACTIVE offer from a validated document (inside `db.tx()`); the new row as a dict."""
+    offer_id = ids.offer_id()
+    now = clock.iso()
+    cols = _columns(doc)
+    values = (
+        offer_id, seller_id, cols["external_id"], cols["name"], cols["category_id"], cols["format"],
+        cols["price_amount"], cols["stock_available"], cols["stock_available"], cols["duration"],
+        cols["republish"], cols["shipping_rates_id"], cols["return_policy_id"], cols["product_id"],
+        data if data is not None else db.dumps(_stored(doc)),
+        validation_json if validation_json is not None else _validation_json([]), now, now, now,
+    )  # fmt: skip
+    conn.execute(
+        "INSERT INTO offers(id, seller_id, external_id, name, category_id, format, status, price_amount, "
+        "stock_available, initial_stock, duration, republish, shipping_rates_id, return_policy_id, product_id, "
+        "data, validation, created_at, updated_at, last_edit_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, 'INACTIVE', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        values,
+    )
+    return _reload(conn, offer_id)
 
 
 @route("GET", "/sale/product-offers/{offerId}", auth="user")
@@ -1319,8 +1352,7 @@ def offer_events_list(req: Request) -> Response:
 
 # Control ---------------------------------------------------------------------------------------------------
 def _control(method: str, path: str):
-    # Registered here rather than through control.control: importing control.py first would put its 501
-    # placeholders ahead of these handlers in the route table.
+    # Same as control.control (kept local so this module does not import control.py).
     return route(method, path, auth=None, media=(), control=True, raw_body=True)
 
 
@@ -1376,3 +1408,75 @@ def control_state(req: Request) -> Response:
             params.append(req.arg(arg))
     rows = db.query(sql + " ORDER BY created_at, id", params)
     return Response.json({"offers": [state_row(r) for r in rows]}, media=JSON)
+
+
+def _unvalidated(seller_id: str, body: dict, defaults: dict) -> dict:
+    """A bulk offer stored as given, with the account defaults a create would fill in (no validation)."""
+    doc = dict(body)
+    delivery = dict(doc.get("delivery") or {})
+    if not (delivery.get("shippingRates") or {}).get("id") and defaults["shipping_rates"]:
+        delivery["shippingRates"] = {"id": defaults["shipping_rates"]}
+    delivery.setdefault("handlingTime", "PT24H")
+    doc["delivery"] = delivery
+    after = dict(doc.get("afterSalesServices") or {})
+    for key in ("impliedWarranty", "returnPolicy"):
+        if not (after.get(key) or {}).get("id") and defaults[key]:
+            after[key] = {"id": defaults[key]}
+    doc["afterSalesServices"] = after
+    return doc
+
+
+@_control("POST", "/_emulator/offers/bulk")
+def control_bulk(req: Request) -> Response:
+    """`{seller_login | seller_id, offers: [SaleProductOfferRequestV1...], validate?: false, events?: true}` →
+    201 `{created, ids}`: every offer in one transaction (benchmark setup). `publication.status: ACTIVE`
+    offers are ACTIVE at once (OFFER_ACTIVATED unless `events: false`). With `validate: true` each offer goes
+    through the API's validation and the first invalid one answers 422 `{index, errors}` (nothing is stored)."""
+    b = _control_body(req)
+    seller = None
+    if b.get("seller_id"):
+        seller = db.one("SELECT id FROM sellers WHERE id = ?", (str(b["seller_id"]),))
+    elif b.get("seller_login"):
+        seller = db.one("SELECT id FROM sellers WHERE login = ?", (b["seller_login"],))
+    if seller is None:
+        return Response.json({"error": "unknown seller (seller_login or seller_id)"}, 404, media=JSON)
+    seller_id = seller["id"]
+    items = b.get("offers")
+    if not isinstance(items, list) or not all(isinstance(x, dict) for x in items):
+        return Response.json({"error": "offers must be a list of offer objects"}, 400, media=JSON)
+    check, events = bool(b.get("validate", False)), b.get("events", True) is not False
+    defaults = {
+        "shipping_rates": seller_settings.default_shipping_rates_id(seller_id),
+        "impliedWarranty": (seller_settings.after_sales_condition(seller_id, "implied-warranties") or {}).get("id"),
+        "returnPolicy": (seller_settings.after_sales_condition(seller_id, "return-policies") or {}).get("id"),
+    }
+    prepared = []
+    for index, body in enumerate(items):
+        wanted = (body.get("publication") or {}).get("status") or "INACTIVE"
+        if check:
+            try:
+                _parse_errors(body)
+                doc, soft = validate(seller_id, body, publish=wanted == "ACTIVE")
+            except ApiError as exc:
+                return Response.json({"index": index, **exc.body("en-US")}, 422, media=JSON)
+        else:
+            doc, soft = _unvalidated(seller_id, body, defaults), []
+        prepared.append((doc, soft, wanted))
+    sweep()
+    created: list[str] = []
+    with db.tx() as conn:
+        now = clock.iso()
+        for doc, soft, wanted in prepared:
+            row = insert_offer(conn, seller_id, doc, validation_json=_validation_json(soft) if soft else None)
+            created.append(row["id"])
+            if wanted != "ACTIVE":
+                continue
+            seconds = duration_seconds(row["duration"])
+            ending = _iso_plus(now, seconds) if seconds and seconds > 0 else None
+            conn.execute(
+                "UPDATE offers SET status = 'ACTIVE', starting_at = ?, started_at = ?, ending_at = ? WHERE id = ?",
+                (now, now, ending, row["id"]),
+            )
+            if events:
+                offer_events.emit(seller_id, "OFFER_ACTIVATED", row)
+    return Response.json({"created": len(created), "ids": created}, 201, media=JSON)

@@ -70,6 +70,12 @@ def route(
     regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
 
     def decorator(fn: Callable) -> Callable:
+        for existing in ROUTES:
+            if existing.method == method.upper() and existing.pattern == pattern:
+                raise ValueError(
+                    f"{method.upper()} {pattern} is registered twice ({existing.handler.__module__}."
+                    f"{existing.handler.__name__} and {fn.__module__}.{fn.__name__})"
+                )
         ROUTES.append(
             Route(
                 method.upper(),

@@ -19,6 +19,7 @@ DEMO_SELLER_LOGIN = "demo-seller"
 def reset() -> None:
     cats, params = catalogue_data.build()
     now = clock.iso()
+    db.cache_clear()
     with db.tx() as conn:
         for table in db.TABLES_WIPED_ON_RESET:
             conn.execute(f"DELETE FROM {table}")
@@ -66,6 +67,7 @@ def reset() -> None:
     ratelimit.reset()
     clock.reset()
     db.meta_set("seeded", True)
+    db.cache_clear()
 
 
 def add_app(conn, client_id: str, client_secret: str, redirect_uris: list[str], name: str = "") -> None:
