@@ -264,6 +264,7 @@ def category_mapping_check(account: AllegroAccount) -> list[Check]:
                 "count": len(unmapped),
                 "names": ", ".join(c.name for c in unmapped[:5]) + ("…" if len(unmapped) > 5 else ""),
             },
-            _("Map them in Konfiguracja Allegro → Przyporządkowania kategorii: %(url)s") % {"url": url},
+            _("Map them in Konfiguracja Allegro → Przyporządkowania kategorii."),
+            link=url,
         )
     ]

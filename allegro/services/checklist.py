@@ -25,6 +25,7 @@ class Check:
     message: str
     fix: str = ""
     warning: bool = False  # shown in amber; does not fail allegro_check
+    link: str = ""  # where to fix it in the panel
 
 
 _extra_checks: list[Callable[[AllegroAccount], list[Check]]] = []

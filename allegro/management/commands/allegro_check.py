@@ -36,6 +36,6 @@ class Command(BaseCommand):
                 if not check.ok:
                     failed += 1
                     if check.fix:
-                        self.stdout.write(f"       → {check.fix}")
+                        self.stdout.write(f"       → {check.fix}" + (f" ({check.link})" if check.link else ""))
         if failed:
             raise CommandError(f"{failed} check(s) failed.")

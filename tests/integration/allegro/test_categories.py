@@ -147,7 +147,7 @@ def test_unmapped_listing_and_checklist(emulator, allegro_app, connected_account
     [check] = category_mapping_check(connected_account)
     assert not check.ok
     assert "1" in check.message and "Ogród" in check.message
-    assert "unmapped=1" in check.fix
+    assert "unmapped=1" in check.link
 
     category_mapping_set(category=lonely, environment=CUSTOM, allegro_category_id="4575", app=allegro_app)
     [check] = category_mapping_check(connected_account)
