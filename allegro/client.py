@@ -566,6 +566,49 @@ class AllegroClient:
         data = self.request("PUT", f"/sale/shipping-rates/{quote(set_id, safe='')}", json={**body, "id": set_id}).data
         return data if isinstance(data, dict) else {}
 
+    # -- offers: single listing, images, publication commands, GPSR producers (issue 7) --
+
+    def upload_image(self, data: bytes, *, content_type: str) -> str:
+        """POST https://upload.allegro.pl/sale/images (binary); the Allegro-hosted URL of the image.
+
+        Not retried after a timeout: an upload twice only leaves an unused copy that Allegro deletes later.
+        """
+        body = self.request("POST", "/sale/images", data=data, content_type=content_type, host="upload").data
+        return str((body or {}).get("location") or "") if isinstance(body, dict) else ""
+
+    def create_product_offer(self, body: dict) -> ApiResponse:
+        """POST /sale/product-offers (201 done, or 202 + Location: follow with ``wait_for_operation``).
+
+        Never retried here (no idempotency key): the caller looks the offer up by external.id first.
+        """
+        return self.request("POST", "/sale/product-offers", json=body, bucket="offer_write")
+
+    def get_product_offer(self, offer_id: str) -> dict:
+        """GET /sale/product-offers/{offerId}"""
+        data = self.get(f"/sale/product-offers/{quote(offer_id, safe='')}", bucket="offer_read")
+        return data if isinstance(data, dict) else {}
+
+    def put_offer_publication_command(self, command_id: str, *, action: str, offer_ids: list[str]) -> dict:
+        """PUT /sale/offer-publication-commands/{commandId} (ACTIVATE or END; the same id and body on a retry)."""
+        body = {
+            "publication": {"action": action},
+            "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": i} for i in offer_ids]}],
+        }
+        path = f"/sale/offer-publication-commands/{quote(command_id, safe='')}"
+        data = self.request("PUT", path, json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def get_responsible_producers(self) -> list[dict]:
+        """GET /sale/responsible-producers (limit 1000): ``[{"id", "name"}]``."""
+        data = self.get("/sale/responsible-producers", params={"limit": 1000})
+        items = data.get("responsibleProducers", []) if isinstance(data, dict) else []
+        return [{"id": str(i.get("id")), "name": str(i.get("name") or i.get("id"))} for i in items]
+
+    def create_responsible_producer(self, body: dict) -> dict:
+        """POST /sale/responsible-producers (not idempotent: the caller looks the name up first)."""
+        data = self.request("POST", "/sale/responsible-producers", json=body).data
+        return data if isinstance(data, dict) else {}
+
 
 def _retry_after_headers(headers: dict) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")

@@ -66,6 +66,24 @@ class Offer(models.Model):
     return_policy_id = models.CharField(_("returns"), max_length=64, blank=True)
     responsible_producer_id = models.CharField(_("responsible producer"), max_length=64, blank=True)
     safety_information = models.TextField(_("safety information"), blank=True)
+    marketed_before_gpsr = models.BooleanField(
+        _("placed on the EU market before 13 December 2024"),
+        default=False,
+        help_text=_("Then Allegro does not require the GPSR producer and safety information."),
+    )
+    template = models.ForeignKey(
+        "allegro.DescriptionTemplate",
+        verbose_name=_("offer template"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text=_("Empty: the template of the product's category or the account's default."),
+    )
+    # Product images already uploaded to Allegro ({ProductImage pk: Allegro URL}): a retry does not upload again.
+    image_urls = models.JSONField(_("uploaded images"), default=dict, blank=True)
+    # The client-generated id of the last publication command (END); resent unchanged on a retry (rule 6).
+    command_id = models.CharField(_("last command id"), max_length=36, blank=True)
     request_payload = models.JSONField(_("last request sent"), default=dict, blank=True)
     # What Allegro last confirmed (read back or reported by a command): the sync engine compares these.
     confirmed_price = models.DecimalField(_("price on Allegro"), max_digits=12, decimal_places=2, null=True, blank=True)
