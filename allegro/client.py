@@ -609,6 +609,52 @@ class AllegroClient:
         data = self.request("POST", "/sale/responsible-producers", json=body).data
         return data if isinstance(data, dict) else {}
 
+    # -- batch offer commands, listing and offer events (issue 8, sync engine) --
+
+    def put_offer_command(self, slug: str, command_id: str, body: dict) -> dict:
+        """PUT /sale/{slug}/{commandId} (publication, price-change, quantity-change, modification commands).
+
+        Idempotent by the client's UUID: the same id and body give the same report, another body 409."""
+        data = self.request("PUT", f"/sale/{slug}/{quote(command_id, safe='')}", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def post_bulk_modification_command(self, body: dict) -> dict:
+        """POST /sale/offer-bulk-modification-commands (beta; 1–25 modifications; ``commandId`` in the body).
+
+        Safe to repeat: the command id makes it idempotent like the PUT commands."""
+        data = self.request(
+            "POST", "/sale/offer-bulk-modification-commands", json=body, media=BETA_MEDIA, retry_unsafe=True
+        ).data
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_command(self, slug: str, command_id: str) -> dict:
+        """GET /sale/{slug}/{commandId} (the command's summary report)."""
+        media = BETA_MEDIA if slug == "offer-bulk-modification-commands" else PUBLIC_MEDIA
+        data = self.get(f"/sale/{slug}/{quote(command_id, safe='')}", media=media)
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_command_tasks(self, slug: str, command_id: str, *, limit: int = 1000, offset: int = 0) -> list[dict]:
+        """GET /sale/{slug}/{commandId}/tasks?limit=&offset= (per-offer results)."""
+        media = BETA_MEDIA if slug == "offer-bulk-modification-commands" else PUBLIC_MEDIA
+        data = self.get(
+            f"/sale/{slug}/{quote(command_id, safe='')}/tasks",
+            params={"limit": limit, "offset": offset},
+            media=media,
+        )
+        return list(data.get("tasks", [])) if isinstance(data, dict) else []
+
+    def list_offers(self, *, params: Any = None) -> dict:
+        """GET /sale/offers (the seller's offers; limit ≤ 1000, offset; filters such as offer.id, publication.status)."""
+        data = self.get("/sale/offers", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
+        """GET /sale/offer-events?from=<id>&limit=<n> (last 24 h, ascending; ``from`` is exclusive)."""
+        params: dict[str, Any] = {"limit": limit}
+        if from_event_id:
+            params["from"] = from_event_id
+        data = self.get("/sale/offer-events", params=params)
+        return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
 
 def _retry_after_headers(headers: dict) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")

@@ -411,3 +411,4 @@ from allegro.models_offers import *  # noqa: E402,F401,F403
 from allegro.models_orders import *  # noqa: E402,F401,F403
 from allegro.models_categories import *  # noqa: E402,F401,F403
 from allegro.models_shipping import *  # noqa: E402,F401,F403
+from allegro.models_sync import *  # noqa: E402,F401,F403
