@@ -252,3 +252,4 @@ from allegro import admin_descriptions  # noqa: E402,F401
 from allegro import admin_categories  # noqa: E402,F401
 from allegro import admin_orders  # noqa: E402,F401
 from allegro import admin_shipping  # noqa: E402,F401
+from allegro import admin_listing  # noqa: E402,F401

@@ -21,3 +21,4 @@ def accounts_refresh_tokens() -> int:
 
 from allegro.tasks_orders import *  # noqa: E402,F401,F403
 from allegro.tasks_sync import *  # noqa: E402,F401,F403
+from allegro.tasks_listing import *  # noqa: E402,F401,F403

@@ -11,4 +11,5 @@ urlpatterns = [
     path("switch-account/", views.switch_account, name="switch_account"),
     path("descriptions/", include("allegro.views_descriptions")),
     path("categories/", include("allegro.views_categories")),
+    path("listing/", include("allegro.views_listing")),
 ]
