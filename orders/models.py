@@ -158,7 +158,7 @@ class OrderLine(models.Model):
     unit_price = models.DecimalField(
         _("unit price"), max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0.00"))]
     )
-    external_id = models.CharField(_("external line id"), max_length=64, blank=True)
+    external_id = models.CharField(_("external line id"), max_length=64, blank=True, db_index=True)
     stock_reserved = models.BooleanField(_("stock reserved"), default=False)
     problem = models.CharField(_("problem"), max_length=255, blank=True)
 

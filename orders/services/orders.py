@@ -97,8 +97,7 @@ def order_create(*, data: OrderData, actor=None) -> Order:
         placed_at=data.placed_at or timezone.now(),
         **data.address,
     )
-    with transaction.atomic():
-        order.save()
+    order.save()
     lines = OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -127,6 +126,7 @@ def order_reserve_stock(
     """Reserve stock for lines not yet reserved; flag the ones that could not be."""
     references = stock_references or [None] * len(lines)
     problems = []
+    changed = []
     pairs = sorted(zip(lines, references, strict=True), key=lambda pair: pair[0].product_id or 0)
     for line, reference in pairs:
         if line.stock_reserved:
@@ -148,7 +148,10 @@ def order_reserve_stock(
                 line.problem = _("Not enough stock: %(quantity)d ordered.") % {"quantity": line.quantity}
         if line.problem:
             problems.append(f"{line.name}: {line.problem}")
-        line.save(update_fields=["stock_reserved", "problem"])
+        if line.stock_reserved or line.problem:
+            changed.append(line)
+    if changed:
+        OrderLine.objects.bulk_update(changed, ["stock_reserved", "problem"])
     if problems:
         order.needs_attention = True
         order.attention_note = "\n".join(filter(None, [order.attention_note, *problems]))

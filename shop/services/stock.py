@@ -1,9 +1,19 @@
 """Stock changes. Every change is a conditional UPDATE (never read-modify-write in Python) and,
 when it has a ``reference``, a StockMovement row whose unique key makes it happen at most once
-(RELIABILITY.md rule 4: at-least-once inputs, exactly-once effects)."""
+(RELIABILITY.md rule 4: at-least-once inputs, exactly-once effects).
 
-from django.db import IntegrityError, transaction
+A reservation costs two statements and no savepoint: the movement is inserted with
+``ON CONFLICT (reference) DO NOTHING`` (a repeated reference inserts nothing and changes
+nothing), then the conditional UPDATE takes the stock; on a shortage the movement just inserted is
+deleted again. No statement fails, so the caller's transaction stays usable and an import can flag
+the line and carry on with the order.
+"""
+
+from contextlib import nullcontext
+
+from django.db import connection, transaction
 from django.db.models import F
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from shop.models import Product, StockMovement
@@ -19,20 +29,27 @@ class InsufficientStock(Exception):
         )
 
 
-def _record_movement(*, product: Product, delta: int, reason: str, reference: str | None) -> bool:
-    """Insert the movement; False when this reference was already applied."""
+def _insert_movement(*, product: Product, delta: int, reason: str, reference: str | None) -> int | None:
+    """Insert a movement; its id, or None when this reference was already applied."""
     if reference is None:
-        StockMovement.objects.create(product=product, delta=delta, reason=reason)
-        return True
-    try:
-        with transaction.atomic():
-            StockMovement.objects.create(product=product, delta=delta, reason=reason, reference=reference)
-    except IntegrityError:
-        return False
-    return True
+        return StockMovement.objects.create(product=product, delta=delta, reason=reason).pk
+    table = connection.ops.quote_name(StockMovement._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (product_id, delta, reason, reference, created_at) "  # noqa: S608 - names from _meta
+            "VALUES (%s, %s, %s, %s, %s) ON CONFLICT (reference) DO NOTHING RETURNING id",
+            [product.pk, delta, reason[:200], reference, timezone.now()],
+        )
+        row = cursor.fetchone()
+    return row[0] if row else None
 
 
-@transaction.atomic
+def _atomic_unless_nested():
+    """A transaction of its own when called alone; inside the caller's transaction, no savepoint
+    (nothing here can fail half-way, so there is nothing a savepoint would need to undo)."""
+    return nullcontext() if connection.in_atomic_block else transaction.atomic()
+
+
 def stock_reserve(*, product: Product, quantity: int, reason: str = "", reference: str | None = None) -> bool:
     """Take ``quantity`` pieces off the stock for an order line.
 
@@ -42,25 +59,28 @@ def stock_reserve(*, product: Product, quantity: int, reason: str = "", referenc
     """
     if quantity <= 0:
         raise ValueError("quantity must be positive")
-    if not _record_movement(product=product, delta=-quantity, reason=reason, reference=reference):
-        return False
-    updated = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
-    if not updated:
-        if Product.objects.filter(pk=product.pk, stock__isnull=True).exists():
-            return True
-        raise InsufficientStock(product=product, requested=quantity)
+    with _atomic_unless_nested():
+        movement_id = _insert_movement(product=product, delta=-quantity, reason=reason, reference=reference)
+        if movement_id is None:
+            return False
+        updated = Product.objects.filter(pk=product.pk, stock__gte=quantity).update(stock=F("stock") - quantity)
+        if not updated:
+            if Product.objects.filter(pk=product.pk, stock__isnull=True).exists():
+                return True
+            StockMovement.objects.filter(pk=movement_id).delete()
+            raise InsufficientStock(product=product, requested=quantity)
     announce_product_change(product_ids=[product.pk], fields={"stock"}, reason=reason)
     return True
 
 
-@transaction.atomic
 def stock_release(*, product: Product, quantity: int, reason: str = "", reference: str | None = None) -> bool:
     """Give ``quantity`` pieces back (a cancelled order). Idempotent per ``reference``."""
     if quantity <= 0:
         raise ValueError("quantity must be positive")
-    if not _record_movement(product=product, delta=quantity, reason=reason, reference=reference):
-        return False
-    updated = Product.objects.filter(pk=product.pk, stock__isnull=False).update(stock=F("stock") + quantity)
+    with _atomic_unless_nested():
+        if _insert_movement(product=product, delta=quantity, reason=reason, reference=reference) is None:
+            return False
+        updated = Product.objects.filter(pk=product.pk, stock__isnull=False).update(stock=F("stock") + quantity)
     if updated:
         announce_product_change(product_ids=[product.pk], fields={"stock"}, reason=reason)
     return True
