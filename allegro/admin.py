@@ -224,7 +224,10 @@ class AllegroAccountAdmin(admin.ModelAdmin):
 
 @admin.register(EventLogEntry)
 class EventLogEntryAdmin(admin.ModelAdmin):
-    list_display = ("created_at", "account", "kind", "action", "short_message", "success", "actor", "rule", "offer_id")
+    list_display = (
+        "created_at", "account", "kind", "action", "short_message", "success", "actor", "rule", "offer_id", "product_id"
+    )  # fmt: skip
+    # Filter by offer and product with ?offer_id=<Allegro id> / ?product_id=<pk> (links on the offer and product pages).
     list_filter = ("kind", "success", "account")
     list_select_related = ("account", "actor")
     search_fields = ("=offer_id", "=product_id", "=order_id", "message", "=trace_id")
@@ -253,3 +256,4 @@ from allegro import admin_categories  # noqa: E402,F401
 from allegro import admin_orders  # noqa: E402,F401
 from allegro import admin_shipping  # noqa: E402,F401
 from allegro import admin_listing  # noqa: E402,F401
+from allegro import admin_offers  # noqa: E402,F401

@@ -88,6 +88,7 @@ __all__ = [
     "offer_prepare",
     "offer_problems",
     "offer_publish",
+    "event_log_prune",
     "offers_triage",
     "title_from_name",
 ]
@@ -620,7 +621,7 @@ def _fix_link(offer: Offer, problem: OfferProblem) -> tuple[str, str]:
     if problem.field in ("account", "implied_warranty_id", "return_policy_id", "shipping_rates_id"):
         return _url("admin:allegro_allegroaccount_change", offer.account_id), _("account settings")
     if problem.field in ("responsible_producer_id", "safety_information", "description", "duration"):
-        url = _url("allegro:offer_list_product", product.pk)
+        url = _url("admin:allegro_offer_list_product", product.pk)
         return (f"{url}?account={offer.account_id}" if url else ""), _("open the listing form")
     return _url("admin:shop_product_change", product.pk), _("edit the product")
 
@@ -1028,3 +1029,26 @@ def offer_end(*, offer: Offer, actor=None, reason: str) -> Offer:
             request_summary={"method": "PUT", "path": "/sale/offer-publication-commands", "action": "END"},
         )
         return offer
+
+
+# --- event log retention ---------------------------------------------------------------------------
+
+
+def event_log_prune(*, days: int | None = None) -> int:
+    """Delete event log entries older than ``days`` (default: ALLEGRO_EVENT_LOG_RETENTION_DAYS, 90); the count.
+
+    Deletes in batches so a big backlog does not hold one long transaction."""
+    from datetime import timedelta
+
+    from django.conf import settings
+
+    from allegro.models import EventLogEntry
+
+    days = int(days if days is not None else getattr(settings, "ALLEGRO_EVENT_LOG_RETENTION_DAYS", 90))
+    cutoff = timezone.now() - timedelta(days=max(days, 1))
+    total = 0
+    while True:
+        batch = list(EventLogEntry.objects.filter(created_at__lt=cutoff).values_list("pk", flat=True)[:5000])
+        if not batch:
+            return total
+        total += EventLogEntry.objects.filter(pk__in=batch).delete()[0]
