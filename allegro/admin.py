@@ -257,3 +257,4 @@ from allegro import admin_orders  # noqa: E402,F401
 from allegro import admin_shipping  # noqa: E402,F401
 from allegro import admin_listing  # noqa: E402,F401
 from allegro import admin_offers  # noqa: E402,F401
+from allegro import admin_sync  # noqa: E402,F401

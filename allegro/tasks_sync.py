@@ -70,3 +70,21 @@ def sync_run_task(account_id: int | None = None, only: list[str] | None = None, 
         return
     actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
     sync_run(account=account, only=set(only) if only else None, actor=actor, dry_run=dry_run)
+
+
+@shared_task(**IDEMPOTENT)
+def sync_relist_task(offer_ids: list[int], actor_id: int | None = None, options: dict | None = None) -> None:
+    """The mass "Wystaw ponownie" started from the offers list (idempotent: relisting an active offer is a no-op)."""
+    from allegro.models import Offer
+    from allegro.services.sync_renew import offers_relist
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    options = options or {}
+    offers_relist(
+        offers=Offer.objects.filter(pk__in=offer_ids),
+        actor=actor,
+        update_prices=bool(options.get("update_prices", True)),
+        update_quantities=bool(options.get("update_quantities", True)),
+        update_descriptions=bool(options.get("update_descriptions", False)),
+        remove_archived=bool(options.get("remove_archived", False)),
+    )
