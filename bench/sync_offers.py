@@ -99,7 +99,8 @@ def connect_account(env: Environment):
 
     from django.utils import timezone
 
-    from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment as Env
+    from allegro.models import AllegroAccount, AllegroApp, ConnectionState
+    from allegro.models import Environment as Env
 
     emulator = env.emulator
     emulator.reset()
@@ -110,7 +111,10 @@ def connect_account(env: Environment):
     tokens = emulator.user_token(login="demo-seller")
     me = emulator.http.get(
         emulator.url("/me"),
-        headers={"Authorization": f"Bearer {tokens['access_token']}", "Accept": "application/vnd.allegro.public.v1+json"},
+        headers={
+            "Authorization": f"Bearer {tokens['access_token']}",
+            "Accept": "application/vnd.allegro.public.v1+json",
+        },
         timeout=10,
     ).json()
     account = AllegroAccount(app=app, name="Bench", seller_id=str(me["id"]), login=me["login"])
@@ -127,7 +131,6 @@ def offers_setup(env: Environment, account, n: int):
     """n products and n ACTIVE offers (emulator bulk endpoint + bulk_create), confirmed values = Allegro's."""
     from allegro.models import Offer, OfferStatus
     from shop.models import Product
-
     from tests.factories import make_category
 
     category = make_category("Bench")
@@ -146,17 +149,31 @@ def offers_setup(env: Environment, account, n: int):
     ]
     ids = env.emulator.post("offers/bulk", {"seller_id": account.seller_id, "offers": bodies, "validate": False, "events": False})["ids"]  # fmt: skip
     Product.objects.bulk_create(
-        [Product(name=f"Produkt {i}", sku=f"B-{i}", price=price(i), stock=stock(i), category=category) for i in range(n)],
+        [
+            Product(name=f"Produkt {i}", sku=f"B-{i}", price=price(i), stock=stock(i), category=category)
+            for i in range(n)
+        ],
         batch_size=1000,
     )
     products = list(Product.objects.filter(sku__startswith="B-").order_by("pk"))
     by_sku = {p.sku: p for p in products}
     Offer.objects.bulk_create(
         [
-            Offer(account=account, product=by_sku[f"B-{i}"], allegro_id=oid, external_id=f"B-{i}",
-                  status=OfferStatus.ACTIVE, title=f"Produkt {i}", category_id="257933", price=price(i),
-                  quantity=stock(i), confirmed_price=price(i), confirmed_quantity=stock(i), confirmed_status="ACTIVE",
-                  renew_after_end=True)  # fmt: skip
+            Offer(
+                account=account,
+                product=by_sku[f"B-{i}"],
+                allegro_id=oid,
+                external_id=f"B-{i}",
+                status=OfferStatus.ACTIVE,
+                title=f"Produkt {i}",
+                category_id="257933",
+                price=price(i),
+                quantity=stock(i),
+                confirmed_price=price(i),
+                confirmed_quantity=stock(i),
+                confirmed_status="ACTIVE",
+                renew_after_end=True,
+            )  # fmt: skip
             for i, oid in enumerate(ids)
         ],
         batch_size=1000,
@@ -182,7 +199,9 @@ def emulator_matches_shop(env: Environment, account) -> tuple[int, list[str]]:
         want_price = f"{price_target(account=account, shop_price=offer.product.price, rounding=rounding):.2f}"
         want_stock = quantity_target(account=account, product=offer.product)
         if (s["status"], s["price"], s["stock_available"]) != ("ACTIVE", want_price, want_stock):
-            bad.append(f"{offer.allegro_id}: {s['status']} {s['price']} {s['stock_available']} != {want_price} {want_stock}")
+            bad.append(
+                f"{offer.allegro_id}: {s['status']} {s['price']} {s['stock_available']} != {want_price} {want_stock}"
+            )
     return len(state), bad
 
 
