@@ -69,8 +69,8 @@ class ProductListingFilter(admin.SimpleListFilter):
 
     def lookups(self, request, model_admin):
         return [
-            ("listed", _("listed")),
-            ("unlisted", _("not listed")),
+            ("listed", _("listed on Allegro")),
+            ("unlisted", _("not listed on Allegro")),
             ("ended", _("from ended offers")),
         ]
 
