@@ -6,11 +6,12 @@ How a job runs
 ``listing_job_start`` records the job and one pending item per product of the selection, then enqueues
 ``listing_job_run`` on commit. The run first skips, in bulk, what the filters exclude (hidden, out of stock,
 already listed on the account unless "Kolejna aukcja tego przedmiotu" is ticked), then publishes the rest
-**concurrently with a pool of threads inside the one task** (``ALLEGRO_LISTING_THREADS``, default 12):
+**concurrently with a pool of threads inside the one task** (``ALLEGRO_LISTING_THREADS``, default 16):
 
-* Publishing is I/O bound: each offer is an image upload and a ``POST /sale/product-offers``, each ~100 ms
-  round trip or more, so one thread manages ~5 offers/s while Allegro allows 2490 writes/min (41.5/s) per
-  seller. A dozen threads fill that budget; more would only queue in the limiter.
+* Publishing is I/O bound: each offer is an image upload and a ``POST /sale/product-offers``, each a ~100 ms
+  round trip or more, plus a few ms of local work, so one thread manages ~3-4 offers/s while Allegro allows
+  2490 writes/min (41.5/s) per seller: it takes 12-14 threads to fill that budget, 16 leave headroom for slow
+  answers (bench/mass_listing.py: 1,000 offers in ~1.03x the limit's minimum time); more only queue in the limiter.
 * Every call goes through the shared rate limiter (``bucket="offer_write"`` in the client), which spans
   processes (Redis or a DB row), so the job can never exceed the seller's limit — even beside other jobs
   or the sync engine writing for the same seller. The limit is per seller, so spreading one job over
@@ -55,6 +56,13 @@ from allegro.models_offers import OfferStatus
 from allegro.services.description_offers import description_image_ref_pk
 from allegro.services.events import event_context, event_log
 from allegro.services.offers import OfferProblem, Triage, offer_prepare, offer_problems, offer_publish, offers_triage
+
+try:  # the offers service's per-selection lookup cache (what offers_triage uses); optional
+    from allegro.services.offers import _Lookups as _shared_lookups
+    from allegro.services.offers import _prepare as _shared_prepare
+    from allegro.services.offers import _problems as _shared_problems
+except ImportError:  # pragma: no cover - fall back to the public, uncached calls
+    _shared_lookups = _shared_prepare = _shared_problems = None
 from shop.models import Category, Product
 
 if TYPE_CHECKING:
@@ -81,7 +89,7 @@ __all__ = [
 LISTED_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING, OfferStatus.ENDED)
 KEEP = "keep"  # the form value "use the account's default" (Duration has "" = until sold out)
 CANCEL_POLL_SECONDS = 0.5
-DEFAULT_THREADS = 12
+DEFAULT_THREADS = 16
 # A timeout or 5xx on one product: the item is tried again at the end of the run (up to this many rounds), no
 # sooner than INTERRUPTED_GRACE seconds later, so a POST Allegro was still processing has landed by the time the
 # retry looks the offer up by external.id (a lookup right after the timeout could miss it and post twice).
@@ -410,6 +418,16 @@ class _Runner:
         self.options = ListingOptions.from_json(job.options)
         self.actor = job.created_by
         self.overrides = self.options.overrides()
+        self.lookups = _shared_lookups(self.account) if _shared_lookups is not None else None
+        if self.lookups is not None:
+            # Per-product delivery price lists read once for the whole job, as offers_triage does.
+            from allegro.models import ProductShippingRates
+
+            self.lookups.shipping_overrides = dict(
+                ProductShippingRates.objects.filter(
+                    account=self.account, product_id__in=ListingJobItem.objects.filter(job=job).values("product_id")
+                ).values_list("product_id", "rate_set__allegro_id")
+            )
         self.images = JobImageCache()
         self.deadline = deadline
         self._stop = threading.Event()
@@ -437,7 +455,11 @@ class _Runner:
 
     # one item
     def process(self, item_id: int, *, last_round: bool = True) -> None:
-        item = ListingJobItem.objects.select_related("product", "product__category", "offer").get(pk=item_id)
+        item = (
+            ListingJobItem.objects.select_related("product", "product__category", "offer")
+            .prefetch_related("product__images")
+            .get(pk=item_id)
+        )
         if item.result != ListingJobItem.Result.PENDING:
             return
         try:
@@ -473,8 +495,7 @@ class _Runner:
         if offer is not None and offer.status == OfferStatus.ACTIVATING:
             # An interrupted attempt: publish the same row unchanged, so offer_publish looks it up first.
             return self._publish(offer)
-        fresh = offer_prepare(product=product, account=self.account, overrides=self.overrides or None)
-        problems = offer_problems(offer=fresh)
+        fresh, problems = self._prepare(product)
         if problems:
             return _Outcome(ListingJobItem.Result.SKIPPED, _problem_text(problems), offer)
         offer = self._record_intent(item, fresh)
@@ -486,6 +507,23 @@ class _Runner:
                 % {"offer": _offer_label(listed) if listed else "?"},
             )
         return self._publish(offer)
+
+    def _prepare(self, product: Product) -> tuple[Offer, list[OfferProblem]]:
+        """``offer_prepare`` + ``offer_problems`` of one product. The job's products share one set of per-category
+        lookups (mapping, parameter definitions, category form, template, price list), as ``offers_triage`` does:
+        each product then costs a few queries instead of some forty, which is what lets the threads keep up
+        with Allegro's write limit instead of waiting for the database and the GIL."""
+        if _shared_lookups is not None:
+            offer = _shared_prepare(
+                product=product,
+                account=self.account,
+                overrides=self.overrides or None,
+                copy_from=None,
+                lookups=self.lookups,
+            )
+            return offer, list(_shared_problems(offer, self.lookups))
+        offer = offer_prepare(product=product, account=self.account, overrides=self.overrides or None)
+        return offer, list(offer_problems(offer=offer))
 
     def _publish(self, offer: Offer) -> _Outcome:
         self.images.fill(offer, [int(pk) for pk in _image_pks(offer)])
