@@ -145,6 +145,8 @@ class ListingJobAdmin(admin.ModelAdmin):
     list_select_related = ("account", "category", "created_by")
     list_per_page = 50
     show_full_result_count = False
+    list_display_links = None
+    change_list_template = "admin/allegro/listing/change_list.html"
     menu_group = "sales"
     menu_order = 20
 
