@@ -161,7 +161,10 @@ class AllegroAccountAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "redirect_uri": oauth_redirect_uri(),
         }
-        return TemplateResponse(request, "admin/allegro/allegroaccount/authorize.html", context)
+        response = TemplateResponse(request, "admin/allegro/allegroaccount/authorize.html", context)
+        # The form's POST is answered with a redirect to this app's OAuth page: let the browser follow it.
+        response._csp_update = {"form-action": [account.app.url("auth")]}
+        return response
 
     def checklist_view(self, request, pk: int):
         account = self._account_or_403(request, pk, perm="allegro.view_allegroaccount")

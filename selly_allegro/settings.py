@@ -61,6 +61,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout response.
     "axes.middleware.AxesMiddleware",
 ]
@@ -195,6 +196,27 @@ if not DEBUG:
     if env.bool("SECURE_PROXY_SSL_HEADER_ENABLED", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+# Content Security Policy (django-csp): no inline or foreign scripts anywhere in the panel. Inline
+# styles stay allowed: Django's admin widgets and CKEditor 5 set style attributes.
+_CSP_IMG = ["'self'", "data:", "blob:", "https://*.allegroimg.com", "https://*.allegroimg.allegrosandbox.pl"]
+_CSP_IMG += env.list("SELLY_CSP_EXTRA_IMG_SRC", default=["http://127.0.0.1:*", "http://localhost:*"] if DEBUG else [])
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": _CSP_IMG,
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        # The OAuth start redirects the browser to Allegro after a POST; the authorisation page adds
+        # its own application's address for custom (emulator) setups.
+        "form-action": ["'self'", "https://allegro.pl", "https://allegro.pl.allegrosandbox.pl"],
+    }
+}
 
 # Login throttling (django-axes): 5 failed attempts for one user name from one address lock that
 # pair out for 15 minutes; a success resets the count.

@@ -13,6 +13,8 @@ os.environ.setdefault("ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 os.environ.setdefault("SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("SESSION_COOKIE_SECURE", "0")
 os.environ.setdefault("CSRF_COOKIE_SECURE", "0")
+# The emulator serves uploaded images from a loopback port; previews in browser tests show them.
+os.environ.setdefault("SELLY_CSP_EXTRA_IMG_SRC", "http://127.0.0.1:*,http://localhost:*")
 
 from .settings import *  # noqa: E402,F403
 

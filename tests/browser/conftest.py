@@ -43,12 +43,26 @@ def browser():
 
 
 @pytest.fixture
-def page(browser):
+def page(browser, request):
+    """A fresh page; the test fails if any page it visits breaks the Content Security Policy
+    (an inline script, a foreign resource) or throws an uncaught JavaScript error.
+
+    Tests marked ``xss_probe`` feed malicious markup on purpose: for them the browser blocking an
+    inline event handler is the expected outcome (the CSP doing its job), not a failure."""
     context = browser.new_context(locale="pl-PL", viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.set_default_timeout(15_000)
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda msg: "Content Security Policy" in msg.text and problems.append(f"{msg.text} at {page.url} {msg.location}"),
+    )
+    page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
     yield page
     context.close()
+    if request.node.get_closest_marker("xss_probe"):
+        problems = [p for p in problems if "inline event handler" not in p]
+    assert not problems, "\n".join(problems)
 
 
 @pytest.fixture

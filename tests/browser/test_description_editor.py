@@ -51,6 +51,7 @@ def assert_no_script_ran(page) -> None:
     assert page.evaluate("document.querySelectorAll('.de-preview script, .de-preview img[onerror]').length") == 0
 
 
+@pytest.mark.xss_probe
 def test_build_reorder_save_reload_preview_and_no_script_runs(page, admin_login, screenshot, live_server):
     url = admin_login()
     product = make_product(name="Czajnik elektryczny", description="<h2>O produkcie</h2><p>Opis <b>sklepu</b></p>")
@@ -151,6 +152,7 @@ def test_build_reorder_save_reload_preview_and_no_script_runs(page, admin_login,
     screenshot("description-editor-saved")
 
 
+@pytest.mark.xss_probe
 def test_unsafe_stored_description_never_runs_in_editor_or_preview(page, admin_login, screenshot):
     """Even a description written to the database behind the form's back (not cleaned) is shown inertly."""
     url = admin_login()
