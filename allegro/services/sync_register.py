@@ -32,10 +32,8 @@ def _registry_step(name: str):
 
 
 def register() -> None:
-    try:
-        from allegro.services.sync_steps import register_sync_step
-    except ImportError:  # the orders issue's registry is not there: nothing to register into
-        return
+    from allegro.services.sync_steps import register_sync_step
+
     for name in STEPS:
         register_sync_step(name, _registry_step(name))
 

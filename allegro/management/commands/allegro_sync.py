@@ -14,7 +14,9 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         account = options.get("account")
         accounts = accounts_matching(account)
-        outcomes = sync_run(accounts=accounts, only=options.get("only"), explicit=bool(account))
+        # A step named with --only runs even where the account's switch is off (the staff member asked for
+        # it); without --only every step respects the switches, whichever accounts are chosen.
+        outcomes = sync_run(accounts=accounts, only=options.get("only"), explicit=bool(options.get("only")))
         failed = []
         for name, outcome in outcomes.items():
             mark = self.style.SUCCESS("OK  ") if outcome.ok else self.style.ERROR("FAIL")
