@@ -30,3 +30,16 @@ def test_naming_an_account_does_not_switch_writers_on(emulator, connected_accoun
     call_command("allegro_sync", "--account", connected_account.login, "--only", "close", stdout=io.StringIO())
     assert state(emulator)[offers[0].allegro_id]["status"] == "ENDED"
     assert state(emulator)[offers[1].allegro_id]["status"] == "ACTIVE"
+
+
+def test_offers_list_has_the_synchronise_button_for_staff_allowed_to_run_it(admin_client, staff_client, staff_user):
+    from django.contrib.auth.models import Permission
+    from django.urls import reverse
+
+    page = admin_client.get(reverse("admin:allegro_offer_changelist")).content.decode()
+    assert reverse("admin:allegro_syncrun_run") in page and "Synchronizuj aukcje" in page
+    assert reverse("admin:allegro_listingjob_start") in page
+
+    staff_user.user_permissions.remove(Permission.objects.get(codename="run_sync"))
+    page = staff_client.get(reverse("admin:allegro_offer_changelist")).content.decode()
+    assert reverse("admin:allegro_syncrun_run") not in page
