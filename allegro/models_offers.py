@@ -127,6 +127,9 @@ class Offer(models.Model):
             models.Index(fields=["account", "status"], name="offer_account_status"),
             models.Index(fields=["product", "account"], name="offer_product_account"),
             models.Index(fields=["status", "-created_at"], name="offer_status_created"),
+            # The offer list's ordering, unfiltered and per account (otherwise a sort of every offer on disk).
+            models.Index(fields=["-created_at", "-id"], name="offer_created_desc"),
+            models.Index(fields=["account", "-created_at"], name="offer_account_created"),
         ]
         permissions = [("publish_offer", _("Can list products on Allegro"))]
 

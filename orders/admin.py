@@ -5,6 +5,7 @@ from django.utils.translation import ngettext
 from orders.forms import OrderAdminForm
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from orders.services.orders import StatusTransitionNotAllowed, order_change_status, order_recalculate_totals
+from selly_allegro.paginators import LargeTablePaginator
 
 
 class OrderLineInline(admin.TabularInline):
@@ -58,16 +59,24 @@ class OrderAdmin(admin.ModelAdmin):
         "delivery_method",
         "needs_attention",
     )
-    list_filter = ("status", "source", "payment_status", "needs_attention", "delivery_method")
+    # A date filter instead of date_hierarchy: the hierarchy's list of years is a DISTINCT over every order.
+    list_filter = (
+        "status",
+        "source",
+        "payment_status",
+        "needs_attention",
+        "delivery_method",
+        ("placed_at", admin.DateFieldListFilter),
+    )
     list_select_related = ("customer", "delivery_method")
     search_fields = ("=number", "customer__email", "customer__last_name", "delivery_name", "=external_key")
-    date_hierarchy = "placed_at"
     raw_id_fields = ("customer",)
     inlines = [OrderLineInline, OrderStatusChangeInline]
     readonly_fields = ("number", "source", "external_key", "items_total", "placed_at", "updated_at")
     actions = [_status_action(s) for s in (OrderStatus.PROCESSING, OrderStatus.SENT, OrderStatus.CANCELLED)]
     list_per_page = 50
     show_full_result_count = False
+    paginator = LargeTablePaginator
     fieldsets = (
         (None, {"fields": ("number", "customer", "source", "external_key", "status", "placed_at", "updated_at")}),
         (_("Attention"), {"fields": ("needs_attention", "attention_note")}),
