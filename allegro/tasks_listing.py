@@ -4,7 +4,8 @@ A run is idempotent (done items are left alone; an item's offer row is recorded 
 ``offer_publish`` looks it up by external.id before creating anything), so ``acks_late`` +
 ``reject_on_worker_lost`` are safe: a job interrupted by a lost worker is picked up again where it stopped
 (RELIABILITY.md rules 6–7). A long job runs in slices shorter than the task time limit: when a slice's
-budget runs out with items left, the task enqueues itself again.
+budget runs out with items left, the task enqueues itself again. One run works on a job at a time (a lease
+renewed by a heartbeat); a redelivered copy that finds the lease held comes back a little later.
 """
 
 from celery import shared_task
@@ -22,13 +23,15 @@ def _slice_seconds() -> float:
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def listing_job_run(job_id: int) -> None:
     """Run (or resume) mass listing ``job_id``."""
-    from allegro.services.listing_jobs import listing_job_fail
+    from allegro.services.listing_jobs import BUSY, LEASE_RENEW_SECONDS, MORE, listing_job_fail
     from allegro.services.listing_jobs import listing_job_run as run
 
     try:
-        finished = run(job_id=job_id, time_budget=_slice_seconds())
+        outcome = run(job_id=job_id, time_budget=_slice_seconds())
     except Exception as exc:
         listing_job_fail(job_id=job_id, message=f"{type(exc).__name__}: {exc}")
         raise
-    if not finished:
+    if outcome == MORE:
         listing_job_run.delay(job_id)
+    elif outcome == BUSY:  # another run holds the job: check again when its lease could have lapsed
+        listing_job_run.apply_async((job_id,), countdown=3 * LEASE_RENEW_SECONDS)

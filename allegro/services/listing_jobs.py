@@ -38,6 +38,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -89,6 +90,8 @@ __all__ = [
 LISTED_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING, OfferStatus.ENDED)
 KEEP = "keep"  # the form value "use the account's default" (Duration has "" = until sold out)
 CANCEL_POLL_SECONDS = 0.5
+RUN_LEASE_SECONDS = 90.0  # a run that stopped renewing for this long is taken over by the next one
+LEASE_RENEW_SECONDS = 10.0
 DEFAULT_THREADS = 16
 # A timeout or 5xx on one product: the item is tried again at the end of the run (up to this many rounds), no
 # sooner than INTERRUPTED_GRACE seconds later, so a POST Allegro was still processing has landed by the time the
@@ -476,22 +479,22 @@ class _Runner:
         except Exception as exc:  # noqa: BLE001 - one product's failure must not stop the job
             logger.exception("mass listing %s: product %s failed", self.job.pk, item.product_id)
             outcome = _Outcome(ListingJobItem.Result.FAILED, str(exc) or type(exc).__name__, _saved(item.offer))
-        _record(self.job.pk, item.pk, outcome)
+        if outcome is not None:  # None: another run of this job took the item meanwhile
+            _record(self.job.pk, item.pk, outcome)
 
-    def _list_one(self, item: ListingJobItem) -> _Outcome:
+    def _list_one(self, item: ListingJobItem) -> _Outcome | None:
         product = item.product
         offer = item.offer
         if offer is not None and offer.allegro_id:
             if offer.status in (OfferStatus.ACTIVE, OfferStatus.ACTIVATING):
                 return _Outcome(ListingJobItem.Result.LISTED, "", offer)  # a re-run: it is already there
-            if offer.status not in (OfferStatus.ERROR,):
-                # It exists on Allegro (e.g. an inactive draft): posting again would create a second offer.
-                return _Outcome(
-                    ListingJobItem.Result.FAILED,
-                    _("The offer %(offer)s exists on Allegro but is not active (%(status)s): %(error)s")
-                    % {"offer": offer.allegro_id, "status": offer.get_status_display(), "error": offer.last_error},
-                    offer,
-                )
+            # It exists on Allegro (an inactive draft, or refused after a 202): posting again would duplicate it.
+            return _Outcome(
+                ListingJobItem.Result.FAILED,
+                _("The offer %(offer)s exists on Allegro but is not active (%(status)s): %(error)s")
+                % {"offer": offer.allegro_id, "status": offer.get_status_display(), "error": offer.last_error},
+                offer,
+            )
         if offer is not None and offer.status == OfferStatus.ACTIVATING:
             # An interrupted attempt: publish the same row unchanged, so offer_publish looks it up first.
             return self._publish(offer)
@@ -499,6 +502,8 @@ class _Runner:
         if problems:
             return _Outcome(ListingJobItem.Result.SKIPPED, _problem_text(problems), offer)
         offer = self._record_intent(item, fresh)
+        if offer is _TAKEN:
+            return None
         if offer is None:
             listed = listing_already_listed(account=self.account, product_ids=[product.pk]).get(product.pk)
             return _Outcome(
@@ -535,12 +540,15 @@ class _Runner:
             ListingJobItem.Result.FAILED, published.last_error or _("Allegro did not accept the offer."), published
         )
 
-    def _record_intent(self, item: ListingJobItem, fresh: Offer) -> Offer | None:
+    def _record_intent(self, item: ListingJobItem, fresh: Offer) -> Offer | object | None:
         """Save the offer row and link it to the item before anything is sent (the recorded intent). Under the
         product's row lock, so two jobs listing the same product on one account cannot both go ahead.
         None: the product got listed on the account meanwhile (and another offer was not asked for)."""
         with transaction.atomic():
             Product.objects.select_for_update().filter(pk=item.product_id).values_list("pk", flat=True).first()
+            current = ListingJobItem.objects.filter(pk=item.pk).values_list("offer_id", "result").first()
+            if current != (item.offer_id, ListingJobItem.Result.PENDING):
+                return _TAKEN  # a second run of the job (a redelivered task) got here first
             if not self.options.allow_relisting and _listed_elsewhere(item, account=self.account):
                 return None
             offer = item.offer
@@ -554,6 +562,9 @@ class _Runner:
             ListingJobItem.objects.filter(pk=item.pk).update(offer=offer)
             item.offer = offer
         return offer
+
+
+_TAKEN = object()
 
 
 def _saved(offer: Offer | None) -> Offer | None:
@@ -690,22 +701,37 @@ def _threads(threads: int | None) -> int:
     return max(1, int(threads or getattr(settings, "ALLEGRO_LISTING_THREADS", DEFAULT_THREADS)))
 
 
-def listing_job_run(*, job_id: int, threads: int | None = None, time_budget: float | None = None) -> bool:
-    """Run (or resume) a mass listing. Returns True when the job is over, False when ``time_budget`` seconds ran
-    out with items left (the task enqueues itself again). Safe to run again: done items are left alone."""
+DONE, MORE, BUSY = "done", "more", "busy"
+
+
+def listing_job_run(*, job_id: int, threads: int | None = None, time_budget: float | None = None) -> str:
+    """Run (or resume) a mass listing. Returns "done" when the job is over, "more" when ``time_budget`` seconds ran
+    out with items left, "busy" when another run of the job holds its lease (the task comes back later). Safe to run
+    again: done items are left alone, and one run at a time works on a job (a redelivered task waits)."""
     job = ListingJob.objects.select_related("account", "account__app", "created_by").filter(pk=job_id).first()
     if job is None or job.finished_at is not None:
-        return True
+        return DONE
     if job.status == ListingJob.Status.CANCELLED:
         _finish(job.pk)
-        return True
+        return DONE
+    lease = _RunLease(job.pk)
+    if not lease.acquire():
+        return BUSY
+    try:
+        return _run(job, lease=lease, threads=threads, time_budget=time_budget)
+    finally:
+        lease.release()
+
+
+def _run(job: ListingJob, *, lease: _RunLease, threads: int | None, time_budget: float | None) -> str:
     ListingJob.objects.filter(pk=job.pk, status=ListingJob.Status.PENDING).update(status=ListingJob.Status.RUNNING)
     if _cancelled(job.pk):  # cancelled between the read and the claim
         _finish(job.pk)
-        return True
+        return DONE
     job.status = ListingJob.Status.RUNNING
     deadline = time.monotonic() + time_budget if time_budget else None
     runner = _Runner(job, deadline=deadline)
+    lease.on_lost = runner._stop.set
     with event_context(actor=job.created_by):
         _skip_filtered(runner)
         pending = list(
@@ -720,7 +746,8 @@ def listing_job_run(*, job_id: int, threads: int | None = None, time_budget: flo
                     break
                 pending, oldest = [i for i, _at in runner.deferred], min(at for _i, at in runner.deferred)
                 runner.deferred = []
-                time.sleep(max(0.0, oldest + INTERRUPTED_GRACE - time.monotonic()))
+                while time.monotonic() < oldest + INTERRUPTED_GRACE and not runner.should_stop():
+                    time.sleep(min(0.5, max(0.0, oldest + INTERRUPTED_GRACE - time.monotonic())))
             count = min(_threads(threads), max(1, len(pending)))
             if count == 1:
                 for item_id in pending:
@@ -729,11 +756,74 @@ def listing_job_run(*, job_id: int, threads: int | None = None, time_budget: flo
                     runner.process(item_id, last_round=last_round)
             else:
                 _run_pool(runner, pending, count, last_round=last_round)
-    if runner.deadline is not None and runner._stop.is_set() and not _cancelled(job.pk):
+    if lease.lost:
+        return BUSY  # another run took the job over: it finishes it
+    if runner._stop.is_set() and not _cancelled(job.pk):
         if ListingJobItem.objects.filter(job=job, result=ListingJobItem.Result.PENDING).exists():
-            return False
+            return MORE
     _finish(job.pk)
-    return True
+    return DONE
+
+
+class _RunLease:
+    """One run per job at a time: ``options["run_lease"] = {"token", "until"}`` taken and renewed under the job's row
+    lock; a heartbeat thread renews it while the run lasts, so a redelivered task (acks_late) cannot work on the same
+    items beside a live run, yet takes over ``RUN_LEASE_SECONDS`` after a run died."""
+
+    def __init__(self, job_id: int) -> None:
+        self.job_id = job_id
+        self.token = uuid.uuid4().hex
+        self.lost = False
+        self.on_lost = None
+        self._done = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _write(self, *, take: bool) -> bool:
+        with transaction.atomic():
+            options = (
+                ListingJob.objects.select_for_update().filter(pk=self.job_id).values_list("options", flat=True).first()
+            )
+            options = dict(options or {})
+            lease = options.get("run_lease") or {}
+            now = time.time()
+            if lease.get("token") not in (None, self.token) and float(lease.get("until") or 0) > now:
+                return False
+            if not take and lease.get("token") not in (None, self.token):
+                return False  # expired and taken by another run meanwhile
+            options["run_lease"] = {"token": self.token, "until": now + RUN_LEASE_SECONDS}
+            ListingJob.objects.filter(pk=self.job_id).update(options=options)
+            return True
+
+    def acquire(self) -> bool:
+        if not self._write(take=True):
+            return False
+        self._thread = threading.Thread(target=self._heartbeat, name=f"listing-{self.job_id}-lease", daemon=True)
+        self._thread.start()
+        return True
+
+    def _heartbeat(self) -> None:
+        try:
+            while not self._done.wait(LEASE_RENEW_SECONDS):
+                if not self._write(take=False):
+                    self.lost = True
+                    if self.on_lost is not None:
+                        self.on_lost()
+                    return
+        finally:
+            connection.close()
+
+    def release(self) -> None:
+        self._done.set()
+        if self._thread is not None:
+            self._thread.join(LEASE_RENEW_SECONDS + 5)
+        with transaction.atomic():
+            options = (
+                ListingJob.objects.select_for_update().filter(pk=self.job_id).values_list("options", flat=True).first()
+            )
+            options = dict(options or {})
+            if (options.get("run_lease") or {}).get("token") == self.token:
+                options.pop("run_lease")
+                ListingJob.objects.filter(pk=self.job_id).update(options=options)
 
 
 def _run_pool(runner: _Runner, item_ids: list[int], count: int, *, last_round: bool) -> None:

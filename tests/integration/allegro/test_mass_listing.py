@@ -159,7 +159,7 @@ def test_category_with_subcategories_listed_skipped_and_failed_with_reasons(tree
 
     job = start(account, root)
     assert job.total == 10 and job.status == ListingJob.Status.PENDING
-    assert listing_job_run(job_id=job.pk, threads=1) is True  # one thread: the refused product meets the 422
+    assert listing_job_run(job_id=job.pk, threads=1) == "done"  # one thread: the refused product meets the 422
     job.refresh_from_db()
 
     got = results(job)
@@ -182,7 +182,7 @@ def test_category_with_subcategories_listed_skipped_and_failed_with_reasons(tree
     assert Offer.objects.filter(product=already, account=account).get() == old
 
     # Running the finished job again does nothing.
-    assert listing_job_run(job_id=job.pk) is True
+    assert listing_job_run(job_id=job.pk) == "done"
     assert len(emulator_offers(emulator)) == 5
 
 
@@ -251,7 +251,7 @@ def test_cancel_before_the_task_starts_skips_everything(tree, account, emulator)
     kettle(root)
     job = start(account, root)
     assert listing_job_cancel(job=job) is True
-    assert listing_job_run(job_id=job.pk) is True
+    assert listing_job_run(job_id=job.pk) == "done"
     job.refresh_from_db()
     assert (job.status, job.done, job.skipped, job.succeeded) == ("cancelled", 1, 1, 0)
     assert not emulator_offers(emulator)
@@ -355,3 +355,40 @@ def test_start_refuses_an_empty_selection(tree, account):
     _root, _child, other = tree
     with pytest.raises(ListingError):
         start(account, other)
+
+
+def test_two_runs_of_one_job_at_once_list_each_product_once(tree, account, emulator):
+    """A redelivered task running beside the first one (acks_late): the job's lease lets one run work on it; the
+    other answers "busy" (its task comes back later) — and a run that died is taken over once its lease lapsed."""
+    root, _child, _other = tree
+    products = [kettle(root) for _ in range(8)]
+    emulator.set_settings(latency_ms=20)
+    job = start(account, root)
+    outcomes = []
+
+    def run():
+        outcomes.append(listing_job_run(job_id=job.pk, threads=3))
+
+    runs = [threading.Thread(target=run) for _ in range(2)]
+    for thread in runs:
+        thread.start()
+    for thread in runs:
+        thread.join(60)
+    job.refresh_from_db()
+    assert sorted(outcomes) == ["busy", "done"]
+    assert (job.done, job.succeeded, job.failed) == (8, 8, 0)
+    for product in products:
+        assert len(emulator_offers(emulator, product.sku)) == 1
+    assert Offer.objects.filter(account=account).count() == 8
+    assert "run_lease" not in job.options  # released
+
+    # A run that died holding the lease: the next one waits until it lapses, then takes over.
+    late = kettle(root)
+    again = start(account, root, allow_relisting=False)
+    again.options = {**again.options, "run_lease": {"token": "dead", "until": time.time() + 60}}
+    again.save(update_fields=["options"])
+    assert listing_job_run(job_id=again.pk) == "busy"
+    again.options = {**again.options, "run_lease": {"token": "dead", "until": time.time() - 1}}
+    again.save(update_fields=["options"])
+    assert listing_job_run(job_id=again.pk) == "done"
+    assert results(again)[late.sku][0] == LISTED

@@ -56,19 +56,22 @@ def test_dry_run_then_start_then_progress(panel, account, tree, emulator):  # no
     root, child, _other = tree
     listed = [kettle(root), kettle(child)]
     hidden = kettle(root, visible=False)
+    no_image = kettle(child, image=False)
 
     page = panel.post(reverse(START), form_data(account, root, preview="1"))
     html = page.content.decode()
     assert page.status_code == 200 and 'id="mass-listing-preview"' in html
-    assert html.count('<tr class="listed">') == 2 and html.count('<tr class="skipped">') == 1
-    assert hidden.sku in html and 'id="mass-listing-start"' in html
+    assert html.count('<tr class="listed">') == 2 and html.count('<tr class="skipped">') == 2
+    assert hidden.sku in html and no_image.sku in html and 'id="mass-listing-start"' in html
+    assert 'id="mass-listing-triage"' in html  # the triage summary with a link to fix the product
+    assert reverse("admin:shop_product_change", args=[no_image.pk]) in html
     assert not ListingJob.objects.exists() and not emulator_offers(emulator)
 
     page = panel.post(reverse(START), form_data(account, root, start="1"))
     job = ListingJob.objects.get()
     assert page.status_code == 302 and page["Location"] == reverse("admin:allegro_listingjob_progress", args=[job.pk])
     job.refresh_from_db()  # run by the eager task on commit
-    assert (job.status, job.succeeded, job.skipped, job.failed) == ("done", 2, 1, 0)
+    assert (job.status, job.succeeded, job.skipped, job.failed) == ("done", 2, 2, 0)
     assert job.created_by.username == "pracownik"
 
     page = panel.get(page["Location"])
@@ -85,16 +88,16 @@ def test_dry_run_then_start_then_progress(panel, account, tree, emulator):  # no
         "id": job.pk,
         "status": "done",
         "status_label": status["status_label"],
-        "total": 3,
-        "done": 3,
+        "total": 4,
+        "done": 4,
         "succeeded": 2,
-        "skipped": 1,
+        "skipped": 2,
         "failed": 0,
         "percent": 100,
         "finished": True,
     }
     failed_only = panel.get(reverse("admin:allegro_listingjob_progress", args=[job.pk]) + "?result=skipped")
-    assert failed_only.content.decode().count('<tr class="skipped"') == 1
+    assert failed_only.content.decode().count('<tr class="skipped"') == 2
 
     jobs = panel.get(reverse("admin:allegro_listingjob_changelist"))
     assert jobs.status_code == 200 and f"#{job.pk}" in jobs.content.decode()
