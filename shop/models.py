@@ -183,9 +183,6 @@ class Customer(models.Model):
         constraints = [
             models.UniqueConstraint(Lower("email"), name="customer_email_ci_unique"),
         ]
-        indexes = [
-            models.Index(fields=["last_name", "first_name", "id"], name="customer_name_order"),
-        ]
 
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
