@@ -21,6 +21,15 @@ class SellyAdminSite(admin.AdminSite):
     site_title = _("Selly panel")
     index_title = _("Dashboard")
 
+    def index(self, request, extra_context=None):
+        """The dashboard: the Allegro accounts' state above the menu (for staff who may see accounts)."""
+        extra_context = dict(extra_context or {})
+        if request.user.has_perm("allegro.view_allegroaccount"):
+            from allegro.selectors_dashboard import dashboard_accounts
+
+            extra_context["allegro_dashboard"] = dashboard_accounts()
+        return super().index(request, extra_context)
+
     def get_app_list(self, request, app_label=None):
         apps = super().get_app_list(request, app_label)
         if app_label:
