@@ -145,6 +145,7 @@ else:
         "data_folder_out": str(_broker_dir),
         "processed_folder": str(_broker_dir),
         "store_processed": False,
+        "control_folder": str(_broker_dir / "control"),
     }
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
