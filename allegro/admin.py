@@ -1,5 +1,6 @@
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -235,12 +236,23 @@ class EventLogEntryAdmin(admin.ModelAdmin):
     # A date filter instead of date_hierarchy: the hierarchy's list of years is a DISTINCT over a million rows.
     list_filter = ("kind", "success", "account", ("created_at", admin.DateFieldListFilter))
     list_select_related = ("account", "actor")
-    search_fields = ("=offer_id", "=product_id", "=order_id", "message", "=trace_id")
+    search_fields = ("=offer_id", "=product_id", "=order_id", "=trace_id")
+    search_help_text = _("Allegro offer number, product or order id, or trace-id (exact).")
     list_per_page = 100
     show_full_result_count = False
     paginator = LargeTablePaginator
     menu_group = "sales"
     menu_order = 90
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact matches on indexed columns only: the log holds millions of rows."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        query = Q(offer_id=term) | Q(trace_id=term)
+        if term.isdigit():
+            query |= Q(product_id=int(term)) | Q(order_id=int(term))
+        return queryset.filter(query), False
 
     @admin.display(description=_("message"))
     def short_message(self, obj: EventLogEntry) -> str:
@@ -256,10 +268,14 @@ class EventLogEntryAdmin(admin.ModelAdmin):
         return False
 
 
-from allegro import admin_descriptions  # noqa: E402,F401
-from allegro import admin_categories  # noqa: E402,F401
-from allegro import admin_orders  # noqa: E402,F401
-from allegro import admin_shipping  # noqa: E402,F401
-from allegro import admin_listing  # noqa: E402,F401
-from allegro import admin_offers  # noqa: E402,F401
-from allegro import admin_sync  # noqa: E402,F401
+# The other admin modules register their pages (and extend Product's and Offer's admins) when imported;
+# the order matters: descriptions re-registers ProductAdmin before listing and offers extend it.
+from allegro import (  # noqa: E402
+    admin_categories,  # noqa: F401
+    admin_descriptions,  # noqa: F401
+    admin_listing,  # noqa: F401
+    admin_offers,  # noqa: F401
+    admin_orders,  # noqa: F401
+    admin_shipping,  # noqa: F401
+    admin_sync,  # noqa: F401
+)

@@ -656,6 +656,7 @@ class AllegroClient:
         data = self.get("/sale/offer-events", params=params)
         return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
 
+
 def _retry_after_headers(headers: dict) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")
     try:

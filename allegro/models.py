@@ -284,7 +284,7 @@ class EventLogEntry(models.Model):
     success = models.BooleanField(_("success"), default=True)
     request_summary = models.JSONField(_("request"), default=dict, blank=True)
     response_summary = models.JSONField(_("response"), default=dict, blank=True)
-    trace_id = models.CharField(_("trace-id"), max_length=100, blank=True)
+    trace_id = models.CharField(_("trace-id"), max_length=100, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("event log entry")
@@ -407,8 +407,9 @@ class CategoryDescriptionTemplate(models.Model):
         return f"{self.category_id} -> {self.template_id}"
 
 
+# The models of each area live in their own module; Django finds them through these imports.
+from allegro.models_categories import *  # noqa: E402,F401,F403
 from allegro.models_offers import *  # noqa: E402,F401,F403
 from allegro.models_orders import *  # noqa: E402,F401,F403
-from allegro.models_categories import *  # noqa: E402,F401,F403
 from allegro.models_shipping import *  # noqa: E402,F401,F403
 from allegro.models_sync import *  # noqa: E402,F401,F403

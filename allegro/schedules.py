@@ -15,11 +15,36 @@ SCHEDULES = [
         _("Refreshes Allegro tokens before they expire."),
     ),
     ("allegro: import orders", "allegro.tasks_orders.orders_import_all", 30, _("Imports new Allegro orders.")),
-    ("allegro: prune event log", "allegro.tasks.event_log_prune_old", 86400, _("Deletes event log entries older than 90 days.")),  # noqa: E501
-    ("allegro: sync queued offers", "allegro.tasks_sync.sync_flush_task", 30, _("Safety net: sends queued price and stock changes to Allegro.")),  # noqa: E501
-    ("allegro: offer events", "allegro.tasks_sync.sync_offer_events_task", 60, _("Reads Allegro offer events (changes made outside the panel).")),  # noqa: E501
-    ("allegro: reconcile offers", "allegro.tasks_sync.sync_reconcile_task", 3600, _("Compares every offer with the shop and fixes drift.")),  # noqa: E501
-    ("allegro: renew ended offers", "allegro.tasks_sync.sync_renew_task", 300, _("Relists ended offers marked “Wystaw ponownie”.")),  # noqa: E501
+    (
+        "allegro: prune event log",
+        "allegro.tasks.event_log_prune_old",
+        86400,
+        _("Deletes event log entries older than 90 days."),
+    ),  # noqa: E501
+    (
+        "allegro: sync queued offers",
+        "allegro.tasks_sync.sync_flush_task",
+        30,
+        _("Safety net: sends queued price and stock changes to Allegro."),
+    ),  # noqa: E501
+    (
+        "allegro: offer events",
+        "allegro.tasks_sync.sync_offer_events_task",
+        60,
+        _("Reads Allegro offer events (changes made outside the panel)."),
+    ),  # noqa: E501
+    (
+        "allegro: reconcile offers",
+        "allegro.tasks_sync.sync_reconcile_task",
+        3600,
+        _("Compares every offer with the shop and fixes drift."),
+    ),  # noqa: E501
+    (
+        "allegro: renew ended offers",
+        "allegro.tasks_sync.sync_renew_task",
+        300,
+        _("Relists ended offers marked “Wystaw ponownie”."),
+    ),  # noqa: E501
 ]
 
 

@@ -19,14 +19,13 @@ def accounts_refresh_tokens() -> int:
     return accounts_refresh_expiring()
 
 
-from allegro.tasks_orders import *  # noqa: E402,F401,F403
-from allegro.tasks_sync import *  # noqa: E402,F401,F403
-from allegro.tasks_listing import *  # noqa: E402,F401,F403
-
-
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def event_log_prune_old() -> int:
     """Daily: delete event log entries older than ALLEGRO_EVENT_LOG_RETENTION_DAYS (90); idempotent."""
     from allegro.services.offers import event_log_prune
 
     return event_log_prune()
+
+
+# Celery autodiscovers this module only: importing the other task modules registers their tasks.
+from allegro import tasks_listing, tasks_orders, tasks_sync  # noqa: E402,F401

@@ -1,4 +1,7 @@
+import re
+
 from django.contrib import admin, messages
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -6,6 +9,8 @@ from orders.forms import OrderAdminForm
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
 from orders.services.orders import StatusTransitionNotAllowed, order_change_status, order_recalculate_totals
 from selly_allegro.paginators import LargeTablePaginator
+
+_ORDER_NUMBER = re.compile(r"^\d{4}/\d{6,}$")
 
 
 class OrderLineInline(admin.TabularInline):
@@ -70,6 +75,7 @@ class OrderAdmin(admin.ModelAdmin):
     )
     list_select_related = ("customer", "delivery_method")
     search_fields = ("=number", "customer__email", "customer__last_name", "delivery_name", "=external_key")
+    search_help_text = _("Order number, e-mail or surname of the customer, recipient.")
     raw_id_fields = ("customer",)
     inlines = [OrderLineInline, OrderStatusChangeInline]
     readonly_fields = ("number", "source", "external_key", "items_total", "placed_at", "updated_at")
@@ -123,6 +129,22 @@ class OrderAdmin(admin.ModelAdmin):
         (_("Totals and message"), {"fields": ("items_total", "total", "buyer_message")}),
     )
     menu_order = 10
+
+    def get_search_results(self, request, queryset, search_term):
+        """An order number or an external key is looked up exactly (its unique index answers); anything
+        else matches the customer's e-mail or surname or the recipient."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if _ORDER_NUMBER.match(term):
+            return queryset.filter(number=term), False
+        query = (
+            Q(external_key=term)
+            | Q(customer__email__icontains=term)
+            | Q(customer__last_name__icontains=term)
+            | Q(delivery_name__icontains=term)
+        )
+        return queryset.filter(query), False
 
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:

@@ -1,5 +1,5 @@
 from django.contrib import admin, messages
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -88,6 +88,7 @@ class ProductAdmin(admin.ModelAdmin):
     list_filter = (CategoryTreeFilter, "visible", StockFilter, "vat_rate")
     list_select_related = ("category",)
     search_fields = ("name", "=sku", "=ean")
+    search_help_text = _("Name (a fragment), SKU or EAN (exact).")
     list_per_page = 50
     inlines = [ProductImageInline]
     actions = ["make_visible", "make_hidden", "change_prices"]
@@ -97,6 +98,13 @@ class ProductAdmin(admin.ModelAdmin):
         (_("Description"), {"fields": ("description", "stock_seen")}),
     )
     menu_order = 10
+
+    def get_search_results(self, request, queryset, search_term):
+        """SKU and EAN match exactly and case-sensitively, so their indexes answer; the name matches a fragment."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(Q(sku=term) | Q(ean=term) | Q(name__icontains=term)), False
 
     @admin.display(description=_("stock"), ordering="stock")
     def stock_display(self, obj: Product) -> str:
@@ -160,6 +168,8 @@ class CustomerAllegroIdentityInline(admin.TabularInline):
 class CustomerAdmin(admin.ModelAdmin):
     list_display = ("email", "first_name", "last_name", "phone", "company", "allegro_logins")
     search_fields = ("email", "first_name", "last_name", "company", "allegro_identities__login")
+    search_help_text = _("E-mail, name, company or Allegro login.")
+    show_full_result_count = False
     inlines = [CustomerAllegroIdentityInline]
     list_per_page = 50
     fieldsets = (
@@ -186,6 +196,21 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("allegro_identities")
+
+    def get_search_results(self, request, queryset, search_term):
+        """The Allegro login through EXISTS, not a join: no duplicate rows, so no DISTINCT over every column."""
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        login = CustomerAllegroIdentity.objects.filter(customer=OuterRef("pk"), login__iexact=term)
+        query = (
+            Q(email__icontains=term)
+            | Q(first_name__icontains=term)
+            | Q(last_name__icontains=term)
+            | Q(company__icontains=term)
+            | Exists(login)
+        )
+        return queryset.filter(query), False
 
     @admin.display(description=_("Allegro logins"))
     def allegro_logins(self, obj: Customer) -> str:

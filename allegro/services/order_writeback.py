@@ -31,9 +31,7 @@ OTHER_CARRIER = "OTHER"
 
 
 def checkout_for_order(*, order_id: int) -> AllegroCheckout | None:
-    return (
-        AllegroCheckout.objects.select_related("account__app").filter(order_id=order_id).order_by("-pk").first()
-    )
+    return AllegroCheckout.objects.select_related("account__app").filter(order_id=order_id).order_by("-pk").first()
 
 
 def order_status_changed_receiver(*, order_id: int, to_status: str, origin: str = "", **kwargs) -> None:
@@ -77,7 +75,7 @@ def order_push_fulfillment(*, order: Order, status: str) -> bool:
 def order_add_tracking(
     *, order: Order, carrier_id: str, waybill: str, carrier_name: str = "", actor=None
 ) -> AllegroShipment:
-    """"Dodaj numer przesyłki": keep the number on the order and queue it for Allegro."""
+    """ "Dodaj numer przesyłki": keep the number on the order and queue it for Allegro."""
     checkout = checkout_for_order(order_id=order.pk)
     if checkout is None:
         raise ValueError(_("This order did not come from Allegro."))
@@ -134,4 +132,6 @@ def shipment_send(*, shipment: AllegroShipment) -> None:
 
 def carriers_for(*, account) -> list[tuple[str, str]]:
     """Allegro's carriers (GET /order/carriers) as choices."""
-    return [(str(c.get("id")), str(c.get("name") or c.get("id"))) for c in account_client(account=account).get_carriers()]
+    return [
+        (str(c.get("id")), str(c.get("name") or c.get("id"))) for c in account_client(account=account).get_carriers()
+    ]

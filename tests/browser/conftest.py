@@ -55,7 +55,9 @@ def page(browser, request):
     problems: list[str] = []
     page.on(
         "console",
-        lambda msg: "Content Security Policy" in msg.text and problems.append(f"{msg.text} at {page.url} {msg.location}"),
+        lambda msg: (
+            "Content Security Policy" in msg.text and problems.append(f"{msg.text} at {page.url} {msg.location}")
+        ),
     )
     page.on("pageerror", lambda exc: problems.append(f"JavaScript error: {exc}"))
     yield page

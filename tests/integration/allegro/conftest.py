@@ -24,7 +24,9 @@ def allegro_app(emulator, db, settings):
     return app
 
 
-def connect_account(emulator, app: AllegroApp, *, login: str = "demo-seller", name: str = "Konto testowe") -> AllegroAccount:
+def connect_account(
+    emulator, app: AllegroApp, *, login: str = "demo-seller", name: str = "Konto testowe"
+) -> AllegroAccount:
     """An account connected the short way: a token from the emulator's consent flow, stored as the callback would."""
     tokens = emulator.user_token(login=login)
     me = emulator.api(tokens["access_token"]).get(emulator.url("/me")).json()

@@ -223,6 +223,7 @@ def test_listing_filters_and_paging(emulator, api):
         create(emulator, api, name=f"Aparat Łódź numer {i:02d} test", external={"id": f"S-{i}"},
                sellingMode={"format": "BUY_NOW", "price": {"amount": f"{10 + i}.50", "currency": "PLN"}},
                publication={"status": "ACTIVE" if i % 2 else "INACTIVE"})  # fmt: skip
+
     def get(query):
         resp = api.get(emulator.url("/sale/offers" + query))
         assert resp.status_code == 200, resp.text

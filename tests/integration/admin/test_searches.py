@@ -1,0 +1,64 @@
+"""Searches on the big lists match what staff type, through indexed exact lookups where possible."""
+
+from decimal import Decimal
+
+import pytest
+from django.urls import reverse
+
+from allegro.models import EventLogEntry
+from orders.services.orders import LineData, OrderData, order_create
+from shop.models import CustomerAllegroIdentity
+from tests.factories import make_customer, make_product
+
+pytestmark = pytest.mark.django_db
+
+
+def _found(admin_client, url_name, term):
+    return admin_client.get(reverse(url_name), {"q": term}).content.decode()
+
+
+def test_product_search_by_sku_ean_and_name_fragment(admin_client):
+    kettle = make_product(name="Czajnik elektryczny Bosch", sku="CZ-100")
+    other = make_product(name="Toster Philips", sku="TO-200")
+    assert kettle.sku in _found(admin_client, "admin:shop_product_changelist", "CZ-100")
+    assert other.sku not in _found(admin_client, "admin:shop_product_changelist", "CZ-100")
+    assert kettle.sku in _found(admin_client, "admin:shop_product_changelist", kettle.ean)
+    page = _found(admin_client, "admin:shop_product_changelist", "czajnik")
+    assert kettle.sku in page and other.sku not in page
+
+
+def test_order_search_by_number_and_customer(admin_client):
+    product = make_product()
+    first = order_create(
+        data=OrderData(
+            customer=make_customer(last_name="Wiśniewska"),
+            lines=[LineData(name="x", quantity=1, unit_price=Decimal("1.00"), product=product)],
+        )
+    )
+    second = order_create(
+        data=OrderData(
+            customer=make_customer(last_name="Zieliński"),
+            lines=[LineData(name="x", quantity=1, unit_price=Decimal("1.00"), product=product)],
+        )
+    )
+    page = _found(admin_client, "admin:orders_order_changelist", first.number)
+    assert f">{first.number}<" in page and f">{second.number}<" not in page
+    page = _found(admin_client, "admin:orders_order_changelist", "zieliń")
+    assert f">{second.number}<" in page and f">{first.number}<" not in page
+
+
+def test_customer_search_by_allegro_login_lists_each_customer_once(admin_client):
+    customer = make_customer(email="kupujacy@example.com")
+    for seller in ("1", "2"):  # the same login on two seller accounts: still one row
+        CustomerAllegroIdentity.objects.create(customer=customer, seller_id=seller, buyer_id="9", login="Kupujacy_PL")
+    page = _found(admin_client, "admin:shop_customer_changelist", "kupujacy_pl")
+    assert page.count("kupujacy@example.com</a>") == 1
+
+
+def test_event_log_search_by_offer_product_and_order(admin_client):
+    EventLogEntry.objects.create(kind="offer", action="a", message="wystawiona", offer_id="17000000001", product_id=5)
+    EventLogEntry.objects.create(kind="order", action="b", message="zamówienie", order_id=77)
+    assert "wystawiona" in _found(admin_client, "admin:allegro_eventlogentry_changelist", "17000000001")
+    assert "wystawiona" in _found(admin_client, "admin:allegro_eventlogentry_changelist", "5")
+    page = _found(admin_client, "admin:allegro_eventlogentry_changelist", "77")
+    assert "zamówienie" in page and "wystawiona" not in page
