@@ -279,3 +279,4 @@ from allegro import (  # noqa: E402
     admin_shipping,  # noqa: F401
     admin_sync,  # noqa: F401
 )
+from allegro import admin_listing  # noqa: E402,F401

@@ -28,7 +28,10 @@ Idempotency (RELIABILITY.md rules 6–7)
 An item's Offer row (the recorded intent) is saved and linked to the item **before** ``offer_publish`` is
 called. A re-run of the item (task redelivered after a crash, "Ponów nieudane") reuses that row, and
 ``offer_publish`` looks the offer up by ``external.id`` before any new POST — so no second offer is created.
-The task is therefore safe with ``acks_late`` + ``reject_on_worker_lost``.
+The task is therefore safe with ``acks_late`` + ``reject_on_worker_lost``. One run works on a job at a time (a
+lease in ``options`` renewed by a heartbeat thread): a redelivered copy answers "busy" and comes back later, and
+takes the job over once a dead run's lease has lapsed. A timeout or 5xx leaves the offer "activating"; the item is
+tried again at the end of the run, after a grace period, so the lookup by external.id sees a POST that landed late.
 
 Images are uploaded once per job: the job's threads share a cache ProductImage pk → Allegro URL.
 """
