@@ -279,4 +279,3 @@ from allegro import (  # noqa: E402
     admin_shipping,  # noqa: F401
     admin_sync,  # noqa: F401
 )
-from allegro import admin_listing  # noqa: E402,F401

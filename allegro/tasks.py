@@ -29,4 +29,3 @@ def event_log_prune_old() -> int:
 
 # Celery autodiscovers this module only: importing the other task modules registers their tasks.
 from allegro import tasks_listing, tasks_orders, tasks_sync  # noqa: E402,F401
-from allegro.tasks_listing import *  # noqa: E402,F401,F403
