@@ -17,7 +17,6 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from tests.integration.admin.test_changelist_queries import BUILDERS
-from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db
 
