@@ -1031,6 +1031,43 @@ def offer_end(*, offer: Offer, actor=None, reason: str) -> Offer:
         return offer
 
 
+def offer_update_description(*, offer: Offer, client=None, actor=None) -> Offer:
+    """Send the offer's description as composed now (current product description and template) with its
+    gallery: PATCH /sale/product-offers/{id}. Product images the new description shows are uploaded first.
+    Used when ended offers are relisted with "update descriptions". Raises AllegroError on refusal."""
+    client = client or account_client(account=offer.account)
+    image_urls = _stored_image_urls(offer)
+    lookups = _Lookups(offer.account)
+    try:
+        description, gallery = _compose(offer, lookups, image_urls)
+    except DescriptionImagesMissing as missing:
+        _upload(client, offer, missing.pks, image_urls)
+        description, gallery = _compose(offer, lookups, image_urls)
+    client.request(
+        "PATCH",
+        f"/sale/product-offers/{offer.allegro_id}",
+        json={"description": description, "images": gallery},
+        bucket="offer_write",
+    )
+    offer.images = gallery
+    offer.save(update_fields=["images", "image_urls", "updated_at"])
+    with event_context(actor=actor) if actor is not None else nullcontext():
+        event_log(
+            kind=EventKind.OFFER,
+            action="offer_description_updated",
+            message=_("Description updated from the shop: %(title)s") % {"title": offer.title},
+            account=offer.account,
+            offer_id=offer.allegro_id or "",
+            product_id=offer.product_id,
+            request_summary={
+                "method": "PATCH",
+                "path": "/sale/product-offers/{id}",
+                "fields": ["description", "images"],
+            },
+        )
+    return offer
+
+
 # --- event log retention ---------------------------------------------------------------------------
 
 

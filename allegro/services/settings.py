@@ -14,9 +14,11 @@ CHOICE_KINDS = ("warranties", "implied-warranties", "return-policies", "shipping
 def account_fetch_choices(*, account: AllegroAccount) -> dict:
     """Fetch the lists from Allegro, keep them on the account, refresh the stored display names."""
     client = account_client(account=account)
-    choices = {kind: client.get_after_sales_conditions(kind) for kind in CHOICE_KINDS[:3]}
-    choices["shipping-rates"] = client.get_shipping_rates()
-    choices["fetched_at"] = timezone.now().isoformat()
+    fetched = {kind: client.get_after_sales_conditions(kind) for kind in CHOICE_KINDS[:3]}
+    fetched["shipping-rates"] = client.get_shipping_rates()
+    fetched["fetched_at"] = timezone.now().isoformat()
+    # Other lists kept in the same cache (responsible producers, GPSR defaults) stay as they are.
+    choices = {**(account.choices_cache or {}), **fetched}
     names = {}
     for kind, field in (
         ("warranties", "warranty"),

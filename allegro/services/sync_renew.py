@@ -114,21 +114,10 @@ def offers_renew_ended(ctx: SyncContext) -> RenewResult:
 
 def _update_description(ctx: SyncContext, offer: Offer, result: RenewResult) -> None:
     """PATCH the description composed from the current product and templates (issue 7's offers service)."""
-    try:
-        from allegro.services import offers as offer_services
+    from allegro.services.offers import offer_update_description
 
-        update = getattr(offer_services, "offer_update_description", None)
-        if update is not None:
-            update(offer=offer)
-            return
-        lookups = offer_services._Lookups(offer.account)
-        description, gallery = offer_services._compose(offer, lookups, offer_services._stored_image_urls(offer))
-        ctx.client.request(
-            "PATCH",
-            f"/sale/product-offers/{offer.allegro_id}",
-            json={"description": description, "images": gallery},
-            bucket="offer_write",
-        )
+    try:
+        offer_update_description(offer=offer, client=ctx.client)
     except AllegroError as exc:
         result.failed.append((offer.title, "; ".join(exc.user_messages)))
     except Exception as exc:  # noqa: BLE001 - a description problem must not stop the relisting
@@ -137,11 +126,8 @@ def _update_description(ctx: SyncContext, offer: Offer, result: RenewResult) -> 
 
 def _recreate(ctx: SyncContext, old: Offer, options: RenewOptions, result: RenewResult) -> None:
     """An archived offer cannot come back: list a new one (copying the old content) that replaces it."""
-    try:
-        from allegro.services.offers import offer_prepare, offer_publish
-    except ImportError:
-        result.failed.append((old.title, _("creating new offers needs the offers service")))
-        return
+    from allegro.services.offers import offer_prepare, offer_publish
+
     new = offer_prepare(product=old.product, account=ctx.account, copy_from=old)
     new.replaces = old
     new.renew_after_end = old.renew_after_end

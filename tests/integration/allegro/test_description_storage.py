@@ -206,7 +206,7 @@ def test_product_page_shows_the_validators_message_and_saves_nothing(admin_clien
     with translation.override("en"):
         response = admin_client.post(url, data, HTTP_ACCEPT_LANGUAGE="en")
     assert response.status_code == 200
-    assert "Section 1, item 2" in response.content.decode()
+    assert "Sekcja 1, element 2" in response.content.decode()
     product.refresh_from_db()
     assert product.name != "Zmieniona nazwa"
     assert not ProductAllegroDescription.objects.filter(product=product).exists()

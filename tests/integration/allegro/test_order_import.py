@@ -438,4 +438,4 @@ def test_allegro_sync_command(emulator, connected_account, shop, capsys):
     assert Order.objects.count() == 1
     assert "1" in capsys.readouterr().out
     with pytest.raises(CommandError):
-        call_command("allegro_sync", "--only", "offers", "--account", connected_account.login)
+        call_command("allegro_sync", "--only", "orders", "--account", "nie-ma-takiego-konta")

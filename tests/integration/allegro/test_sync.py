@@ -119,7 +119,7 @@ def test_changes_reach_allegro_in_few_commands(emulator, connected_account, djan
     assert kinds.count("end") == 1  # sold out and hidden in one END command
     assert len(kinds) <= 4
     offers[3].refresh_from_db()
-    assert offers[3].status == OfferStatus.ENDED and "sold out" in offers[3].ended_reason
+    assert offers[3].status == OfferStatus.ENDED and "wyczerpany w sklepie" in offers[3].ended_reason
     assert not OfferSyncQueue.objects.exists()
 
 
@@ -220,7 +220,7 @@ def test_hidden_product_is_never_relisted_and_it_says_so(
     s = state(emulator)
     assert s[offers[0].allegro_id]["status"] == "ENDED"
     assert (s[offers[1].allegro_id]["status"], s[offers[1].allegro_id]["stock_available"]) == ("ACTIVE", 6)
-    assert "hidden" in run.summary
+    assert "produkt niewyświetlany w sklepie" in run.summary
 
 
 def test_manual_relist_action_updates_prices(emulator, connected_account, django_capture_on_commit_callbacks):
