@@ -410,6 +410,14 @@ UPDATE_FIELDS = [
 ]
 
 
+def _price_message(oid: str, price: Decimal) -> str:
+    return _("Allegro confirmed the price of offer %(offer)s: %(price)s PLN.") % {"offer": oid, "price": price}
+
+
+def _quantity_message(oid: str, quantity: int) -> str:
+    return _("Allegro confirmed the quantity of offer %(offer)s: %(quantity)s.") % {"offer": oid, "quantity": quantity}
+
+
 def results_apply(
     *, account: AllegroAccount, commands: list[SyncCommand], offers: dict[str, Offer], outcome: Outcome
 ) -> set[str]:
@@ -464,28 +472,52 @@ def results_apply(
             offer.last_error = ""
             offer.confirmed_at = now
             touched[oid] = offer
+            reason = (command.reasons or {}).get(oid, "")
+            messages = []
             if command.kind == SyncCommand.Kind.PRICE:
                 offer.price = offer.confirmed_price = Decimal(command.body["modification"]["price"]["amount"])
+                messages.append(_price_message(oid, offer.price))
             elif command.kind == SyncCommand.Kind.QUANTITY:
                 offer.quantity = offer.confirmed_quantity = int(command.body["modification"]["value"])
                 quantity_ok.add(oid)
+                messages.append(_quantity_message(oid, offer.quantity))
             elif command.kind == SyncCommand.Kind.BULK:
                 entry = values.get(oid, {})
                 if "price" in entry:
                     offer.price = offer.confirmed_price = entry["price"]
+                    messages.append(_price_message(oid, offer.price))
                 if "quantity" in entry:
                     offer.quantity = offer.confirmed_quantity = entry["quantity"]
                     quantity_ok.add(oid)
+                    messages.append(_quantity_message(oid, offer.quantity))
             elif command.kind == SyncCommand.Kind.END:
                 offer.status = OfferStatus.ENDED
                 offer.confirmed_status = "ENDED"
-                offer.ended_reason = (command.reasons or {}).get(oid, "")[:200]
+                offer.ended_reason = reason[:200]
                 offer.ended_at = now
+                messages.append(_("Offer %(offer)s ended on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
             elif command.kind == SyncCommand.Kind.ACTIVATE:
                 offer.status = OfferStatus.ACTIVE
                 offer.confirmed_status = "ACTIVE"
                 offer.ended_reason = ""
                 offer.ended_at = None
+                messages.append(
+                    _("Offer %(offer)s active again on Allegro (%(reason)s).") % {"offer": oid, "reason": reason}
+                )
+            # What the sync changed, per offer: the event log filtered by the offer shows it (not only the run).
+            log_rows.extend(
+                EventLogEntry(
+                    kind=EventKind.SYNC,
+                    action=f"sync {command.kind}"[:60],
+                    message=message,
+                    account=account,
+                    offer_id=oid,
+                    product_id=offer.product_id,
+                    request_summary={"command": str(command.uuid), "kind": command.kind},
+                    rule="sync",
+                )
+                for message in messages
+            )
     if touched:
         Offer.objects.bulk_update(list(touched.values()), UPDATE_FIELDS, batch_size=500)
     if log_rows:
