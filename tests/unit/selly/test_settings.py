@@ -18,6 +18,8 @@ def _manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         "SECURE_SSL_REDIRECT",
         "SESSION_COOKIE_SECURE",
         "CSRF_COOKIE_SECURE",
+        "SELLY_CSP_EXTRA_IMG_SRC",
+        "DJANGO_ALLOW_ASYNC_UNSAFE",  # set by the browser tests for Playwright's event loop
     }
     base = {k: v for k, v in os.environ.items() if k not in relaxed}
     base.update({"DJANGO_SETTINGS_MODULE": "selly_allegro.settings", **env})
