@@ -47,7 +47,9 @@ class Offer(models.Model):
     external_id = models.CharField(_("external id (SKU)"), max_length=100, db_index=True)
     format = models.CharField(_("format"), max_length=8, choices=OfferFormat.choices, default=OfferFormat.BUY_NOW)
     status = models.CharField(_("status"), max_length=12, choices=OfferStatus.choices, default=OfferStatus.DRAFT)
-    title = models.CharField(_("title"), max_length=75)
+    # Allegro allows 75 characters; the column takes more so a too-long title is reported by validation
+    # (locally or by Allegro) instead of failing in the database.
+    title = models.CharField(_("title"), max_length=255)
     category_id = models.CharField(_("Allegro category"), max_length=64)
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     starting_price = models.DecimalField(_("starting price"), max_digits=12, decimal_places=2, null=True, blank=True)
