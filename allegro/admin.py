@@ -95,6 +95,13 @@ class AllegroAccountAdmin(admin.ModelAdmin):
             },
         ),
         (
+            _("Product safety (GPSR)"),
+            {
+                "fields": ("gpsr_producer", "gpsr_safety_information", "gpsr_marketed_before"),
+                "description": _("Defaults for every listing of this account; a single listing can change them."),
+            },
+        ),
+        (
             _("Synchronisation"),
             {
                 "fields": (

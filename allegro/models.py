@@ -191,6 +191,17 @@ class AllegroAccount(models.Model):
     promotion_emphasized = models.BooleanField(_("paid option: emphasised offer"), default=False)
     promotion_bold_title = models.BooleanField(_("paid option: bold title"), default=False)
     promotion_department_page = models.BooleanField(_("paid option: on the department page"), default=False)
+    # Product safety (GPSR) defaults for listing: used when a product's offer gives none of its own.
+    gpsr_producer = models.CharField(
+        _("responsible producer (GPSR)"),
+        max_length=200,
+        blank=True,
+        help_text=_("The id of a producer defined on Allegro, or the producer's name."),
+    )
+    gpsr_safety_information = models.TextField(_("safety information (GPSR)"), blank=True, max_length=5000)
+    gpsr_marketed_before = models.BooleanField(
+        _("products placed on the EU market before 13 December 2024"), default=False
+    )
     price_markup_percent = models.DecimalField(
         _("price markup (%)"), max_digits=6, decimal_places=2, default=Decimal("0.00")
     )

@@ -122,10 +122,8 @@ def prepare_account(account) -> None:
     account.location_province = "WIELKOPOLSKIE"
     account.location_city = "Poznań"
     account.location_post_code = "60-166"
-    account.choices_cache = {
-        **account.choices_cache,
-        "gpsr-defaults": {"producer": "Bosch Polska", "safety_information": "Nie zanurzać w wodzie."},
-    }
+    account.gpsr_producer = "Bosch Polska"
+    account.gpsr_safety_information = "Nie zanurzać w wodzie."
     account.save()
 
 

@@ -213,9 +213,12 @@ def _who(actor) -> str:
 
 
 def _gpsr_defaults(account: AllegroAccount) -> dict:
-    cache = account.choices_cache if isinstance(account.choices_cache, dict) else {}
-    defaults = cache.get("gpsr-defaults")
-    return defaults if isinstance(defaults, dict) else {}
+    """The account's product-safety defaults (Ustawienia konta → Bezpieczeństwo produktu)."""
+    return {
+        "producer": account.gpsr_producer,
+        "safety_information": account.gpsr_safety_information,
+        "marketed_before": account.gpsr_marketed_before,
+    }
 
 
 # --- per-selection lookups (triage caches per category instead of per product) ---------------------

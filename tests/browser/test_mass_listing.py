@@ -41,10 +41,8 @@ def small_category(emulator, settings, tmp_path):
     account.return_policy_id = choices["return-policies"][0]["id"]
     account.shipping_rates_id = choices["shipping-rates"][0]["id"]
     account.location_province = "WIELKOPOLSKIE"
-    account.choices_cache = {
-        **account.choices_cache,
-        "gpsr-defaults": {"producer": "Bosch Polska", "safety_information": "Nie zanurzać w wodzie."},
-    }
+    account.gpsr_producer = "Bosch Polska"
+    account.gpsr_safety_information = "Nie zanurzać w wodzie."
     account.save()
     root = make_category("Czajniki")
     child = make_category("Czajniki elektryczne", parent=root)

@@ -69,10 +69,8 @@ def account(connected_account):
     account.location_province = "WIELKOPOLSKIE"
     account.location_city = "Poznań"
     account.location_post_code = "60-166"
-    account.choices_cache = {
-        **account.choices_cache,
-        "gpsr-defaults": {"producer": "Bosch Polska", "safety_information": "Nie zanurzać w wodzie."},
-    }
+    account.gpsr_producer = "Bosch Polska"
+    account.gpsr_safety_information = "Nie zanurzać w wodzie."
     account.save()
     return account
 

@@ -228,10 +228,8 @@ def test_triage_groups_problems_with_fix_links(kettles, account, django_assert_m
     unmapped = kettle(make_category("Bez mapowania"))
     for product in ready + no_ean:
         product.refresh_from_db()
-    account.choices_cache = {
-        **account.choices_cache,
-        "gpsr-defaults": {"producer": "Bosch", "safety_information": "OK"},
-    }
+    account.gpsr_producer = "Bosch"
+    account.gpsr_safety_information = "OK"
     account.save()
     products = ready + no_ean + [unmapped]
     offers_triage(products=products, account=account)  # warm the category caches
