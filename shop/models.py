@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Upper
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
@@ -204,6 +204,10 @@ class CustomerAllegroIdentity(models.Model):
         verbose_name_plural = _("Allegro logins")
         constraints = [
             models.UniqueConstraint(fields=["seller_id", "buyer_id"], name="customer_allegro_identity_unique"),
+        ]
+        indexes = [
+            # Customer search by Allegro login ignores case.
+            models.Index(Upper("login"), name="customer_allegro_login_ci"),
         ]
 
     def __str__(self) -> str:
