@@ -53,6 +53,7 @@ from orders.services.orders import (
     order_reserve_stock,
 )
 from shop.models import Customer, CustomerAllegroIdentity, DeliveryMethod, Product
+from shop.signals import product_changes_batched
 
 logger = logging.getLogger("allegro.orders")
 
@@ -304,7 +305,8 @@ def _process_batch(
     """
     batch_result = ImportResult(account_id=account.pk)
     try:
-        with transaction.atomic():
+        # One product_changed per batch, not per order line: the sync engine looks the offers up once.
+        with transaction.atomic(), product_changes_batched():
             cursor = _hold_lease(account, token)
             batch = _Batch.load(account=account, cursor=cursor, items=items, methods=methods)
             for item in _ordered(items, batch):
@@ -315,7 +317,7 @@ def _process_batch(
     except Exception:  # noqa: BLE001 - redone form by form below, the culprit is quarantined
         logger.exception("order import batch failed; retrying form by form (account %s)", account.pk)
         batch_result = ImportResult(account_id=account.pk)
-        with transaction.atomic():
+        with transaction.atomic(), product_changes_batched():
             cursor = _hold_lease(account, token)
             batch = _Batch.load(account=account, cursor=cursor, items=items, methods={})
             for item in _ordered(items, batch):
@@ -617,11 +619,7 @@ def _create_order(batch: _Batch, form: CheckoutForm) -> Order:
         **_payment(form),
     )
     order = order_create(data=data)
-    # order_create bulk-creates the lines in the order given: read them back once, products attached.
-    created = list(OrderLine.objects.filter(order=order).order_by("pk"))
-    for line, given in zip(created, lines, strict=True):
-        line.product = given.product
-    _reserve(batch, order, form, created)
+    _reserve(batch, order, form, order.created_lines)
     return order
 
 

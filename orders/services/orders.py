@@ -110,6 +110,9 @@ def order_create(*, data: OrderData, actor=None) -> Order:
         )
         for line in data.lines
     )
+    # The lines as created (with their ids: bulk_create returns them on PostgreSQL and SQLite), so a
+    # caller that works on them next (an import reserving stock its own way) need not read them back.
+    order.created_lines = lines
     OrderStatusChange.objects.create(order=order, from_status="", to_status=order.status, actor=actor)
     if data.reserve_stock and order.status in _HOLDS_STOCK:
         order_reserve_stock(order=order, lines=lines, stock_references=[line.stock_reference for line in data.lines])
@@ -150,8 +153,14 @@ def order_reserve_stock(
             problems.append(f"{line.name}: {line.problem}")
         if line.stock_reserved or line.problem:
             changed.append(line)
-    if changed:
-        OrderLine.objects.bulk_update(changed, ["stock_reserved", "problem"])
+    # Usually every line is reserved without a problem: one plain UPDATE for those (bulk_update's CASE
+    # expression costs more to build than the database needs to run it), one per line with a problem.
+    reserved_ok = [line.pk for line in changed if line.stock_reserved and not line.problem]
+    if reserved_ok:
+        OrderLine.objects.filter(pk__in=reserved_ok).update(stock_reserved=True)
+    for line in changed:
+        if line.problem:
+            OrderLine.objects.filter(pk=line.pk).update(stock_reserved=line.stock_reserved, problem=line.problem)
     if problems:
         order.needs_attention = True
         order.attention_note = "\n".join(filter(None, [order.attention_note, *problems]))

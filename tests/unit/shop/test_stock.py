@@ -89,3 +89,23 @@ def test_changes_are_announced_after_commit(django_capture_on_commit_callbacks):
         assert received == []  # a name change is not a price/stock/visibility change
     finally:
         product_changed.disconnect(listener)
+
+
+def test_batched_changes_are_announced_once_per_kind_of_change(django_capture_on_commit_callbacks):
+    from shop.signals import product_changes_batched
+
+    first, second = make_product(stock=5), make_product(stock=5)
+    received = []
+
+    def listener(sender, product_ids, fields, reason, **kwargs):
+        received.append((set(product_ids), set(fields), reason))
+
+    product_changed.connect(listener)
+    try:
+        with django_capture_on_commit_callbacks(execute=True), product_changes_batched():
+            stock_reserve(product=first, quantity=1, reason="zamówienie 1")
+            stock_reserve(product=second, quantity=2, reason="zamówienie 2")
+            stock_reserve(product=first, quantity=1, reason="zamówienie 3")
+        assert received == [({first.pk, second.pk}, {"stock"}, "zamówienie 1, zamówienie 2, zamówienie 3")]
+    finally:
+        product_changed.disconnect(listener)
