@@ -19,6 +19,16 @@ def account_fetch_choices(*, account: AllegroAccount) -> dict:
     fetched["fetched_at"] = timezone.now().isoformat()
     # Other lists kept in the same cache (responsible producers, GPSR defaults) stay as they are.
     choices = {**(account.choices_cache or {}), **fetched}
+    # A seller with exactly one of a kind (a new shop usually is) gets it chosen; a choice is never replaced.
+    preselected = {}
+    for kind, field in (
+        ("implied-warranties", "implied_warranty_id"),
+        ("return-policies", "return_policy_id"),
+        ("shipping-rates", "shipping_rates_id"),
+    ):
+        if not getattr(account, field) and len(choices[kind]) == 1:
+            preselected[field] = choices[kind][0]["id"]
+            setattr(account, field, preselected[field])
     names = {}
     for kind, field in (
         ("warranties", "warranty"),
@@ -28,7 +38,7 @@ def account_fetch_choices(*, account: AllegroAccount) -> dict:
     ):
         chosen = getattr(account, f"{field}_id")
         names[f"{field}_name"] = next((i["name"] for i in choices[kind] if i["id"] == chosen), "")
-    AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=choices, **names)
+    AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=choices, **names, **preselected)
     account.choices_cache = choices
     for key, value in names.items():
         setattr(account, key, value)

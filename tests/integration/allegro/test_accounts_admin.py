@@ -101,12 +101,20 @@ def test_settings_dropdowns_come_from_allegro_and_changes_are_logged(admin_clien
     response = admin_client.post(url, form)
     assert response.status_code == 200
     assert "Kod pocztowy musi mieć postać 00-000" in response.content.decode()
-    assert AllegroAccount.objects.get(pk=connected_account.pk).return_policy_id == ""
+    unchanged = AllegroAccount.objects.get(pk=connected_account.pk)
+    assert (unchanged.location_city, unchanged.location_province) == ("", "")  # nothing of the bad form saved
+    # The seller has one return policy: fetching the lists chose it already.
+    assert unchanged.return_policy_id == policy["id"]
 
     form["location_post_code"] = "00-950"
     response = admin_client.post(url, form)
     assert response.status_code == 302
-    assert AllegroAccount.objects.get(pk=connected_account.pk).return_policy_id == policy["id"]
+    saved = AllegroAccount.objects.get(pk=connected_account.pk)
+    assert (saved.return_policy_id, saved.location_city, saved.location_post_code) == (
+        policy["id"],
+        "Warszawa",
+        "00-950",
+    )
     assert EventLogEntry.objects.filter(action="account_settings_changed", account=connected_account).exists()
 
 
