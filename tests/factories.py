@@ -41,3 +41,20 @@ def make_customer(**fields) -> Customer:
     defaults = {"email": f"klient{n}@example.com", "first_name": "Jan", "last_name": f"Kowalski{n}"}
     defaults.update(fields)
     return Customer.objects.create(**defaults)
+
+
+def make_emulator_app(emulator, *, client_id: str = "demo-client", client_secret: str = "demo-secret"):
+    """An AllegroApp of environment "custom" with all three addresses pointing at the test emulator."""
+    from allegro.models import AllegroApp, Environment
+
+    app = AllegroApp(
+        name="Emulator",
+        environment=Environment.CUSTOM,
+        client_id=client_id,
+        api_url=emulator.base_url,
+        auth_url=emulator.base_url,
+        upload_url=emulator.base_url,
+    )
+    app.client_secret = client_secret
+    app.save()
+    return app

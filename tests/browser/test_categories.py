@@ -3,25 +3,15 @@
 import pytest
 from django.urls import reverse
 
-from allegro.models import AllegroApp, CategoryForm, CategoryMapping, Environment
-from tests.factories import make_category, make_product
+from allegro.models import CategoryForm, CategoryMapping
+from tests.factories import make_category, make_emulator_app, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
 def emulator_app(emulator):
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    return app
+    return make_emulator_app(emulator)
 
 
 def test_map_a_category_through_the_tree_and_search(page, admin_login, emulator, emulator_app, screenshot):

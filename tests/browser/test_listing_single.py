@@ -13,7 +13,7 @@ from allegro.models import CategoryForm, MappingEnvironment, Offer, OfferStatus
 from allegro.services.categories import category_mapping_set, category_parameters
 from allegro.services.settings import account_fetch_choices
 from shop.models import ProductImage
-from tests.factories import make_category, make_product
+from tests.factories import make_category, make_emulator_app, make_product
 from tests.integration.allegro.conftest import connect_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -23,19 +23,9 @@ KETTLE, STAN, NOWY = "300407", "11323", "11323_1"
 
 @pytest.fixture
 def listing_setup(emulator, settings, tmp_path):
-    from allegro.models import AllegroApp, Environment
 
     settings.MEDIA_ROOT = tmp_path
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
+    app = make_emulator_app(emulator)
     account = connect_account(emulator, app)
     choices = account_fetch_choices(account=account)
     account.implied_warranty_id = choices["implied-warranties"][0]["id"]

@@ -11,10 +11,10 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from allegro.models import AllegroApp, CategoryForm, Environment, ListingJob, MappingEnvironment
+from allegro.models import CategoryForm, ListingJob, MappingEnvironment
 from allegro.services.categories import category_mapping_set, category_parameters
 from allegro.services.settings import account_fetch_choices
-from tests.factories import make_category
+from tests.factories import make_category, make_emulator_app
 from tests.integration.allegro.conftest import connect_account
 from tests.integration.allegro.test_mass_listing import KETTLE, NOWY, STAN, kettle
 
@@ -25,16 +25,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def small_category(emulator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.ALLEGRO_LISTING_THREADS = 1
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
+    app = make_emulator_app(emulator)
     account = connect_account(emulator, app, name="Sklep na Allegro")
     choices = account_fetch_choices(account=account)
     account.implied_warranty_id = choices["implied-warranties"][0]["id"]

@@ -6,28 +6,15 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from allegro.models import AllegroApp, Environment, ShippingRateSet
+from allegro.models import ShippingRateSet
+from tests.factories import make_emulator_app
 from tests.integration.allegro.conftest import connect_account
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def _emulator_app(emulator) -> AllegroApp:
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    return app
-
-
 def test_price_list_with_a_searched_method_is_published(page, admin_login, emulator, screenshot):
-    account = connect_account(emulator, _emulator_app(emulator))
+    account = connect_account(emulator, make_emulator_app(emulator))
     base = admin_login()
 
     page.goto(base + reverse("admin:allegro_shippingrateset_add"))  # the first visit fetches Allegro's methods
@@ -58,7 +45,7 @@ def test_price_list_with_a_searched_method_is_published(page, admin_login, emula
 
 
 def test_mapping_filter_box_narrows_the_rows(page, admin_login, emulator, screenshot):
-    _emulator_app(emulator)
+    make_emulator_app(emulator)
     base = admin_login()
     page.goto(base + reverse("admin:allegro_deliverymethodmapping_changelist"))
     page.locator("button[form=allegro-mapping-refresh]").click()

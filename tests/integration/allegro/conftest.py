@@ -5,23 +5,14 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+from allegro.models import AllegroAccount, AllegroApp, ConnectionState
+from tests.factories import make_emulator_app
 
 
 @pytest.fixture
 def allegro_app(emulator, db, settings):
     settings.ALLEGRO_429_WAIT_SECONDS = 0.2
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    return app
+    return make_emulator_app(emulator)
 
 
 def connect_account(
