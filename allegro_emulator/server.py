@@ -127,6 +127,18 @@ class Handler(BaseHTTPRequestHandler):
             db.close_thread_connection()
         if resp.body and resp.content_type is None:
             resp.content_type = req.route.media[0] if req.route and req.route.media else JSON
+        # Logged before the answer goes out: a client that reads the request log right after getting its
+        # answer always finds its own request there.
+        state.record(
+            method=self.command,
+            path=req.path,
+            query=req.query,
+            status=resp.status,
+            started=started,
+            route=req.route.name if req.route else None,
+            seller_id=req.seller_id,
+            client_id=req.client_id,
+        )
         self.send_response(resp.status)
         self.send_header("trace-id", trace_id)
         if resp.body or resp.status not in (204, 304):
@@ -139,16 +151,6 @@ class Handler(BaseHTTPRequestHandler):
         if resp.body and self.command != "HEAD":
             self._headers_buffer.append(resp.body)
         self.flush_headers()
-        state.record(
-            method=self.command,
-            path=req.path,
-            query=req.query,
-            status=resp.status,
-            started=started,
-            route=req.route.name if req.route else None,
-            seller_id=req.seller_id,
-            client_id=req.client_id,
-        )
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 

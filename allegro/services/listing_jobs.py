@@ -59,14 +59,15 @@ from allegro.models import AllegroAccount, EventKind, ListingJob, ListingJobItem
 from allegro.models_offers import OfferStatus
 from allegro.services.description_offers import description_image_ref_pk
 from allegro.services.events import event_context, event_log
-from allegro.services.offers import OfferProblem, Triage, offer_prepare, offer_problems, offer_publish, offers_triage
-
-try:  # the offers service's per-selection lookup cache (what offers_triage uses); optional
-    from allegro.services.offers import _Lookups as _shared_lookups
-    from allegro.services.offers import _prepare as _shared_prepare
-    from allegro.services.offers import _problems as _shared_problems
-except ImportError:  # pragma: no cover - fall back to the public, uncached calls
-    _shared_lookups = _shared_prepare = _shared_problems = None
+from allegro.services.offers import (
+    OfferLookups,
+    OfferProblem,
+    Triage,
+    offer_prepare,
+    offer_problems,
+    offer_publish,
+    offers_triage,
+)
 from shop.models import Category, Product
 
 if TYPE_CHECKING:
@@ -424,16 +425,15 @@ class _Runner:
         self.options = ListingOptions.from_json(job.options)
         self.actor = job.created_by
         self.overrides = self.options.overrides()
-        self.lookups = _shared_lookups(self.account) if _shared_lookups is not None else None
-        if self.lookups is not None:
-            # Per-product delivery price lists read once for the whole job, as offers_triage does.
-            from allegro.models import ProductShippingRates
+        self.lookups = OfferLookups(self.account)
+        # Per-product delivery price lists read once for the whole job, as offers_triage does.
+        from allegro.models import ProductShippingRates
 
-            self.lookups.shipping_overrides = dict(
-                ProductShippingRates.objects.filter(
-                    account=self.account, product_id__in=ListingJobItem.objects.filter(job=job).values("product_id")
-                ).values_list("product_id", "rate_set__allegro_id")
-            )
+        self.lookups.shipping_overrides = dict(
+            ProductShippingRates.objects.filter(
+                account=self.account, product_id__in=ListingJobItem.objects.filter(job=job).values("product_id")
+            ).values_list("product_id", "rate_set__allegro_id")
+        )
         self.images = JobImageCache()
         self.deadline = deadline
         self._stop = threading.Event()
@@ -521,17 +521,10 @@ class _Runner:
         lookups (mapping, parameter definitions, category form, template, price list), as ``offers_triage`` does:
         each product then costs a few queries instead of some forty, which is what lets the threads keep up
         with Allegro's write limit instead of waiting for the database and the GIL."""
-        if _shared_lookups is not None:
-            offer = _shared_prepare(
-                product=product,
-                account=self.account,
-                overrides=self.overrides or None,
-                copy_from=None,
-                lookups=self.lookups,
-            )
-            return offer, list(_shared_problems(offer, self.lookups))
-        offer = offer_prepare(product=product, account=self.account, overrides=self.overrides or None)
-        return offer, list(offer_problems(offer=offer))
+        offer = offer_prepare(
+            product=product, account=self.account, overrides=self.overrides or None, lookups=self.lookups
+        )
+        return offer, list(offer_problems(offer=offer, lookups=self.lookups))
 
     def _publish(self, offer: Offer) -> _Outcome:
         self.images.fill(offer, [int(pk) for pk in _image_pks(offer)])

@@ -79,6 +79,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterable
 
 __all__ = [
+    "OfferLookups",
     "OfferProblem",
     "Triage",
     "TriageGroup",
@@ -224,7 +225,7 @@ def _gpsr_defaults(account: AllegroAccount) -> dict:
 # --- per-selection lookups (triage caches per category instead of per product) ---------------------
 
 
-class _Lookups:
+class OfferLookups:
     """Lookups shared by the products of one selection: category mapping, parameter definitions, category-form
     values, templates and delivery price lists are resolved once per category."""
 
@@ -331,6 +332,7 @@ def offer_prepare(
     account: AllegroAccount,
     overrides: dict | None = None,
     copy_from: Offer | None = None,
+    lookups: OfferLookups | None = None,
 ) -> Offer:
     """An UNSAVED Offer of ``product`` on ``account``, prefilled from the product and the account's defaults.
 
@@ -344,13 +346,14 @@ def offer_prepare(
 
     ``overrides`` applies form values: any of OVERRIDABLE fields, ``price_change_percent`` (applied to the price
     last) and ``template`` (a DescriptionTemplate or its pk). ``copy_from`` copies another offer's content
-    ("Wystaw podobną aukcję"); images too when it is an offer of the same product.
+    ("Wystaw podobną aukcję"); images too when it is an offer of the same product. ``lookups`` (an
+    OfferLookups of the same account) shares per-category lookups across the products of one selection.
     """
-    return _prepare(product=product, account=account, overrides=overrides, copy_from=copy_from, lookups=None)
+    return _prepare(product=product, account=account, overrides=overrides, copy_from=copy_from, lookups=lookups)
 
 
-def _prepare(*, product, account, overrides, copy_from, lookups: _Lookups | None) -> Offer:
-    lookups = lookups or _Lookups(account)
+def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | None) -> Offer:
+    lookups = lookups or OfferLookups(account)
     overrides = dict(overrides or {})
     unknown = set(overrides) - OVERRIDABLE - {"price_change_percent", "template"}
     if unknown:
@@ -419,7 +422,7 @@ def _preview_url(pk: int) -> str:
     return f"https://a.allegroimg.com/original/podglad-{pk}.jpg"
 
 
-def _compose(offer: Offer, lookups: _Lookups, image_urls: dict[int, str]) -> tuple[dict, list[str]]:
+def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) -> tuple[dict, list[str]]:
     """(Allegro description, gallery) of an offer with product images resolved through ``image_urls``.
 
     Description images are added to the gallery, as Allegro requires (API.md §5). Raises DescriptionImagesMissing
@@ -457,19 +460,20 @@ def _stored_image_urls(offer: Offer) -> dict[int, str]:
     return {int(k): v for k, v in (offer.image_urls or {}).items() if v}
 
 
-def offer_problems(*, offer: Offer) -> list[OfferProblem]:
+def offer_problems(*, offer: Offer, lookups: OfferLookups | None = None) -> list[OfferProblem]:
     """Every reason ``offer`` cannot be published, found locally before any call to Allegro.
 
     Checks the category (mapped, a leaf), required parameters and dictionary values (category_values_validate on
     the cached definitions: the only Allegro call is fetching them when cold), the catalogue EAN, title, prices,
     quantity against stock, auction rules, the description's grammar and limits with the gallery, images (1–16),
     GPSR fields (unless placed on the market before 13 Dec 2024) and the account's prerequisites (connected,
-    complaint terms, return policy, delivery price list). Empty list = ready to publish.
+    complaint terms, return policy, delivery price list). Empty list = ready to publish. ``lookups``: as in
+    ``offer_prepare``.
     """
-    return _problems(offer, _Lookups(offer.account))
+    return _problems(offer, lookups or OfferLookups(offer.account))
 
 
-def _problems(offer: Offer, lookups: _Lookups) -> list[OfferProblem]:
+def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
     problems: list[OfferProblem] = []
     product = offer.product if offer.product_id else None
     if product is None:
@@ -645,7 +649,7 @@ def offers_triage(*, products: Iterable[Product], account: AllegroAccount) -> Tr
         .prefetch_related("images")
         .order_by("name", "pk")
     )
-    lookups = _Lookups(account)
+    lookups = OfferLookups(account)
     lookups.shipping_overrides = dict(
         ProductShippingRates.objects.filter(account=account, product_id__in=ids).values_list(
             "product_id", "rate_set__allegro_id"
@@ -898,7 +902,7 @@ def _publish(offer: Offer, actor) -> Offer:
 
     # (b) images, description, final payload
     image_urls = _stored_image_urls(offer)
-    lookups = _Lookups(account)
+    lookups = OfferLookups(account)
     try:
         refs = [pk for pk in (description_image_ref_pk(e) for e in offer.images or []) if pk is not None]
         _upload(client, offer, refs, image_urls)
@@ -1040,7 +1044,7 @@ def offer_update_description(*, offer: Offer, client=None, actor=None) -> Offer:
     Used when ended offers are relisted with "update descriptions". Raises AllegroError on refusal."""
     client = client or account_client(account=offer.account)
     image_urls = _stored_image_urls(offer)
-    lookups = _Lookups(offer.account)
+    lookups = OfferLookups(offer.account)
     try:
         description, gallery = _compose(offer, lookups, image_urls)
     except DescriptionImagesMissing as missing:

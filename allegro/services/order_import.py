@@ -31,7 +31,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allegro.client import AllegroClient, AllegroNotFound, AllegroValidationError
-from allegro.models import AllegroAccount, ConnectionState, EventKind
+from allegro.models import AllegroAccount, ConnectionState, EventKind, Offer
 from allegro.models_orders import AllegroCheckout, CheckoutQuarantine, CreateOrdersAt, OrderEventCursor
 from allegro.schemas_orders import (
     CheckoutForm,
@@ -42,6 +42,7 @@ from allegro.schemas_orders import (
     parse_order_event,
     payload_for_storage,
 )
+from allegro.selectors_shipping import shop_delivery_method_for
 from allegro.services.accounts import account_client
 from allegro.services.events import event_context, event_log
 from orders.models import Order, OrderLine, OrderSource, OrderStatus, PaymentStatus, PaymentType
@@ -205,6 +206,7 @@ class _Batch:
     identities: dict[str, CustomerAllegroIdentity]
     customers: dict[str, Customer]
     products: dict[str, Product]
+    offer_products: dict[str, Product]
     holders: dict[str, OrderLine]
     methods: dict[str, DeliveryMethod | None]
 
@@ -255,6 +257,18 @@ class _Batch:
         )
         skus = {li.offer.external.id for f in forms for li in f.lineItems if li.offer.external and li.offer.external.id}
         products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
+        # Offers listed from the panel know their product even when the SKU changed since.
+        offer_ids = {li.offer.id for f in forms for li in f.lineItems if li.offer.id}
+        offer_products = (
+            {
+                offer.allegro_id: offer.product
+                for offer in Offer.objects.filter(
+                    account=account, allegro_id__in=offer_ids, product__isnull=False
+                ).select_related("product")
+            }
+            if offer_ids
+            else {}
+        )
         # Line items that moved into a merged form: who holds their stock now (RELIABILITY rule 1).
         line_ids = {li.id for f in forms for li in f.lineItems}
         holders = {}
@@ -270,7 +284,19 @@ class _Batch:
                 )
                 .exclude(order__status=OrderStatus.CANCELLED)
             }
-        return cls(account, cursor, parsed, checkouts, quarantined, identities, customers, products, holders, methods)
+        return cls(
+            account,
+            cursor,
+            parsed,
+            checkouts,
+            quarantined,
+            identities,
+            customers,
+            products,
+            offer_products,
+            holders,
+            methods,
+        )
 
 
 def _order_wanted(batch: _Batch, form: CheckoutForm) -> bool:
@@ -490,13 +516,8 @@ def _delivery_method(batch: _Batch, form: CheckoutForm) -> DeliveryMethod | None
         return None
     key = method.id or f"name:{method.name}"
     if key not in batch.methods:
-        found = None
-        try:
-            from allegro.selectors_shipping import shop_delivery_method_for
-        except ImportError:  # the mapping module is optional: fall back to the method's name
-            shop_delivery_method_for = None
-        if shop_delivery_method_for is not None and method.id:
-            found = shop_delivery_method_for(allegro_method_id=method.id)
+        # The mapping ("Mapowanie form dostawy") first; an unmapped method still finds a shop method of the same name.
+        found = shop_delivery_method_for(allegro_method_id=method.id) if method.id else None
         if found is None and method.name:
             found = DeliveryMethod.objects.filter(name__iexact=method.name).first()
         batch.methods[key] = found
@@ -504,10 +525,11 @@ def _delivery_method(batch: _Batch, form: CheckoutForm) -> DeliveryMethod | None
 
 
 def _product_for_line(*, batch: _Batch, line_item: LineItem) -> Product | None:
-    """The shop product of a line: the offer's ``external.id`` is the product's SKU.
-
-    Hook for the listing issue: when offers are mapped to products (Offer model), look the offer id
-    up there first; until then the SKU is the only link. None keeps the line and flags the order."""
+    """The shop product of a line: the product of the panel's offer with that Allegro id, else the product
+    whose SKU is the offer's ``external.id``. None keeps the line and flags the order."""
+    mapped = batch.offer_products.get(line_item.offer.id) if line_item.offer.id else None
+    if mapped is not None:
+        return mapped
     external = line_item.offer.external.id if line_item.offer.external else None
     return batch.products.get(external) if external else None
 

@@ -439,3 +439,27 @@ def test_allegro_sync_command(emulator, connected_account, shop, capsys):
     assert "1" in capsys.readouterr().out
     with pytest.raises(CommandError):
         call_command("allegro_sync", "--only", "orders", "--account", "nie-ma-takiego-konta")
+
+
+def test_line_follows_the_panels_offer_when_the_sku_no_longer_matches(emulator, connected_account):
+    from allegro.models import Offer, OfferStatus
+
+    product = make_product(sku="NOWY-SKU", stock=5)
+    allegro_offer = make_offer(emulator, external_id="STARY-SKU", stock=10, price="20.00")
+    Offer.objects.create(
+        account=connected_account,
+        product=product,
+        allegro_id=allegro_offer,
+        external_id="STARY-SKU",
+        status=OfferStatus.ACTIVE,
+        title="Oferta",
+        category_id="1",
+        price=Decimal("20.00"),
+    )
+    started(connected_account)
+    buy(emulator, allegro_offer, quantity=2)
+    order_import_new_events(account=connected_account)
+
+    line = Order.objects.get().lines.get()
+    assert line.product == product and line.stock_reserved and not line.problem
+    assert Product.objects.get(pk=product.pk).stock == 3
