@@ -1,11 +1,12 @@
 """Importing Allegro purchases as shop orders (issue 9; API.md §7; RELIABILITY.md rules 1–4, 12).
 
 The journal (``/order/events``) is read from the account's cursor in ascending order; the checkout
-forms it names are fetched (one listing call per hundred forms when many changed, else one GET
-each) and turned into shop orders through the ``orders`` services. A batch of forms and the cursor
-move in ONE transaction, so a worker killed half-way leaves the cursor before the forms it did not
-finish and a re-run redoes exactly those; every side effect also has a uniqueness key (the order's
-``external_key``, the checkout row, the stock movement reference), so a repeat is a no-op.
+forms it names are fetched (one listing call per hundred forms when many changed, read once for a
+whole backlog, else one GET each) and turned into shop orders through the ``orders`` services. A
+batch of forms and the cursor move in ONE transaction, so a worker killed half-way leaves the cursor
+before the forms it did not finish and a re-run redoes exactly those; every side effect also has a
+uniqueness key (the order's ``external_key``, the checkout row, the stock movement reference), so a
+repeat is a no-op.
 
 Allegro repeats, delays, drops and merges events: a form seen again with the same revision changes
 nothing; late and dropped events are caught by a sweep of ``/order/checkout-forms?updatedAt.gte``;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -64,6 +66,9 @@ BATCH_EVENTS = 300  # events per transaction (their forms and the cursor commit 
 LIST_WHEN_MORE_THAN = 15  # forms per batch above which one listing call per 100 forms beats a GET each
 LIST_PAGE = 100  # /order/checkout-forms limit (max 100)
 MAX_OFFSET = 9900
+LIST_MARGIN = timedelta(seconds=60)  # a form's updatedAt and its event's occurredAt are not the same moment
+LIST_AHEAD = timedelta(seconds=2)  # listed further than this past a batch's last event: only later updates
+LISTED_KEEP = 2000  # listed forms kept for the next batches (~20 MB)
 SWEEP_MARGIN = timedelta(minutes=10)  # updatedAt can be older than the moment we last looked
 SWEEP_EVERY = timedelta(minutes=5)
 RELAY_DOMAIN = "@allegromail.pl"
@@ -703,32 +708,106 @@ def _cancel(order: Order, form: CheckoutForm) -> str:
 # --- fetching ----------------------------------------------------------------------------------------------
 
 
-def _fetch_forms(client: AllegroClient, ids: list[str], *, since: datetime | None) -> dict[str, _Item]:
-    """The current checkout forms for ``ids``: by listing (updatedAt ≥ since) when many, else one GET each."""
-    found: dict[str, _Item] = {}
-    wanted = set(ids)
-    if len(ids) > LIST_WHEN_MORE_THAN and since is not None:
-        offset = 0
-        params = {"updatedAt.gte": _iso(since - timedelta(seconds=60)), "sort": "updatedAt", "limit": LIST_PAGE}
-        while wanted - found.keys() and offset <= MAX_OFFSET:
-            page = client.list_checkout_forms(params={**params, "offset": offset}).get("checkoutForms") or []
+class _FormReader:
+    """Fetches the checkout forms that journal batches name, with as few calls as possible.
+
+    Many forms: one listing call per hundred, by ``updatedAt`` ascending from just before the batch's
+    first event. The listing goes on where it stopped for the next batch instead of starting over:
+    after a sale or an outage the same window holds thousands of forms, and listing it again for every
+    batch made a backlog quadratic. The last ``LISTED_KEEP`` listed forms are kept for later batches. A
+    form listed before the journal page that names it was read may predate that event: it is used only
+    when its revision is the one the event names. What the listing does not yield (updated again
+    later, moved while paging, 404) is fetched one by one.
+    """
+
+    def __init__(self, client: AllegroClient) -> None:
+        self.client = client
+        self.listed: dict[str, tuple[float, Any]] = {}  # form id -> (when listed, payload), oldest first
+        self.window_start: datetime | None = None
+        self.gte = ""
+        self.offset = 0
+
+    def forms(
+        self,
+        ids: list[str],
+        *,
+        since: datetime | None,
+        until: datetime | None = None,
+        read_at: float = 0.0,
+        revisions: dict[str, str] | None = None,
+    ) -> dict[str, _Item]:
+        """Current payloads for ``ids``, named by events that happened between ``since`` and ``until``
+        (naming ``revisions``) and read from the journal at ``read_at`` (``time.monotonic()``)."""
+        found: dict[str, _Item] = {}
+        revisions = revisions or {}
+        for form_id in ids:
+            if self._usable(form_id, read_at, revisions.get(form_id)):
+                found[form_id] = _Item(form_id, self.listed[form_id][1])
+        if len(ids) - len(found) > LIST_WHEN_MORE_THAN and since is not None:
+            self._list(set(ids), found, since=since, until=until)
+        for form_id in ids:
+            if form_id not in found:
+                found[form_id] = self._get(form_id)
+        return found
+
+    def _usable(self, form_id: str, read_at: float, revision: str | None) -> bool:
+        listed = self.listed.get(form_id)
+        if listed is None:
+            return False
+        moment, raw = listed
+        return moment >= read_at or bool(revision and raw.get("revision") == revision)
+
+    def _list(self, wanted: set[str], found: dict[str, _Item], *, since: datetime, until: datetime | None) -> None:
+        start = since - LIST_MARGIN
+        if self.window_start is None or start < self.window_start:
+            self.window_start, self.gte, self.offset = start, _iso(start), 0
+        stop_after = until + LIST_AHEAD if until is not None else None
+        read = 0
+        while wanted - found.keys() and read < LISTED_KEEP // 2:
+            listed_at = time.monotonic()
+            params = {"updatedAt.gte": self.gte, "sort": "updatedAt", "limit": LIST_PAGE, "offset": self.offset}
+            page = self.client.list_checkout_forms(params=params).get("checkoutForms") or []
             for raw in page:
                 form_id = raw.get("id") if isinstance(raw, dict) else None
+                if not isinstance(form_id, str):
+                    continue
+                self.listed.pop(form_id, None)
+                self.listed[form_id] = (listed_at, raw)
                 if form_id in wanted:
                     found[form_id] = _Item(form_id, raw)
+            while len(self.listed) > LISTED_KEEP:
+                del self.listed[next(iter(self.listed))]
+            read += len(page)
+            self.offset += len(page)
             if len(page) < LIST_PAGE:
-                break
-            offset += LIST_PAGE
-    for form_id in ids:
-        if form_id in found:
-            continue
+                return  # the end of the list for now; later batches go on from here
+            last = _parse_moment(page[-1].get("updatedAt") if isinstance(page[-1], dict) else None)
+            if self.offset > MAX_OFFSET:
+                # Allegro caps the offset: continue from the last form's moment (repeats are harmless).
+                if last is None:
+                    self.window_start = None
+                    return
+                self.window_start, self.gte, self.offset = last, _iso(last), 0
+            if stop_after is not None and last is not None and last > stop_after:
+                return  # the rest were updated again since: fetched one by one
+
+    def _get(self, form_id: str) -> _Item:
         try:
-            found[form_id] = _Item(form_id, client.get_checkout_form(form_id))
+            return _Item(form_id, self.client.get_checkout_form(form_id))
         except AllegroNotFound:
-            found[form_id] = _Item(form_id, None, fetch_error=_("Allegro does not know this checkout form (404)."))
+            return _Item(form_id, None, fetch_error=_("Allegro does not know this checkout form (404)."))
         except AllegroValidationError as exc:
-            found[form_id] = _Item(form_id, None, fetch_error="; ".join(exc.user_messages)[:2000])
-    return found
+            return _Item(form_id, None, fetch_error="; ".join(exc.user_messages)[:2000])
+
+
+def _parse_moment(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 # --- entry points ------------------------------------------------------------------------------------------
@@ -741,18 +820,20 @@ def order_import_new_events(*, account: AllegroAccount, max_events: int | None =
     methods: dict = {}
     with _import_lease(account) as token:
         client = account_client(account=account)
+        reader = _FormReader(client)
         cursor = OrderEventCursor.objects.get(account=account)
         if not cursor.last_event_id:
             _start_cursor(account=account, client=client, cursor=cursor, token=token, result=result, methods=methods)
             cursor.refresh_from_db()
         while max_events is None or result.events < max_events:
             raw_events = client.get_order_events(from_event_id=cursor.last_event_id, limit=EVENTS_PAGE)
+            read_at = time.monotonic()
             if not raw_events:
                 result.caught_up = True
                 break
             for start in range(0, len(raw_events), BATCH_EVENTS):
                 chunk = raw_events[start : start + BATCH_EVENTS]
-                _import_events(account, client, token, chunk, result, methods)
+                _import_events(account, reader, read_at, token, chunk, result, methods)
                 cursor.last_event_id = str(chunk[-1].get("id")) if isinstance(chunk[-1], dict) else cursor.last_event_id
             if len(raw_events) < EVENTS_PAGE:
                 result.caught_up = True
@@ -765,7 +846,9 @@ def order_import_new_events(*, account: AllegroAccount, max_events: int | None =
     return result
 
 
-def _import_events(account, client, token, chunk: list, result: ImportResult, methods: dict) -> None:
+def _import_events(
+    account, reader: _FormReader, read_at: float, token, chunk: list, result: ImportResult, methods: dict
+) -> None:
     events = [parse_order_event(raw) for raw in chunk]
     last_raw = chunk[-1]
     last_id = str(last_raw.get("id")) if isinstance(last_raw, dict) else ""
@@ -774,12 +857,21 @@ def _import_events(account, client, token, chunk: list, result: ImportResult, me
         last_id = next((e.id for e in reversed(events) if e is not None), "")
     occurred = next((e.occurredAt for e in reversed(events) if e is not None and e.occurredAt), None)
     latest: dict[str, str] = {}
+    revisions: dict[str, str] = {}
     for event in events:
         if event is not None:
-            latest[event.order.checkoutForm.id] = event.id
+            form_ref = event.order.checkoutForm
+            latest[form_ref.id] = event.id
+            revisions[form_ref.id] = form_ref.revision or ""
     result.events += len(chunk)
     times = [e.occurredAt for e in events if e is not None and e.occurredAt]
-    fetched = _fetch_forms(client, list(latest), since=min(times) if times else None)
+    fetched = reader.forms(
+        list(latest),
+        since=min(times) if times else None,
+        until=max(times) if times else None,
+        read_at=read_at,
+        revisions=revisions,
+    )
     items = []
     for form_id, event_id in latest.items():
         item = fetched[form_id]
@@ -917,7 +1009,7 @@ def checkout_quarantine_retry(*, quarantine: CheckoutQuarantine, actor=None) -> 
     result = ImportResult(account_id=account.pk)
     with event_context(actor=actor), _import_lease(account) as token:
         client = account_client(account=account)
-        fetched = _fetch_forms(client, [quarantine.checkout_form_id], since=None)
+        fetched = _FormReader(client).forms([quarantine.checkout_form_id], since=None)
         item = fetched[quarantine.checkout_form_id]
         item.event_id = quarantine.event_id
         _process_batch(account=account, token=token, items=[item], result=result, methods={})

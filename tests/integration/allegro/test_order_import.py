@@ -12,6 +12,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
 
+from allegro.client import AllegroClient
 from allegro.models_orders import AllegroCheckout, AllegroShipment, CheckoutQuarantine, OrderEventCursor
 from allegro.services import order_import
 from allegro.services.order_import import (
@@ -157,6 +158,77 @@ def test_late_events_below_the_cursor_are_recovered_by_the_sweep(emulator, conne
         f"{connected_account.pk}:{hidden['checkout_form_id']}",
         f"{connected_account.pk}:{later['checkout_form_id']}",
     }
+    assert_invariants()
+
+
+def _bulk_buy(emulator, offer_id: str, count: int) -> list[str]:
+    body = emulator.post("purchases/bulk", {"purchases": [{"offer_id": offer_id}] * count})
+    assert body["failed"] == 0, body
+    return [r["checkout_form_id"] for r in body["results"]]
+
+
+def _form_calls(emulator, since: int) -> tuple[int, int]:
+    """(listing calls, single-form GETs) in the emulator's log since ``since``."""
+    paths = [r["path"] for r in emulator.requests(since) if r["method"] == "GET"]
+    listings = sum(1 for p in paths if p == "/order/checkout-forms")
+    singles = sum(1 for p in paths if p.startswith("/order/checkout-forms/"))
+    return listings, singles
+
+
+def test_a_backlog_is_listed_once_not_again_for_every_batch(emulator, connected_account, monkeypatch):
+    """After a sale or an outage thousands of forms share the listing window: each batch goes on where
+    the previous one stopped (small pages here so that 200 purchases span several journal pages)."""
+    monkeypatch.setattr(order_import, "EVENTS_PAGE", 200)  # 66⅔ purchases: some straddle two pages
+    monkeypatch.setattr(order_import, "BATCH_EVENTS", 100)  # 34 forms per batch: listed, not one by one
+    monkeypatch.setattr(order_import, "LIST_PAGE", 20)
+    make_product(sku="SKU-B", stock=1000)
+    offer = make_offer(emulator, external_id="SKU-B", stock=1000, price="10.00")
+    started(connected_account)
+    forms = _bulk_buy(emulator, offer, 200)
+    since = emulator.requests()[-1]["seq"]
+
+    result = order_import_new_events(account=connected_account)
+
+    assert result.created == 200 and result.events == 600
+    assert set(Order.objects.values_list("external_key", flat=True)) == {
+        f"{connected_account.pk}:{form_id}" for form_id in forms
+    }
+    listings, singles = _form_calls(emulator, since)
+    # 200 forms / 20 per page, plus the short page at the end; starting over per batch would take ~55.
+    assert listings <= 12, listings
+    # A purchase whose events straddle two journal pages is served from the listing by its revision.
+    assert singles == 0
+    assert Product.objects.get(sku="SKU-B").stock == 800
+    assert_invariants()
+
+
+def test_a_form_listed_before_it_changed_again_is_fetched_afresh(emulator, connected_account, monkeypatch):
+    """A form listed ahead of its events, then modified before the next journal page is read: the
+    copy from the listing is older than the BUYER_MODIFIED event and must not be imported for it."""
+    monkeypatch.setattr(order_import, "EVENTS_PAGE", 60)
+    monkeypatch.setattr(order_import, "BATCH_EVENTS", 60)
+    make_product(sku="SKU-B", stock=100)
+    offer = make_offer(emulator, external_id="SKU-B", stock=100, price="10.00")
+    started(connected_account)
+    forms = _bulk_buy(emulator, offer, 40)  # 120 events: journal pages of 20 purchases each
+    changed = forms[30]
+    original = AllegroClient.get_order_events
+    pages, modified = [], {}
+
+    def get_order_events(self, **kwargs):
+        pages.append(kwargs)
+        if len(pages) == 2:  # the first page's batch has listed all 40 forms by now
+            address = {"street": "ul. Nowa 1", "city": "Gdańsk"}
+            modified.update(knob(emulator, "modify", checkout_form_id=changed, address=address))
+        return original(self, **kwargs)
+
+    monkeypatch.setattr(AllegroClient, "get_order_events", get_order_events)
+    order_import_new_events(account=connected_account)
+
+    order = Order.objects.get(external_key=f"{connected_account.pk}:{changed}")
+    assert (order.delivery_street, order.delivery_city) == ("ul. Nowa 1", "Gdańsk")
+    assert AllegroCheckout.objects.get(checkout_form_id=changed).revision == modified["revision"]
+    assert Order.objects.count() == 40
     assert_invariants()
 
 
