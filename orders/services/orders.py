@@ -65,7 +65,9 @@ class OrderData:
     reserve_stock: bool = True
 
 
-@transaction.atomic
+# No savepoint when called inside a transaction (an import creates hundreds of orders in one): the
+# caller's transaction is spoiled by a failure here and must be rolled back as a whole.
+@transaction.atomic(savepoint=False)
 def order_create(*, data: OrderData, actor=None) -> Order:
     """Create an order with its lines in one transaction and reserve stock for linked products.
 
