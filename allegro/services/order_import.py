@@ -723,8 +723,7 @@ class _FormReader:
     def __init__(self, client: AllegroClient) -> None:
         self.client = client
         self.listed: dict[str, tuple[float, Any]] = {}  # form id -> (when listed, payload), oldest first
-        self.window_start: datetime | None = None
-        self.gte = ""
+        self.gte: str | None = None  # the listing's updatedAt.gte once opened, and where it has got to
         self.offset = 0
 
     def forms(
@@ -743,7 +742,10 @@ class _FormReader:
         for form_id in ids:
             if self._usable(form_id, read_at, revisions.get(form_id)):
                 found[form_id] = _Item(form_id, self.listed[form_id][1])
-        if len(ids) - len(found) > LIST_WHEN_MORE_THAN and since is not None:
+        missing = len(ids) - len(found)
+        # Once a backlog is being listed, the listing is the cheaper way even for a few forms: the
+        # page read now serves the next batches too.
+        if since is not None and (missing > LIST_WHEN_MORE_THAN or (missing and self.gte is not None)):
             self._list(set(ids), found, since=since, until=until)
         for form_id in ids:
             if form_id not in found:
@@ -758,9 +760,9 @@ class _FormReader:
         return moment >= read_at or bool(revision and raw.get("revision") == revision)
 
     def _list(self, wanted: set[str], found: dict[str, _Item], *, since: datetime, until: datetime | None) -> None:
-        start = since - LIST_MARGIN
-        if self.window_start is None or start < self.window_start:
-            self.window_start, self.gte, self.offset = start, _iso(start), 0
+        if self.gte is None:
+            # Opened once per run; an event inserted late below it names a form fetched one by one.
+            self.gte, self.offset = _iso(since - LIST_MARGIN), 0
         stop_after = until + LIST_AHEAD if until is not None else None
         read = 0
         while wanted - found.keys() and read < LISTED_KEEP // 2:
@@ -785,9 +787,9 @@ class _FormReader:
             if self.offset > MAX_OFFSET:
                 # Allegro caps the offset: continue from the last form's moment (repeats are harmless).
                 if last is None:
-                    self.window_start = None
+                    self.gte = None
                     return
-                self.window_start, self.gte, self.offset = last, _iso(last), 0
+                self.gte, self.offset = _iso(last), 0
             if stop_after is not None and last is not None and last > stop_after:
                 return  # the rest were updated again since: fetched one by one
 
