@@ -1032,6 +1032,14 @@ def order_import_account(*, account: AllegroAccount, sweep: bool | None = None) 
                 result.add(order_import_sweep(account=account))
             except ImportBusy:
                 pass
+        if result.created or result.updated or result.cancelled:
+            # One row per round that changed something (quarantines have their own rows).
+            event_log(
+                kind=EventKind.ORDER,
+                action="orders_imported",
+                message=_("Orders imported from Allegro: %(summary)s") % {"summary": result.summary()},
+                account=account,
+            )
     return result
 
 

@@ -507,6 +507,21 @@ def test_status_changes_and_tracking_go_back_to_allegro(
     assert Order.objects.get().status == OrderStatus.SENT
 
 
+def test_a_round_that_imported_something_leaves_one_event_log_row(emulator, connected_account, shop):
+    from allegro.models import EventLogEntry
+
+    _, offer = shop
+    started(connected_account)
+    buy(emulator, offer)
+    buy(emulator, offer)
+    order_import_account(account=connected_account)
+    order_import_account(account=connected_account)  # nothing new: no row
+
+    entry = EventLogEntry.objects.get(action="orders_imported")
+    assert entry.account == connected_account and entry.success
+    assert "2" in entry.message and Order.objects.count() == 2
+
+
 def test_allegro_sync_command(emulator, connected_account, shop, capsys):
     _, offer = shop
     started(connected_account)
