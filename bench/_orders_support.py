@@ -25,7 +25,8 @@ def settings_module(*, eager: bool) -> str:
         f"CELERY_TASK_ALWAYS_EAGER = {eager!r}\n"
         "CELERY_BROKER_URL = 'filesystem://'\n"
         f"CELERY_BROKER_TRANSPORT_OPTIONS = {{'data_folder_in': {str(broker)!r}, 'data_folder_out': {str(broker)!r},"
-        f" 'processed_folder': {str(broker)!r}, 'store_processed': False, 'polling_interval': 0.2}}\n"
+        f" 'processed_folder': {str(broker)!r}, 'store_processed': False, 'polling_interval': 0.2,"
+        f" 'control_folder': {str(broker / 'control')!r}}}\n"
     )
     os.environ.setdefault("DATABASE_URL", f"sqlite:///{SCRATCH / 'bench.sqlite3'}")
     os.environ.setdefault("DJANGO_SECRET_KEY", "bench-secret-key-not-for-production-0123456789abcdef")
