@@ -251,6 +251,7 @@ class PreviewRow:
     product: Product
     listable: bool
     reasons: list[str] = field(default_factory=list)
+    price: Decimal | None = None  # the Allegro price after the job's price change
 
 
 @dataclass
@@ -294,10 +295,18 @@ def listing_preview(
         rows[product.pk] = PreviewRow(product=product, listable=not reasons, reasons=reasons)
         if not reasons:
             candidates.append(product)
-    triage = offers_triage(products=candidates, account=account) if candidates else None
+    # The same overrides as the job applies: a price change or a quantity shows, and is checked, here too.
+    triage = (
+        offers_triage(products=candidates, account=account, overrides=options.overrides() or None)
+        if candidates
+        else None
+    )
     for product_id, problems in (triage.problems if triage else {}).items():
         row = rows.get(product_id)
-        if row is not None and problems:
+        if row is None:
+            continue
+        row.price = triage.offers[product_id].price
+        if problems:
             row.listable = False
             row.reasons.extend(str(p.message) for p in problems)
     counts = Counter(reason for row in rows.values() for reason in row.reasons)

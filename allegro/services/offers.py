@@ -633,8 +633,11 @@ def _fix_link(offer: Offer, problem: OfferProblem) -> tuple[str, str]:
     return _url("admin:shop_product_change", product.pk), _("edit the product")
 
 
-def offers_triage(*, products: Iterable[Product], account: AllegroAccount) -> Triage:
+def offers_triage(
+    *, products: Iterable[Product], account: AllegroAccount, overrides: dict[str, Any] | None = None
+) -> Triage:
     """Prepare and check an offer for every product of a selection and group the problems by code.
+    ``overrides`` are the ones a mass listing applies to every product (price change, duration, …).
 
     Constant number of queries per category, not per product: products are read with their category, images and
     stored Allegro description in bulk, and category mappings, parameter definitions, category forms, templates
@@ -658,7 +661,7 @@ def offers_triage(*, products: Iterable[Product], account: AllegroAccount) -> Tr
     triage = Triage(account=account)
     groups: dict[str, TriageGroup] = {}
     for product in rows:
-        offer = _prepare(product=product, account=account, overrides=None, copy_from=None, lookups=lookups)
+        offer = _prepare(product=product, account=account, overrides=overrides, copy_from=None, lookups=lookups)
         problems = _problems(offer, lookups)
         triage.offers[product.pk] = offer
         triage.problems[product.pk] = problems

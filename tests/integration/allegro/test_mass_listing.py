@@ -217,6 +217,26 @@ def test_overrides_change_price_duration_and_quantity(tree, account, emulator):
     assert product.sku == offer.external_id
 
 
+def test_dry_run_applies_the_same_overrides_as_the_job(tree, account, emulator):
+    root, _child, _other = tree
+    cheap = kettle(root, price=Decimal("200.00"), stock=9)
+    scarce = kettle(root, price=Decimal("100.00"), stock=5)
+    options = ListingOptions(price_change_percent=Decimal("-10"), quantity=7)
+
+    preview = listing_preview(account=account, options=options, category=root)
+
+    rows = {row.product.sku: row for row in preview.rows}
+    assert rows[cheap.sku].listable and rows[cheap.sku].price == Decimal("180.00")
+    assert not rows[scarce.sku].listable  # 7 pieces asked, 5 in stock: the job would skip it too
+    assert any("5" in reason for reason in rows[scarce.sku].reasons)
+    assert not emulator_offers(emulator)
+
+    job = start(account, root, price_change_percent=Decimal("-10"), quantity=7)
+    listing_job_run(job_id=job.pk)
+    got = results(job)
+    assert got[cheap.sku][0] == LISTED and got[scarce.sku][0] != LISTED
+
+
 def test_cancel_lets_the_item_in_flight_finish_and_starts_no_new_ones(tree, account, emulator, monkeypatch):
     root, _child, _other = tree
     products = [kettle(root) for _ in range(6)]

@@ -62,6 +62,7 @@ def test_dry_run_then_start_then_progress(panel, account, tree, emulator):  # no
     html = page.content.decode()
     assert page.status_code == 200 and 'id="mass-listing-preview"' in html
     assert html.count('<tr class="listed">') == 2 and html.count('<tr class="skipped">') == 2
+    assert html.count('<td class="price">') == 4 and " zł</td>" in html  # the price each would be listed at
     assert hidden.sku in html and no_image.sku in html and 'id="mass-listing-start"' in html
     assert 'id="mass-listing-triage"' in html  # the triage summary with a link to fix the product
     assert reverse("admin:shop_product_change", args=[no_image.pk]) in html
