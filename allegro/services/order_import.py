@@ -714,15 +714,15 @@ class _FormReader:
     Many forms: one listing call per hundred, by ``updatedAt`` ascending from just before the batch's
     first event. The listing goes on where it stopped for the next batch instead of starting over:
     after a sale or an outage the same window holds thousands of forms, and listing it again for every
-    batch made a backlog quadratic. The last ``LISTED_KEEP`` listed forms are kept for later batches. A
-    form listed before the journal page that names it was read may predate that event: it is used only
+    batch made a backlog quadratic. The last ``LISTED_KEEP`` forms read are kept for later batches. A
+    form read before the journal page that names it was read may predate that event: it is used only
     when its revision is the one the event names. What the listing does not yield (updated again
     later, moved while paging, 404) is fetched one by one.
     """
 
     def __init__(self, client: AllegroClient) -> None:
         self.client = client
-        self.listed: dict[str, tuple[float, Any]] = {}  # form id -> (when listed, payload), oldest first
+        self.listed: dict[str, tuple[float, Any]] = {}  # form id -> (when read, payload), oldest first
         self.gte: str | None = None  # the listing's updatedAt.gte once opened, and where it has got to
         self.offset = 0
 
@@ -773,12 +773,9 @@ class _FormReader:
                 form_id = raw.get("id") if isinstance(raw, dict) else None
                 if not isinstance(form_id, str):
                     continue
-                self.listed.pop(form_id, None)
-                self.listed[form_id] = (listed_at, raw)
+                self._keep(form_id, listed_at, raw)
                 if form_id in wanted:
                     found[form_id] = _Item(form_id, raw)
-            while len(self.listed) > LISTED_KEEP:
-                del self.listed[next(iter(self.listed))]
             read += len(page)
             self.offset += len(page)
             if len(page) < LIST_PAGE:
@@ -794,12 +791,21 @@ class _FormReader:
                 return  # the rest were updated again since: fetched one by one
 
     def _get(self, form_id: str) -> _Item:
+        fetched_at = time.monotonic()
         try:
-            return _Item(form_id, self.client.get_checkout_form(form_id))
+            raw = self.client.get_checkout_form(form_id)
         except AllegroNotFound:
             return _Item(form_id, None, fetch_error=_("Allegro does not know this checkout form (404)."))
         except AllegroValidationError as exc:
             return _Item(form_id, None, fetch_error="; ".join(exc.user_messages)[:2000])
+        self._keep(form_id, fetched_at, raw)  # a later event naming this revision needs no call
+        return _Item(form_id, raw)
+
+    def _keep(self, form_id: str, moment: float, raw: Any) -> None:
+        self.listed.pop(form_id, None)
+        self.listed[form_id] = (moment, raw)
+        while len(self.listed) > LISTED_KEEP:
+            del self.listed[next(iter(self.listed))]
 
 
 def _parse_moment(value: Any) -> datetime | None:

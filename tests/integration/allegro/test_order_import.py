@@ -207,6 +207,36 @@ def test_a_backlog_is_listed_once_not_again_for_every_batch(emulator, connected_
     assert_invariants()
 
 
+def test_a_backlog_spread_over_hours_with_later_payments(emulator, connected_account, monkeypatch):
+    """The worker was down for an afternoon: purchases every few minutes, half of them paid hours later
+    (their forms moved to the end of the listing). Every order ends in its latest state."""
+    monkeypatch.setattr(order_import, "EVENTS_PAGE", 100)
+    monkeypatch.setattr(order_import, "BATCH_EVENTS", 50)
+    monkeypatch.setattr(order_import, "LIST_PAGE", 20)
+    make_product(sku="SKU-B", stock=1000)
+    offer = make_offer(emulator, external_id="SKU-B", stock=1000, price="10.00")
+    started(connected_account)
+    forms = []
+    for _ in range(80):
+        forms.append(buy(emulator, offer, paid=False)["checkout_form_id"])
+        emulator.clock(240)
+    emulator.clock(2 * 3600)
+    paid = forms[::2]
+    for form_id in paid:
+        knob(emulator, "pay", checkout_form_id=form_id)
+    since = emulator.requests()[-1]["seq"]
+
+    order_import_new_events(account=connected_account)
+
+    orders = {o.external_key.split(":", 1)[1]: o for o in Order.objects.all()}
+    assert set(orders) == set(forms)
+    assert all(orders[f].status == OrderStatus.READY_TO_SHIP and orders[f].payment_status == "paid" for f in paid)
+    assert all(orders[f].status == OrderStatus.AWAITING_PAYMENT for f in forms if f not in paid)
+    listings, singles = _form_calls(emulator, since)
+    assert listings + singles < 80, (listings, singles)  # fewer calls than one GET per form
+    assert_invariants()
+
+
 def test_a_form_listed_before_it_changed_again_is_fetched_afresh(emulator, connected_account, monkeypatch):
     """A form listed ahead of its events, then modified before the next journal page is read: the
     copy from the listing is older than the BUYER_MODIFIED event and must not be imported for it."""
