@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from allegro.services.category_forms import autofill_kind, is_range, normalize_number
+from allegro.services.category_forms import autofill_kind, custom_dictionary_value, is_range, normalize_number
 
 
 def field_name(param_id: str) -> str:
@@ -21,7 +21,14 @@ def values_from_post(*, definitions: list[dict], data) -> list[dict]:
         kind = definition.get("type")
         if kind == "dictionary":
             ids = [v for v in data.getlist(name) if v]
-            if ids:
+            custom = (data.get(f"{name}-custom") or "").strip()
+            options = definition.get("options") or {}
+            if custom and options.get("customValuesEnabled"):
+                item = {"id": param_id, **custom_dictionary_value(definition, custom)}
+                # Nothing chosen, or the list's ambiguous entry ("inne"): the typed value says it all.
+                item["valuesIds"] = list(dict.fromkeys([*ids, *item.get("valuesIds", [])]))
+                values.append(item)
+            elif ids:
                 values.append({"id": param_id, "valuesIds": ids})
         elif is_range(definition):
             start = normalize_number(data.get(f"{name}-from", ""))
@@ -61,6 +68,9 @@ class ParameterField:
     max_length: int | None = None
     inputs: int = 1
     errors: list[str] = field(default_factory=list)
+    custom_enabled: bool = False  # a dictionary that takes a typed value next to its ambiguous entry
+    custom_value: str = ""
+    ambiguous_label: str = ""
 
     @property
     def html_name(self) -> str:
@@ -109,6 +119,11 @@ def parameter_fields(
             ]
             spec.depends_on = str(options.get("dependsOnParameterId") or "")
             spec.depends_on_name = names.get(spec.depends_on, spec.depends_on)
+            if options.get("customValuesEnabled"):
+                ambiguous = str(options.get("ambiguousValueId") or "")
+                spec.custom_enabled = True
+                spec.custom_value = next((str(v) for v in item.get("values") or []), "")
+                spec.ambiguous_label = next((o["value"] for o in spec.options if o["id"] == ambiguous), "")
         elif kind in ("integer", "float"):
             spec.minimum = "" if restrictions.get("min") is None else str(restrictions["min"])
             spec.maximum = "" if restrictions.get("max") is None else str(restrictions["max"])

@@ -120,9 +120,20 @@ def category_values_validate(
             if unknown:
                 add(param_id, _("Unknown value of the list: %(value)s.") % {"value": ", ".join(unknown)})
                 continue
-            if item.get("values") and not (definition.get("options") or {}).get("customValuesEnabled"):
+            options = definition.get("options") or {}
+            custom = [str(t).strip() for t in item.get("values") or [] if str(t).strip()]
+            ambiguous = str(options.get("ambiguousValueId") or "")
+            if custom and not options.get("customValuesEnabled"):
                 add(param_id, _("This parameter takes only values from the list."))
-            if len(ids) > 1 and not restrictions.get("multipleChoices"):
+            elif custom and len(ids) > 1 and not restrictions.get("multipleChoices"):
+                add(param_id, _("Choose a value from the list or type your own, not both."))
+            elif custom and ambiguous and ambiguous not in ids:
+                add(
+                    param_id,
+                    _("Your own value goes with “%(value)s” on the list: choose it, or clear your own value.")
+                    % {"value": known.get(ambiguous, {}).get("value", ambiguous)},
+                )
+            elif len(ids) > 1 and not restrictions.get("multipleChoices"):
                 add(param_id, _("Choose only one value."))
             parent_id = str((definition.get("options") or {}).get("dependsOnParameterId") or "")
             if parent_id and ids:
@@ -245,9 +256,17 @@ def _brand_value(definition: dict, brand: str) -> dict | None:
     for entry in definition.get("dictionary") or []:
         if str(entry.get("value", "")).strip().casefold() == wanted:
             return {"valuesIds": [str(entry["id"])]}
-    if (definition.get("options") or {}).get("customValuesEnabled"):
-        return {"values": [brand]}
+    options = definition.get("options") or {}
+    if options.get("customValuesEnabled"):
+        return custom_dictionary_value(definition, brand.strip())
     return None
+
+
+def custom_dictionary_value(definition: dict, text: str) -> dict:
+    """A value typed by the staff for a dictionary parameter that takes one: sent with the list's ambiguous
+    entry ("inne"), which Allegro's definition names."""
+    ambiguous = str((definition.get("options") or {}).get("ambiguousValueId") or "")
+    return {"valuesIds": [ambiguous], "values": [text]} if ambiguous else {"values": [text]}
 
 
 def category_parameters_for_product(*, product, allegro_category_id: str, app: AllegroApp | None = None) -> list[dict]:

@@ -68,6 +68,7 @@ def test_category_form_with_dependent_values(page, admin_login, emulator, emulat
     page.fill("#id-param-224017", "5811C002")
     page.fill("#id-param-211350", "100")
     page.fill("#id-param-211350-to", "32000")
+    page.fill("#id-param-201417-custom", "Leica L")  # "Mocowanie": not on the list, typed
     page.click("#ac-save-form")
 
     error = page.locator("#row-param-38 .errorlist")
@@ -85,4 +86,7 @@ def test_category_form_with_dependent_values(page, admin_login, emulator, emulat
     assert values["38"] == {"id": "38", "values": ["24.2"]}
     assert values["229205"] == {"id": "229205", "valuesIds": ["229205_340245"]}
     assert values["211350"]["rangeValue"] == {"from": "100", "to": "32000"}
+    assert values["201417"] == {"id": "201417", "valuesIds": ["201417_208209"], "values": ["Leica L"]}
+    assert page.input_value("#id-param-201417-custom") == "Leica L"
+    assert page.locator("#id-param-201417 option:checked").text_content() == "inne"
     screenshot("categories-05-form-saved")

@@ -16,6 +16,7 @@ from allegro.services.category_forms import (
     category_values_validate,
     parameters_for_offer,
 )
+from tests.emulator_support import PUBLIC
 from tests.factories import make_category, make_product
 
 CAMERA = "257933"
@@ -225,3 +226,73 @@ def test_form_page_costs_one_call_cold_none_warm_and_validates(
     staff_client.post(url, {"refresh": "1"})
     assert len([r for r in emulator.requests(since) if not r["path"].startswith("/auth/")]) == 1
     assert 'id="ac-problems"' not in staff_client.get(url).content.decode()
+
+
+MOCOWANIE, CANON_EF, INNE = "201417", "201417_1783560", "201417_208209"  # takes a typed value next to "inne"
+
+
+@pytest.mark.parametrize(
+    ("param_id", "item", "message"),
+    [
+        (MOCOWANIE, {"valuesIds": [INNE], "values": ["Leica L"]}, None),
+        (MOCOWANIE, {"valuesIds": [CANON_EF, INNE], "values": ["Leica L"]}, "Wybierz wartość z listy albo wpisz"),
+        (MOCOWANIE, {"valuesIds": [CANON_EF], "values": ["Leica L"]}, "Własna wartość idzie w parze z „inne”"),
+        (
+            W_ZESTAWIE,
+            {"valuesIds": [KORPUS], "values": ["statyw"]},
+            "Ten parametr przyjmuje tylko wartości ze słownika.",
+        ),
+    ],
+)
+def test_own_values_of_dictionary_parameters(definitions, param_id, item, message):
+    errors = category_values_validate(definitions=definitions, values=replaced(valid_values(), param_id, item))
+    if message is None:
+        assert errors == {}
+    else:
+        assert any(m.startswith(message) for m in errors[param_id]), errors
+
+
+def test_own_value_typed_on_the_page_reaches_allegro(emulator, staff_client, allegro_app):
+    category_level(app=allegro_app)
+    url = reverse("admin:allegro_categoryform_edit", args=[CAMERA]) + "?env=custom"
+    html = staff_client.get(url).content.decode()
+    assert f'name="param-{MOCOWANIE}-custom"' in html and f'name="param-{W_ZESTAWIE}-custom"' not in html
+
+    data = post_data(valid_values())
+    data[f"param-{MOCOWANIE}-custom"] = "  Leica L "  # nothing chosen on the list: "inne" goes with it
+    assert staff_client.post(url, data).status_code == 302
+    saved = {v["id"]: v for v in CategoryForm.objects.get().values}
+    assert saved[MOCOWANIE] == {"id": MOCOWANIE, "valuesIds": [INNE], "values": ["Leica L"]}
+    html = staff_client.get(url).content.decode()
+    assert 'value="Leica L"' in html and f'<option value="{INNE}" selected>' in html
+
+    data[f"param-{MOCOWANIE}"] = CANON_EF  # a value from the list and a typed one: refused, nothing saved
+    page = staff_client.post(url, data)
+    assert page.status_code == 400 and "albo wpisz własną" in page.content.decode()
+
+    # The product's parameters carry it to Allegro, which takes it.
+    product_level, offer_level = parameters_for_offer(
+        category_parameters_for_product(product=make_product(), allegro_category_id=CAMERA)
+    )
+    assert {"id": MOCOWANIE, "valuesIds": [INNE], "values": ["Leica L"]} in product_level + offer_level
+    api = emulator.api(emulator.user_token()["access_token"])
+    body = {
+        "name": "Aparat cyfrowy z własnym mocowaniem",
+        "category": {"id": CAMERA},
+        "productSet": [
+            {
+                "product": {"name": "Aparat X", "category": {"id": CAMERA}, "parameters": product_level},
+                "responsibleProducer": {"type": "NAME", "name": "Producent Sp. z o.o."},
+                "safetyInformation": {"type": "TEXT", "description": "Bezpieczny w użyciu."},
+            }
+        ],
+        "parameters": offer_level,
+        "sellingMode": {"format": "BUY_NOW", "price": {"amount": "199.99", "currency": "PLN"}},
+        "stock": {"available": 1, "unit": "UNIT"},
+        "location": {"countryCode": "PL", "province": "WIELKOPOLSKIE", "city": "Poznań", "postCode": "60-166"},
+        "images": ["https://cdn.example.pl/a.jpg"],
+        "description": {"sections": [{"items": [{"type": "TEXT", "content": "<p>Aparat</p>"}]}]},
+        "external": {"id": "SKU-MOC"},
+    }
+    resp = api.post(emulator.url("/sale/product-offers"), json=body, headers={"Content-Type": PUBLIC})
+    assert resp.status_code == 201, resp.text
