@@ -3,9 +3,17 @@ the template renders (issue 5, part B). Validation itself lives in allegro.servi
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
-from allegro.services.category_forms import autofill_kind, custom_dictionary_value, is_range, normalize_number
+from allegro.services.category_forms import (
+    autofill_kind,
+    custom_dictionary_value,
+    is_range,
+    normalize_number,
+    parameter_displayed,
+    parameter_required,
+)
 
 
 def field_name(param_id: str) -> str:
@@ -71,6 +79,10 @@ class ParameterField:
     custom_enabled: bool = False  # a dictionary that takes a typed value next to its ambiguous entry
     custom_value: str = ""
     ambiguous_label: str = ""
+    # Allegro's conditions as JSON for the page's script ("" when none), and whether the row shows now.
+    required_if: str = ""
+    displayed_if: str = ""
+    shown: bool = True
 
     @property
     def html_name(self) -> str:
@@ -99,12 +111,18 @@ def parameter_fields(
             id=param_id,
             name=str(definition.get("name") or param_id),
             widget="text",
-            required=bool(definition.get("required")) and not autofill,
+            required=parameter_required(definition, values) and not autofill,
             unit=str(definition.get("unit") or ""),
             describes_product=bool(options.get("describesProduct")),
             autofill=autofill,
             errors=list(errors.get(param_id, [])),
         )
+        if definition.get("requiredIf") and not autofill:
+            spec.required_if = json.dumps(definition["requiredIf"])
+        if definition.get("displayedIf"):
+            spec.displayed_if = json.dumps(definition["displayedIf"])
+            # A value given where it does not apply stays visible, with its error, to be cleared.
+            spec.shown = parameter_displayed(definition, values) or bool(item)
         if kind == "dictionary":
             selected = {str(v) for v in item.get("valuesIds") or []}
             spec.widget = "multiselect" if restrictions.get("multipleChoices") else "select"
@@ -143,5 +161,5 @@ def parameter_fields(
             spec.min_length = restrictions.get("minLength")
             spec.max_length = restrictions.get("maxLength")
         fields.append(spec)
-    fields.sort(key=lambda f: not f.required)
+    fields.sort(key=lambda f: not (f.required or f.required_if))  # conditionally required ones too
     return fields

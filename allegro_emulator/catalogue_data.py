@@ -204,6 +204,18 @@ def _brand(values):
     return p
 
 
+def _only_when(params: list[dict], name: str, *, parent: str, values: list[str]) -> list[dict]:
+    """Make ``name`` shown and required only when ``parent`` has one of ``values`` (Allegro's
+    ``displayedIf`` / ``requiredIf``, in the shape the API documents)."""
+    by_name = {p["name"]: p for p in params}
+    source = by_name[parent]
+    ids = [e["id"] for e in source["dictionary"] if e["value"] in values]
+    condition = {"parametersWithValue": [{"id": source["id"], "oneOfValueIds": ids}]}
+    by_name[name]["requiredIf"] = {**condition, "parametersWithoutValue": []}
+    by_name[name]["displayedIf"] = condition
+    return params
+
+
 STAN = _camera["11323"]  # real "Stan" (condition), offer-level
 STAN_OPAKOWANIA = _camera["229205"]  # real, depends on Stan
 EAN = _camera["225693"]
@@ -287,11 +299,17 @@ TEMPLATES = {
         integer("Liczba elementów", 1, 20000, unit="szt."),
         string("Numer zestawu", 1, 20),
     ],
-    "grill": lambda: [
-        _brand(["Weber", "Landmann", "Char-Broil", "Campingaz", "Activa"]),
-        dictionary("Rodzaj grilla", ["węglowy", "gazowy", "elektryczny"], required=True),
-        floating("Powierzchnia grillowania", 0.01, 5, 2, unit="m²"),
-    ],
+    "grill": lambda: _only_when(
+        [
+            _brand(["Weber", "Landmann", "Char-Broil", "Campingaz", "Activa"]),
+            dictionary("Rodzaj grilla", ["węglowy", "gazowy", "elektryczny"], required=True),
+            floating("Powierzchnia grillowania", 0.01, 5, 2, unit="m²"),
+            dictionary("Rodzaj gazu", ["propan-butan", "gaz ziemny"], product=False),
+        ],
+        "Rodzaj gazu",
+        parent="Rodzaj grilla",
+        values=["gazowy"],
+    ),
     "bedding": lambda: [
         dictionary("Rozmiar", ["140x200", "160x200", "200x220", "220x200"], required=True),
         dictionary("Materiał", ["bawełna", "satyna bawełniana", "kora", "mikrofibra", "len"]),

@@ -295,7 +295,7 @@ def _validate_parameters(body: dict, defs: list[dict], linked: bool, publish: bo
                     )
                 )
     for d in defs:
-        if not d.get("required") or d["id"] in given:
+        if d["id"] in given or not _required(d, given):
             continue
         if linked and d["options"].get("describesProduct"):
             continue  # a linked catalogue product supplies its own product parameters
@@ -309,6 +309,22 @@ def _validate_parameters(body: dict, defs: list[dict], linked: bool, publish: bo
                 parameterId=d["id"],
             )
         )
+
+
+def _required(d: dict, given: dict) -> bool:
+    """`required`, or with `requiredIf` only when all its conditions hold for the parameters given."""
+    conditions = d.get("requiredIf")
+    if not conditions:
+        return bool(d.get("required"))
+    for c in conditions.get("parametersWithValue") or []:
+        chosen = set((given.get(str(c["id"])) or {}).get("valuesIds") or [])
+        if not chosen & set(c.get("oneOfValueIds") or []):
+            return False
+    for c in conditions.get("parametersWithoutValue") or []:
+        p = given.get(str(c["id"])) or {}
+        if p.get("valuesIds") or p.get("values") or p.get("rangeValue"):
+            return False
+    return True
 
 
 def _validate_value(p: dict, d: dict, path: str, errs: list) -> None:

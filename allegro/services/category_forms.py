@@ -82,13 +82,54 @@ def _has_value(item: dict | None) -> bool:
     return bool(rng.get("from") not in (None, "") or rng.get("to") not in (None, ""))
 
 
+def conditions_met(conditions: dict | None, values: list[dict], *, unknown: frozenset[str] = frozenset()) -> bool:
+    """Allegro's ``requiredIf`` / ``displayedIf`` against ``values``: every other parameter in
+    ``parametersWithValue`` has one of its ``oneOfValueIds`` chosen, and every one in
+    ``parametersWithoutValue`` has no value at all. A condition on a parameter in ``unknown`` (filled
+    later, from the product) counts as met. ``None`` (no conditions) is met."""
+    if not conditions:
+        return True
+    by_id = {str(item.get("id")): item for item in values}
+    for condition in conditions.get("parametersWithValue") or []:
+        param_id = str(condition.get("id"))
+        item = by_id.get(param_id)
+        if param_id in unknown and not _has_value(item):
+            continue
+        chosen = {str(v) for v in (item or {}).get("valuesIds") or []}
+        if not chosen & {str(v) for v in condition.get("oneOfValueIds") or []}:
+            return False
+    for condition in conditions.get("parametersWithoutValue") or []:
+        param_id = str(condition.get("id"))
+        if param_id not in unknown and _has_value(by_id.get(param_id)):
+            return False
+    return True
+
+
+def parameter_required(definition: dict, values: list[dict], *, unknown: frozenset[str] = frozenset()) -> bool:
+    """Required outright, or (with ``requiredIf``) only when its conditions are met by ``values``."""
+    if definition.get("requiredIf"):
+        return conditions_met(definition["requiredIf"], values, unknown=unknown)
+    return bool(definition.get("required"))
+
+
+def parameter_displayed(definition: dict, values: list[dict], *, unknown: frozenset[str] = frozenset()) -> bool:
+    """Whether the parameter applies at all (``displayedIf``): a value for one that does not is not sent."""
+    return conditions_met(definition.get("displayedIf"), values, unknown=unknown)
+
+
+def _filled_later(definitions: list[dict]) -> frozenset[str]:
+    """Parameters the product fills (brand, EAN): unknown while a category form is edited."""
+    return frozenset(str(d["id"]) for d in definitions if autofill_kind(d))
+
+
 def category_values_validate(
     *, definitions: list[dict], values: list[dict], require: bool = True
 ) -> dict[str, list[str]]:
     """Every way ``values`` break the category's parameter definitions, as {parameter id: [Polish messages]}.
 
-    Checks: unknown parameters, required ones missing (except those filled from the product: brand, EAN), unknown
-    dictionary values, too many choices, dependent values not allowed for the chosen parent value, numbers out of
+    Checks: unknown parameters, required ones missing (except those filled from the product: brand, EAN; with
+    Allegro's ``requiredIf`` only when its conditions hold), values of parameters that do not apply
+    (``displayedIf``), unknown dictionary values, too many choices, dependent values not allowed for the chosen parent value, numbers out of
     range or precision, incomplete or reversed ranges, strings too short/long or too many.
     """
     by_id = {str(d["id"]): d for d in definitions}
@@ -105,12 +146,26 @@ def category_values_validate(
             continue
         given[param_id] = item
 
+    # Conditions on parameters outside ``definitions`` (one parameter checked alone) or filled from the
+    # product later cannot be judged here.
+    unknown = _filled_later(definitions) | frozenset(
+        str(c.get("id"))
+        for d in definitions
+        for key in ("requiredIf", "displayedIf")
+        for kind in ("parametersWithValue", "parametersWithoutValue")
+        for c in (d.get(key) or {}).get(kind) or []
+        if str(c.get("id")) not in by_id
+    )
+    present = list(given.values())
     for param_id, definition in by_id.items():
         item = given.get(param_id)
         restrictions = definition.get("restrictions") or {}
         if not _has_value(item):
-            if require and definition.get("required") and not autofill_kind(definition):
+            if require and not autofill_kind(definition) and parameter_required(definition, present, unknown=unknown):
                 add(param_id, _("This parameter is required."))
+            continue
+        if not parameter_displayed(definition, present, unknown=unknown):
+            add(param_id, _("This parameter does not apply to the values chosen above; clear it."))
             continue
         kind = definition.get("type")
         if kind == "dictionary":
@@ -302,9 +357,11 @@ def category_parameters_for_product(*, product, allegro_category_id: str, app: A
         if not category_values_validate(definitions=[definition], values=[candidate], require=False):
             chosen[param_id] = {**candidate, "source": "product"}
     result = []
+    final = list(chosen.values())
     for definition in definitions:
         item = chosen.get(str(definition["id"]))
-        if item is not None:
+        # With the product's own values in, a parameter that does not apply is not sent (displayedIf).
+        if item is not None and parameter_displayed(definition, final):
             item["describesProduct"] = bool((definition.get("options") or {}).get("describesProduct"))
             result.append(item)
     return result

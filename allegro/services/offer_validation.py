@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from allegro.services.category_forms import autofill_kind, category_values_validate
+from allegro.services.category_forms import autofill_kind, category_values_validate, parameter_required
 from allegro.services.descriptions import description_validate
 from shop.validators import gtin_is_valid
 
@@ -148,7 +148,7 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     names = {str(d["id"]): str(d.get("name") or d["id"]) for d in definitions}
     for definition in definitions:
         param_id = str(definition["id"])
-        if not definition.get("required") or param_id in given:
+        if param_id in given or not parameter_required(definition, values):
             continue
         if linked and (definition.get("options") or {}).get("describesProduct"):
             continue
@@ -180,8 +180,9 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     if ean and not gtin_is_valid(ean):
         return [OfferProblem("invalid_ean", "catalogue_product_id", _("EAN: the product's EAN is not valid."))]
     given = {str(v.get("id")) for v in offer.product_parameters or []}
+    values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     incomplete = any(
-        d.get("required") and (d.get("options") or {}).get("describesProduct") and str(d["id"]) not in given
+        (d.get("options") or {}).get("describesProduct") and str(d["id"]) not in given and parameter_required(d, values)
         for d in definitions or []
     )
     if incomplete:

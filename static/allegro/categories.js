@@ -3,8 +3,9 @@
  * 1. "Przyporządkowania kategorii": the picker of an Allegro leaf category — the tree is loaded level by level from
  *    small JSON views (one Allegro call per cold level, none when cached), with search over the cached tree and
  *    "Podpowiedz" (Allegro's matching categories for the shop category's product names).
- * 2. "Formularze kategorii": dependent dictionary values — a select with data-depends-on shows only the options whose
- *    data-depends lists a value chosen in the parent select (the server validates the same rule).
+ * 2. "Formularze kategorii" and the parameters of "Wystaw na Allegro": dependent dictionary values — a select with
+ *    data-depends-on shows only the options whose data-depends lists a value chosen in the parent select — and
+ *    Allegro's displayedIf / requiredIf conditions (the server validates the same rules).
  *
  * No inline scripts (CSP): configuration comes from data- attributes; Allegro's data is put into the page with
  * textContent only.
@@ -262,10 +263,81 @@
     });
   }
 
+  // Allegro's displayedIf / requiredIf: a parameter applies, or is required, only while other parameters
+  // have certain values (the server checks the same rules). A parameter that does not apply is hidden and
+  // its fields disabled, so nothing is sent for it.
+  function initConditions(container) {
+    var rows = container.querySelectorAll(".ac-param[data-displayed-if], .ac-param[data-required-if]");
+    if (!rows.length) return;
+    function fields(paramId) {
+      var row = document.getElementById("row-param-" + paramId);
+      return row ? Array.prototype.slice.call(row.querySelectorAll("input, select")) : [];
+    }
+    function chosen(paramId) {
+      var values = [];
+      fields(paramId).forEach(function (input) {
+        if (input.disabled || input.tagName !== "SELECT") return;
+        Array.prototype.forEach.call(input.options, function (option) {
+          if (option.selected && option.value) values.push(option.value);
+        });
+      });
+      return values;
+    }
+    function filled(paramId) {
+      return fields(paramId).some(function (input) {
+        if (input.disabled) return false;
+        if (input.tagName === "SELECT") {
+          return Array.prototype.some.call(input.options, function (option) {
+            return option.selected && option.value;
+          });
+        }
+        return input.value.trim() !== "";
+      });
+    }
+    function met(conditions) {
+      var withValue = conditions.parametersWithValue || [];
+      var withoutValue = conditions.parametersWithoutValue || [];
+      return (
+        withValue.every(function (condition) {
+          return chosen(condition.id).some(function (value) {
+            return condition.oneOfValueIds.indexOf(value) !== -1;
+          });
+        }) &&
+        withoutValue.every(function (condition) {
+          return !filled(condition.id);
+        })
+      );
+    }
+    function apply() {
+      rows.forEach(function (row) {
+        if (row.dataset.displayedIf) {
+          var shown = met(JSON.parse(row.dataset.displayedIf));
+          row.hidden = !shown;
+          row.querySelectorAll("input, select").forEach(function (input) {
+            input.disabled = !shown;
+          });
+        }
+        if (row.dataset.requiredIf) {
+          var required = met(JSON.parse(row.dataset.requiredIf));
+          var star = row.querySelector(".required-star");
+          if (star) star.hidden = !required;
+          var label = row.querySelector("label");
+          if (label) label.classList.toggle("required", required);
+        }
+      });
+    }
+    container.addEventListener("change", apply);
+    container.addEventListener("input", apply);
+    apply();
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var picker = document.getElementById("ac-picker");
     if (picker) initPicker(picker);
-    var form = document.getElementById("ac-parameters-form");
-    if (form) initDependentSelects(form);
+    var form = document.getElementById("ac-parameters-form") || document.getElementById("ao-parameters");
+    if (form) {
+      initDependentSelects(form);
+      initConditions(form);
+    }
   });
 })();

@@ -90,3 +90,42 @@ def test_category_form_with_dependent_values(page, admin_login, emulator, emulat
     assert page.input_value("#id-param-201417-custom") == "Leica L"
     assert page.locator("#id-param-201417 option:checked").text_content() == "inne"
     screenshot("categories-05-form-saved")
+
+
+def test_parameter_shown_and_required_only_for_some_values(page, admin_login, emulator, emulator_app, screenshot):
+    """The emulator's "Grille": "Rodzaj gazu" applies, and is required, only to a gas grill."""
+    base = admin_login()
+    page.goto(base + reverse("admin:allegro_categoryform_edit", args=["260556"]) + "?env=custom")
+    kind = page.locator(".ac-param", has=page.locator("label", has_text="Rodzaj grilla"))
+    gas = page.locator(".ac-param", has=page.locator("label", has_text="Rodzaj gazu"))
+    assert gas.is_hidden()
+
+    kind.locator("select").select_option(label="gazowy")
+    gas.wait_for(state="visible")
+    assert gas.locator(".required-star").is_visible()
+    kind.locator("select").select_option(label="węglowy")
+    gas.wait_for(state="hidden")
+
+    kind.locator("select").select_option(label="gazowy")
+    page.select_option("#id-param-11323", label="Nowy")
+    page.fill("#id-param-224017", "GR-300")  # Kod producenta
+    page.fill("#id-param-226929", "50")  # Szerokość grilla
+    page.fill("#id-param-226937", "90")  # Wysokość grilla
+    page.click("#ac-save-form")
+    gas.locator(".errorlist").wait_for()
+    assert "Ten parametr jest wymagany." in gas.locator(".errorlist").text_content()
+    assert not CategoryForm.objects.exists()
+
+    gas.locator("select").select_option(label="propan-butan")
+    page.click("#ac-save-form")
+    page.wait_for_selector(".messagelist .success")
+    saved = {v["id"] for v in CategoryForm.objects.get().values}
+    gas_id = gas.get_attribute("data-param")
+    assert gas_id in saved
+    screenshot("categories-06-conditional-parameter")
+
+    # Back to charcoal: the gas row hides and its value is not sent.
+    kind.locator("select").select_option(label="węglowy")
+    page.click("#ac-save-form")
+    page.wait_for_selector(".messagelist .success")
+    assert gas_id not in {v["id"] for v in CategoryForm.objects.get().values}

@@ -296,3 +296,54 @@ def test_own_value_typed_on_the_page_reaches_allegro(emulator, staff_client, all
     }
     resp = api.post(emulator.url("/sale/product-offers"), json=body, headers={"Content-Type": PUBLIC})
     assert resp.status_code == 201, resp.text
+
+
+GRILLE = "260556"  # the emulator's "Grille": "Rodzaj gazu" is shown and required only for a gas grill
+
+
+def _grill(definitions: list[dict]) -> tuple[str, dict, str]:
+    by_name = {d["name"]: d for d in definitions}
+    kind = by_name["Rodzaj grilla"]
+    values = {e["value"]: e["id"] for e in kind["dictionary"]}
+    gas = by_name["Rodzaj gazu"]
+    return kind["id"], values, gas["id"]
+
+
+def test_required_and_displayed_only_when_other_values_say_so(emulator, allegro_app):
+    category_level(app=allegro_app)
+    definitions = category_parameters(app=allegro_app, allegro_id=GRILLE)
+    kind, kinds, gas = _grill(definitions)
+    propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
+
+    def errors(*items):
+        """The messages for "Rodzaj gazu" (the category has other required parameters)."""
+        return category_values_validate(definitions=definitions, values=list(items)).get(gas)
+
+    assert errors({"id": kind, "valuesIds": [kinds["węglowy"]]}) is None
+    assert errors({"id": kind, "valuesIds": [kinds["gazowy"]]}) == ["Ten parametr jest wymagany."]
+    assert errors({"id": kind, "valuesIds": [kinds["gazowy"]]}, {"id": gas, "valuesIds": [propane]}) is None
+    assert errors({"id": kind, "valuesIds": [kinds["węglowy"]]}, {"id": gas, "valuesIds": [propane]}) == [
+        "Ten parametr nie dotyczy wartości wybranych wyżej; wyczyść go."
+    ]
+
+    # The page: the row is there for the script, hidden and not required until "gazowy" is chosen.
+    from allegro.forms_categories import parameter_fields
+
+    fields = {f.id: f for f in parameter_fields(definitions=definitions, values=[], errors={})}
+    assert not fields[gas].shown and not fields[gas].required and fields[gas].required_if
+    chosen = [{"id": kind, "valuesIds": [kinds["gazowy"]]}]
+    fields = {f.id: f for f in parameter_fields(definitions=definitions, values=chosen, errors={})}
+    assert fields[gas].shown and fields[gas].required
+
+
+def test_a_saved_value_that_no_longer_applies_is_not_sent(emulator, allegro_app):
+    category_level(app=allegro_app)
+    definitions = category_parameters(app=allegro_app, allegro_id=GRILLE)
+    kind, kinds, gas = _grill(definitions)
+    propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
+    CategoryForm.objects.create(
+        allegro_category_id=GRILLE,
+        values=[{"id": kind, "valuesIds": [kinds["elektryczny"]]}, {"id": gas, "valuesIds": [propane]}],
+    )
+    params = {p["id"] for p in category_parameters_for_product(product=make_product(), allegro_category_id=GRILLE)}
+    assert kind in params and gas not in params

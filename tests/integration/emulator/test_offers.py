@@ -285,3 +285,33 @@ def test_record_sale_hook(emulator_server):
     assert row["status"] == "ENDED" and row["ended_by"] == "EMPTY_STOCK" and row["stock_sold"] == 2
     types = [r["type"] for r in db.query("SELECT type FROM offer_events ORDER BY seq")]
     assert types == ["OFFER_STOCK_CHANGED", "OFFER_STOCK_CHANGED", "OFFER_ENDED"]
+
+
+def test_required_if_other_parameter_has_a_value(emulator, api):
+    """Allegro's requiredIf: "Rodzaj gazu" in "Grille" is required only for a gas grill."""
+    params = api.get(emulator.url("/sale/categories/260556/parameters")).json()["parameters"]
+    by_name = {p["name"]: p for p in params}
+    kind, gas = by_name["Rodzaj grilla"], by_name["Rodzaj gazu"]
+    kinds = {e["value"]: e["id"] for e in kind["dictionary"]}
+    assert gas["requiredIf"]["parametersWithValue"] == [{"id": kind["id"], "oneOfValueIds": [kinds["gazowy"]]}]
+
+    def body(*parameters):
+        stan = {"id": "11323", "valuesIds": ["11323_1"]}
+        return offer_body(category={"id": "260556"}, parameters=[stan, *parameters])
+
+    refused = api.post(
+        emulator.url("/sale/product-offers"), json=body({"id": kind["id"], "valuesIds": [kinds["gazowy"]]}), headers=H
+    )
+    assert refused.status_code == 422
+    assert any(
+        e["code"] == "MissingRequiredParameter" and "Rodzaj gazu" in e["message"] for e in refused.json()["errors"]
+    )
+    for parameters in (
+        [{"id": kind["id"], "valuesIds": [kinds["węglowy"]]}],
+        [
+            {"id": kind["id"], "valuesIds": [kinds["gazowy"]]},
+            {"id": gas["id"], "valuesIds": [gas["dictionary"][0]["id"]]},
+        ],
+    ):
+        resp = api.post(emulator.url("/sale/product-offers"), json=body(*parameters), headers=H)
+        assert resp.status_code == 201, resp.text
