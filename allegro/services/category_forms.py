@@ -129,8 +129,9 @@ def category_values_validate(
 
     Checks: unknown parameters, required ones missing (except those filled from the product: brand, EAN; with
     Allegro's ``requiredIf`` only when its conditions hold), values of parameters that do not apply
-    (``displayedIf``), unknown dictionary values, too many choices, dependent values not allowed for the chosen parent value, numbers out of
-    range or precision, incomplete or reversed ranges, strings too short/long or too many.
+    (``displayedIf``), unknown dictionary values, too many choices, dependent values not allowed for the chosen
+    parent value, numbers out of range or precision, incomplete or reversed ranges, strings too short/long or too
+    many.
     """
     by_id = {str(d["id"]): d for d in definitions}
     given: dict[str, dict] = {}
@@ -148,7 +149,7 @@ def category_values_validate(
 
     # Conditions on parameters outside ``definitions`` (one parameter checked alone) or filled from the
     # product later cannot be judged here.
-    unknown = _filled_later(definitions) | frozenset(
+    undecided = _filled_later(definitions) | frozenset(
         str(c.get("id"))
         for d in definitions
         for key in ("requiredIf", "displayedIf")
@@ -161,10 +162,10 @@ def category_values_validate(
         item = given.get(param_id)
         restrictions = definition.get("restrictions") or {}
         if not _has_value(item):
-            if require and not autofill_kind(definition) and parameter_required(definition, present, unknown=unknown):
+            if require and not autofill_kind(definition) and parameter_required(definition, present, unknown=undecided):
                 add(param_id, _("This parameter is required."))
             continue
-        if not parameter_displayed(definition, present, unknown=unknown):
+        if not parameter_displayed(definition, present, unknown=undecided):
             add(param_id, _("This parameter does not apply to the values chosen above; clear it."))
             continue
         kind = definition.get("type")
