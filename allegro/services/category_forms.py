@@ -325,27 +325,31 @@ def custom_dictionary_value(definition: dict, text: str) -> dict:
     return {"valuesIds": [ambiguous], "values": [text]} if ambiguous else {"values": [text]}
 
 
-def category_parameters_for_product(*, product, allegro_category_id: str, app: AllegroApp | None = None) -> list[dict]:
-    """The parameters of one product listed in an Allegro category: the category form's saved values with the
-    product's own attributes filled in (brand → "Marka"/"Producent", EAN → "EAN (GTIN)"/"EAN"; the product wins).
+def category_form_values(*, definitions: list[dict], values: list[dict]) -> dict[str, dict]:
+    """A category form's saved ``values`` still valid for ``definitions``, by parameter id, in Allegro's
+    plain shape (what became invalid after Allegro changed the category is left out)."""
+    by_id = {str(d["id"]) for d in definitions}
+    invalid = category_values_validate(definitions=definitions, values=values, require=False)
+    chosen: dict[str, dict] = {}
+    for item in values:
+        param_id = str(item.get("id"))
+        if param_id in by_id and param_id not in invalid:
+            chosen[param_id] = {k: v for k, v in item.items() if k in ("id", "valuesIds", "values", "rangeValue")}
+    return chosen
+
+
+def product_parameters(*, definitions: list[dict], form_values: dict[str, dict], product) -> list[dict]:
+    """The parameters of one product: ``form_values`` (from ``category_form_values``) with the product's own
+    attributes filled in (brand → "Marka"/"Producent", EAN → "EAN (GTIN)"/"EAN"; the product wins), less
+    the parameters that do not apply to the result (``displayedIf``).
 
     Each item is Allegro's shape plus two keys the caller strips (``parameters_for_offer`` does):
     ``describesProduct`` (product-level, goes to ``productSet[].product.parameters``) and ``source``
-    ("form" or "product"). Only values still valid for the cached definitions are returned. No Allegro call
-    without ``app``; with ``app`` at most one when its parameters are not cached.
+    ("form" or "product").
     """
-    definitions = category_definitions(allegro_category_id=allegro_category_id, app=app) or []
-    by_id = {str(d["id"]): d for d in definitions}
-    form = CategoryForm.objects.filter(allegro_category_id=allegro_category_id).first()
-    chosen: dict[str, dict] = {}
-    if form is not None:
-        invalid = category_values_validate(definitions=definitions, values=form.values, require=False)
-        for item in form.values:
-            param_id = str(item.get("id"))
-            if param_id in by_id and param_id not in invalid:
-                chosen[param_id] = {k: v for k, v in item.items() if k in ("id", "valuesIds", "values", "rangeValue")}
-                chosen[param_id]["source"] = "form"
-    for param_id, definition in by_id.items():
+    chosen = {param_id: {**item, "source": "form"} for param_id, item in form_values.items()}
+    for definition in definitions:
+        param_id = str(definition["id"])
         kind = autofill_kind(definition)
         value = None
         if kind == "brand" and (product.brand or "").strip():
@@ -357,8 +361,8 @@ def category_parameters_for_product(*, product, allegro_category_id: str, app: A
         candidate = {"id": param_id, **value}
         if not category_values_validate(definitions=[definition], values=[candidate], require=False):
             chosen[param_id] = {**candidate, "source": "product"}
-    result = []
     final = list(chosen.values())
+    result = []
     for definition in definitions:
         item = chosen.get(str(definition["id"]))
         # With the product's own values in, a parameter that does not apply is not sent (displayedIf).
@@ -368,8 +372,18 @@ def category_parameters_for_product(*, product, allegro_category_id: str, app: A
     return result
 
 
+def category_parameters_for_product(*, product, allegro_category_id: str, app: AllegroApp | None = None) -> list[dict]:
+    """``product_parameters`` for one product listed in an Allegro category, from its cached definitions
+    and saved category form. No Allegro call without ``app``; with ``app`` at most one when its parameters
+    are not cached. (A selection of products uses ``OfferLookups``, which reads each category once.)"""
+    definitions = category_definitions(allegro_category_id=allegro_category_id, app=app) or []
+    form = CategoryForm.objects.filter(allegro_category_id=allegro_category_id).first()
+    form_values = category_form_values(definitions=definitions, values=form.values) if form is not None else {}
+    return product_parameters(definitions=definitions, form_values=form_values, product=product)
+
+
 def parameters_for_offer(parameters: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Split ``category_parameters_for_product`` into (product-level, offer-level) lists in Allegro's plain shape."""
+    """Split ``product_parameters`` into (product-level, offer-level) lists in Allegro's plain shape."""
     product_level, offer_level = [], []
     for item in parameters:
         plain = {k: v for k, v in item.items() if k in ("id", "valuesIds", "values", "rangeValue")}

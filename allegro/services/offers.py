@@ -46,11 +46,10 @@ from allegro.selectors_shipping import shipping_rates_for
 from allegro.services.accounts import account_client
 from allegro.services.categories import category_source
 from allegro.services.category_forms import (
-    _brand_value,
-    autofill_kind,
     category_definitions,
-    category_values_validate,
+    category_form_values,
     parameters_for_offer,
+    product_parameters,
 )
 from allegro.services.description_offers import (
     DescriptionImagesMissing,
@@ -265,44 +264,18 @@ class OfferLookups:
 
     def _form_values(self, allegro_id: str, definitions: list[dict]) -> dict[str, dict]:
         if allegro_id not in self._form:
-            by_id = {str(d["id"]) for d in definitions}
             form = CategoryForm.objects.filter(allegro_category_id=allegro_id).only("values").first()
-            chosen: dict[str, dict] = {}
-            if form is not None:
-                invalid = category_values_validate(definitions=definitions, values=form.values, require=False)
-                for item in form.values:
-                    param_id = str(item.get("id"))
-                    if param_id in by_id and param_id not in invalid:
-                        chosen[param_id] = {
-                            k: v for k, v in item.items() if k in ("id", "valuesIds", "values", "rangeValue")
-                        }
-            self._form[allegro_id] = chosen
+            self._form[allegro_id] = (
+                category_form_values(definitions=definitions, values=form.values) if form is not None else {}
+            )
         return self._form[allegro_id]
 
     def product_parameters(self, product: Product, allegro_id: str) -> list[dict]:
-        """What ``category_parameters_for_product`` returns (form values + brand/EAN from the product), cached
-        per category: the category form's values, then the product's own attributes where they are valid."""
+        """``category_parameters_for_product`` with the category's definitions and form read once per selection."""
         definitions = self.definitions(allegro_id) or []
-        chosen = {k: dict(v) for k, v in self._form_values(allegro_id, definitions).items()}
-        for definition in definitions:
-            kind = autofill_kind(definition)
-            value = None
-            if kind == "brand" and (product.brand or "").strip():
-                value = _brand_value(definition, product.brand.strip())
-            elif kind == "ean" and (product.ean or "").strip():
-                value = {"values": [product.ean.strip()]}
-            if value is None:
-                continue
-            candidate = {"id": str(definition["id"]), **value}
-            if not category_values_validate(definitions=[definition], values=[candidate], require=False):
-                chosen[str(definition["id"])] = candidate
-        result = []
-        for definition in definitions:
-            item = chosen.get(str(definition["id"]))
-            if item is not None:
-                item["describesProduct"] = bool((definition.get("options") or {}).get("describesProduct"))
-                result.append(item)
-        return result
+        return product_parameters(
+            definitions=definitions, form_values=self._form_values(allegro_id, definitions), product=product
+        )
 
     def template(self, product: Product) -> DescriptionTemplate | None:
         key = product.category_id

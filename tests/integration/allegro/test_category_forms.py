@@ -16,6 +16,7 @@ from allegro.services.category_forms import (
     category_values_validate,
     parameters_for_offer,
 )
+from allegro.services.offers import OfferLookups
 from tests.emulator_support import PUBLIC
 from tests.factories import make_category, make_product
 
@@ -336,14 +337,26 @@ def test_required_and_displayed_only_when_other_values_say_so(emulator, allegro_
     assert fields[gas].shown and fields[gas].required
 
 
-def test_a_saved_value_that_no_longer_applies_is_not_sent(emulator, allegro_app):
+def test_a_saved_value_that_does_not_apply_to_the_product_is_not_sent(emulator, allegro_app, connected_account):
+    """A parameter shown only for one brand: valid in the category form (the brand comes from each product),
+    left out for a product of another brand — also through the lookups every listing uses."""
     category_level(app=allegro_app)
-    definitions = category_parameters(app=allegro_app, allegro_id=GRILLE)
+    definitions = copy.deepcopy(category_parameters(app=allegro_app, allegro_id=GRILLE))
     kind, kinds, gas = _grill(definitions)
     propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
-    CategoryForm.objects.create(
-        allegro_category_id=GRILLE,
-        values=[{"id": kind, "valuesIds": [kinds["elektryczny"]]}, {"id": gas, "valuesIds": [propane]}],
-    )
-    params = {p["id"] for p in category_parameters_for_product(product=make_product(), allegro_category_id=GRILLE)}
-    assert kind in params and gas not in params
+    marka = next(d for d in definitions if d["id"] == MARKA)
+    weber = next(e["id"] for e in marka["dictionary"] if e["value"] == "Weber")
+    next(d for d in definitions if d["id"] == gas)["displayedIf"] = {
+        "parametersWithValue": [{"id": MARKA, "oneOfValueIds": [weber]}]
+    }
+    AllegroCategory.objects.filter(allegro_id=GRILLE).update(parameters=definitions)
+    values = [{"id": kind, "valuesIds": [kinds["gazowy"]]}, {"id": gas, "valuesIds": [propane]}]
+    assert gas not in category_values_validate(definitions=definitions, values=values)  # the brand: undecided
+    CategoryForm.objects.create(allegro_category_id=GRILLE, values=values)
+
+    for brand, sent in (("Landmann", False), ("Weber", True)):
+        product = make_product(brand=brand)
+        direct = {p["id"] for p in category_parameters_for_product(product=product, allegro_category_id=GRILLE)}
+        listed = {p["id"] for p in OfferLookups(connected_account).product_parameters(product, GRILLE)}
+        assert kind in direct and kind in listed
+        assert (gas in direct, gas in listed) == (sent, sent), brand
