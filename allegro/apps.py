@@ -8,13 +8,13 @@ class AllegroConfig(AppConfig):
     verbose_name = _("Allegro configuration")
 
     def ready(self) -> None:
-        from allegro.schedules import schedules_install
+        from allegro.core.schedules import schedules_install
 
         post_migrate.connect(_install_schedules, sender=self, dispatch_uid="allegro_schedules")
         self._schedules_install = schedules_install
 
     def seed_demo(self) -> str:
-        from allegro.services.demo import demo_allegro_seed
+        from allegro.accounts.services.demo import demo_allegro_seed
 
         return demo_allegro_seed()
 

@@ -3,13 +3,13 @@ apps.developer.allegro.pl: never change it."""
 
 from django.urls import include, path
 
-from allegro import views
+from allegro.accounts import views
 
 app_name = "allegro"
 urlpatterns = [
     path("oauth/callback/", views.oauth_callback, name="oauth_callback"),
     path("switch-account/", views.switch_account, name="switch_account"),
-    path("descriptions/", include("allegro.views_descriptions")),
-    path("categories/", include("allegro.views_categories")),
-    path("listing/", include("allegro.views_listing")),
+    path("descriptions/", include("allegro.descriptions.views")),
+    path("categories/", include("allegro.categories.views")),
+    path("listing/", include("allegro.listing.views")),
 ]

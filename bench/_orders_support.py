@@ -90,8 +90,8 @@ def shop_and_offers(emulator, *, count: int = 30) -> list[str]:
 
 
 def connected_account(emulator):
-    from allegro.models import AllegroApp, Environment
-    from allegro.models_orders import OrderEventCursor
+    from allegro.accounts.models import AllegroApp, Environment
+    from allegro.checkouts.models import OrderEventCursor
     from tests.integration.allegro.conftest import connect_account
 
     app = AllegroApp(

@@ -29,7 +29,9 @@ def _pages(registry) -> list[tuple[str, str, str | None]]:
     """(label, url, page-2 url or None) for every changelist, the dashboard and the filtered/searched variants."""
     from django.urls import reverse
 
-    from allegro.models import AllegroAccount, EventLogEntry, Offer
+    from allegro.accounts.models import AllegroAccount
+    from allegro.core.models import EventLogEntry
+    from allegro.offers.models import Offer
     from orders.models import Order
     from shop.models import Category, CustomerAllegroIdentity, Product
 

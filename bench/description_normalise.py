@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from allegro.services.descriptions import (  # noqa: E402
+from allegro.descriptions.services.descriptions import (
     description_from_html,
     description_size_bytes,
     description_validate,

@@ -78,7 +78,7 @@ def connect_account(server):
     import requests  # noqa: TID251 - the benchmark talks to the emulator's control API
     from django.utils import timezone
 
-    from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+    from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
     from tests.emulator_support import Emulator
 
     helper = Emulator(server, contract=None)
@@ -112,7 +112,7 @@ def connect_account(server):
 
 
 def prepare_account(account) -> None:
-    from allegro.services.settings import account_fetch_choices
+    from allegro.accounts.services.settings import account_fetch_choices
 
     choices = account_fetch_choices(account=account)
     account.refresh_from_db()
@@ -131,8 +131,8 @@ def make_catalogue(app, *, name: str, count: int, start: int, media: Path):
     """A shop category mapped to the leaf, with ``count`` products of one image each (rows written in bulk)."""
     from decimal import Decimal
 
-    from allegro.models import CategoryForm, MappingEnvironment
-    from allegro.services.categories import category_mapping_set, category_parameters
+    from allegro.categories.models import CategoryForm, MappingEnvironment
+    from allegro.categories.services.categories import category_mapping_set, category_parameters
     from shop.models import Category, Product, ProductImage
     from shop.validators import gtin_check_digit
 
@@ -179,8 +179,8 @@ def delta(after: dict[str, int], before: dict[str, int]) -> dict[str, int]:
 
 
 def run_job(helper, account, category, *, threads: int) -> dict:
-    from allegro.models import ListingJob
-    from allegro.services.listing_jobs import ListingOptions, listing_job_run, listing_job_start
+    from allegro.listing.models import ListingJob
+    from allegro.listing.services.jobs import ListingOptions, listing_job_run, listing_job_start
 
     before = helper.stats()
     job = listing_job_start(account=account, options=ListingOptions(), category=category, enqueue=False)
@@ -228,7 +228,7 @@ def main() -> int:
     setup_django(workdir)
     from django.conf import settings
 
-    from allegro.services.listing_jobs import _threads
+    from allegro.listing.services.jobs import _threads
     from tests.emulator_support import EmulatorProcess
 
     threads = args.threads or _threads(None)

@@ -44,7 +44,7 @@ def main() -> None:
     logging.getLogger("allegro").setLevel(logging.WARNING)
     from django.db import connection
 
-    from allegro.services.order_import import order_import_new_events
+    from allegro.checkouts.services.order_import import order_import_new_events
     from orders.models import Order
     from shop.models import Customer
 

@@ -53,8 +53,8 @@ def main() -> None:
         account.sync_import_orders = True
         account.save(update_fields=["sync_import_orders"])
         interval, _ = IntervalSchedule.objects.get_or_create(every=args.every, period=IntervalSchedule.SECONDS)
-        PeriodicTask.objects.filter(task="allegro.tasks_orders.orders_import_all").update(interval=interval)
-        PeriodicTask.objects.exclude(task="allegro.tasks_orders.orders_import_all").update(enabled=False)
+        PeriodicTask.objects.filter(task="allegro.checkouts.tasks.orders_import_all").update(interval=interval)
+        PeriodicTask.objects.exclude(task="allegro.checkouts.tasks.orders_import_all").update(enabled=False)
         connection.close()  # SQLite: let the worker and beat write
 
         celery = [sys.executable, "-m", "celery", "-A", "selly_allegro"]

@@ -350,7 +350,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     from django.apps import apps
     from django.db import connection, transaction
 
-    from allegro.models import AllegroAccount, AllegroApp, Environment
+    from allegro.accounts.models import AllegroAccount, AllegroApp, Environment
     from shop.models import DeliveryMethod
 
     models = [apps.get_model(label) for label in SEEDED_TABLES]
@@ -528,7 +528,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     timed("shop_customerallegroidentity", lambda: Copier(CustomerAllegroIdentity).copy(identity_rows))
 
     # -- orders, lines, checkout forms --
-    from allegro.models import AllegroCheckout
+    from allegro.checkouts.models import AllegroCheckout
     from orders.models import Order, OrderLine
 
     line_rows: list[dict] = []
@@ -623,7 +623,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     timed("allegro_allegrocheckout", lambda: Copier(AllegroCheckout).copy(checkout_rows))
 
     # -- offers: each (account, product) at most once --
-    from allegro.models import Offer
+    from allegro.offers.models import Offer
 
     offer_ids: list[str] = []
     offer_statuses = (
@@ -664,7 +664,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     timed("allegro_offer", lambda: Copier(Offer).copy(offer_rows()))
 
     # -- the event log --
-    from allegro.models import EventLogEntry
+    from allegro.core.models import EventLogEntry
 
     kinds = ["offer"] * 50 + ["order"] * 25 + ["sync"] * 15 + ["token"] * 5 + ["error"] * 3 + ["connection"] * 2
     actions = {

@@ -99,8 +99,8 @@ def connect_account(env: Environment):
 
     from django.utils import timezone
 
-    from allegro.models import AllegroAccount, AllegroApp, ConnectionState
-    from allegro.models import Environment as Env
+    from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
+    from allegro.accounts.models import Environment as Env
 
     emulator = env.emulator
     emulator.reset()
@@ -129,7 +129,7 @@ def connect_account(env: Environment):
 
 def offers_setup(env: Environment, account, n: int):
     """n products and n ACTIVE offers (emulator bulk endpoint + bulk_create), confirmed values = Allegro's."""
-    from allegro.models import Offer, OfferStatus
+    from allegro.offers.models import Offer, OfferStatus
     from shop.models import Product
     from tests.factories import make_category
 
@@ -183,8 +183,8 @@ def offers_setup(env: Environment, account, n: int):
 
 def emulator_matches_shop(env: Environment, account) -> tuple[int, list[str]]:
     """(offers checked, mismatches) — every offer's price, stock and status against the shop's targets."""
-    from allegro.models import Offer
-    from allegro.services.sync import account_rounding, end_reason, price_target, quantity_target
+    from allegro.offers.models import Offer
+    from allegro.sync.services.engine import account_rounding, end_reason, price_target, quantity_target
 
     state = {o["id"]: o for o in env.emulator.get("state/offers")["offers"]}
     rounding = account_rounding(account)
@@ -227,8 +227,8 @@ def run(env: Environment, args) -> int:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from allegro.models import SyncCommand
-    from allegro.services.sync import sync_flush
+    from allegro.sync.models import SyncCommand
+    from allegro.sync.services.engine import sync_flush
     from shop.models import Product
     from shop.signals import product_changed
 

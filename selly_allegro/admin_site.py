@@ -25,7 +25,7 @@ class SellyAdminSite(admin.AdminSite):
         """The dashboard: the Allegro accounts' state above the menu (for staff who may see accounts)."""
         extra_context = dict(extra_context or {})
         if request.user.has_perm("allegro.view_allegroaccount"):
-            from allegro.selectors_dashboard import dashboard_accounts
+            from allegro.dashboard.selectors import dashboard_accounts
 
             extra_context["allegro_dashboard"] = dashboard_accounts()
         return super().index(request, extra_context)

@@ -84,7 +84,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "allegro.context_processors.current_account",
+                "allegro.accounts.context_processors.current_account",
             ],
         },
     },

@@ -45,7 +45,7 @@ def make_customer(**fields) -> Customer:
 
 def make_emulator_app(emulator, *, client_id: str = "demo-client", client_secret: str = "demo-secret"):
     """An AllegroApp of environment "custom" with all three addresses pointing at the test emulator."""
-    from allegro.models import AllegroApp, Environment
+    from allegro.accounts.models import AllegroApp, Environment
 
     app = AllegroApp(
         name="Emulator",

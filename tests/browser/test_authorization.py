@@ -4,7 +4,7 @@ comes back to a connected account — in a real Chromium."""
 import pytest
 from django.urls import reverse
 
-from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -3,7 +3,7 @@
 import pytest
 from django.urls import reverse
 
-from allegro.models import CategoryForm, CategoryMapping
+from allegro.categories.models import CategoryForm, CategoryMapping
 from tests.factories import make_category, make_emulator_app, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from allegro.models import ProductAllegroDescription
+from allegro.descriptions.models import ProductAllegroDescription
 from shop.models import ProductImage
 from tests.factories import make_product
 from tests.integration.allegro.test_description_storage import add_images

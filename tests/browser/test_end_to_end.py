@@ -24,19 +24,13 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from allegro.models import (
-    AllegroAccount,
-    AllegroApp,
-    CategoryForm,
-    CategoryMapping,
-    ConnectionState,
-    DescriptionTemplate,
-    EventLogEntry,
-    ListingJob,
-    Offer,
-    OfferStatus,
-    ShippingRateSet,
-)
+from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
+from allegro.categories.models import CategoryForm, CategoryMapping
+from allegro.core.models import EventLogEntry
+from allegro.descriptions.models import DescriptionTemplate
+from allegro.listing.models import ListingJob
+from allegro.offers.models import Offer, OfferStatus
+from allegro.shipping.models import ShippingRateSet
 from orders.models import Order
 from shop.models import Customer, DeliveryMethod, Product, ProductImage
 from tests.factories import make_category, make_product

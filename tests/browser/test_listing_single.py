@@ -9,9 +9,10 @@ from django.core.files.base import ContentFile
 from django.urls import reverse
 from PIL import Image
 
-from allegro.models import CategoryForm, MappingEnvironment, Offer, OfferStatus
-from allegro.services.categories import category_mapping_set, category_parameters
-from allegro.services.settings import account_fetch_choices
+from allegro.accounts.services.settings import account_fetch_choices
+from allegro.categories.models import CategoryForm, MappingEnvironment
+from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.offers.models import Offer, OfferStatus
 from shop.models import ProductImage
 from tests.factories import make_category, make_emulator_app, make_product
 from tests.integration.allegro.conftest import connect_account

@@ -11,9 +11,10 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from allegro.models import CategoryForm, ListingJob, MappingEnvironment
-from allegro.services.categories import category_mapping_set, category_parameters
-from allegro.services.settings import account_fetch_choices
+from allegro.accounts.services.settings import account_fetch_choices
+from allegro.categories.models import CategoryForm, MappingEnvironment
+from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.listing.models import ListingJob
 from tests.factories import make_category, make_emulator_app
 from tests.integration.allegro.conftest import connect_account
 from tests.integration.allegro.test_mass_listing import KETTLE, NOWY, STAN, kettle
@@ -49,7 +50,7 @@ def small_category(emulator, settings, tmp_path):
 @pytest.fixture
 def run_in_background(monkeypatch):
     """The task applied eagerly on commit, but in a thread: the request that started the job returns at once."""
-    from allegro.tasks_listing import listing_job_run as task
+    from allegro.listing.tasks import listing_job_run as task
 
     threads = []
 

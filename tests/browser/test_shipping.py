@@ -6,7 +6,7 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from allegro.models import ShippingRateSet
+from allegro.shipping.models import ShippingRateSet
 from tests.factories import make_emulator_app
 from tests.integration.allegro.conftest import connect_account
 

@@ -1,8 +1,8 @@
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
-from allegro.models import AllegroAccount
-from allegro.services.checklist import account_checklist
+from allegro.accounts.models import AllegroAccount
+from allegro.accounts.services.checklist import account_checklist
 
 
 def accounts_matching(value: str | None):

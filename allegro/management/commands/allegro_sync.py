@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from allegro.management.commands.allegro_check import accounts_matching
-from allegro.services.sync_steps import ALL_STEP_NAMES, sync_run
+from allegro.sync.services.steps import ALL_STEP_NAMES, sync_run
 
 
 class Command(BaseCommand):

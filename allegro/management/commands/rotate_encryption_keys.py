@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
-from allegro.crypto import SecretUnreadable, secret_is_on_primary_key, secret_rotate
-from allegro.models import AllegroAccount, AllegroApp
+from allegro.accounts.models import AllegroAccount, AllegroApp
+from allegro.core.crypto import SecretUnreadable, secret_is_on_primary_key, secret_rotate
 
 ENCRYPTED_COLUMNS = {
     AllegroApp: ["client_secret_encrypted"],

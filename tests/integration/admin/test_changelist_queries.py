@@ -17,27 +17,21 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from allegro.models import (
-    AccountPriceRule,
-    AllegroAccount,
-    AllegroApp,
-    AllegroCheckout,
-    CategoryDescriptionTemplate,
-    CategoryForm,
-    CategoryMapping,
+from allegro.accounts.models import AllegroAccount, AllegroApp
+from allegro.categories.models import CategoryForm, CategoryMapping
+from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, OrderEventCursor
+from allegro.core.models import EventLogEntry
+from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
+from allegro.listing.models import ListingJob
+from allegro.offers.models import Offer
+from allegro.shipping.models import (
     CategoryShippingRates,
-    CheckoutQuarantine,
     DeliveryMethodMapping,
-    DescriptionTemplate,
-    EventLogEntry,
-    ListingJob,
-    Offer,
-    OrderEventCursor,
     ProductShippingRates,
     ShippingRate,
     ShippingRateSet,
-    SyncRun,
 )
+from allegro.sync.models import AccountPriceRule, SyncRun
 from orders.models import Order, OrderLine
 from shop.models import Category, CustomerAllegroIdentity, DeliveryMethod, StockMovement
 from tests.factories import make_category, make_customer, make_product

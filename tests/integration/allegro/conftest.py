@@ -5,7 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from allegro.models import AllegroAccount, AllegroApp, ConnectionState
+from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
 from tests.factories import make_emulator_app
 
 

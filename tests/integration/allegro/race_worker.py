@@ -13,8 +13,8 @@ def main(account_id: int, threads: int) -> None:
     django.setup()
     from django.db import connections
 
-    from allegro.models import AllegroAccount
-    from allegro.services.accounts import account_client
+    from allegro.accounts.models import AllegroAccount
+    from allegro.accounts.services.accounts import account_client
 
     for line in sys.stdin:
         if line.strip() != "go":

@@ -9,9 +9,10 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
 
-from allegro.models import AllegroAccount, ConnectionState, EventLogEntry, WorkerHeartbeat
-from allegro.services.checklist import account_checklist
-from allegro.services.settings import account_fetch_choices
+from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.accounts.services.checklist import account_checklist
+from allegro.accounts.services.settings import account_fetch_choices
+from allegro.core.models import EventLogEntry, WorkerHeartbeat
 
 from .conftest import connect_account
 
@@ -156,7 +157,7 @@ def test_account_switcher_remembers_the_current_account(admin_client, emulator, 
 
 
 def test_expiring_tokens_are_refreshed_by_the_periodic_task(emulator, connected_account):
-    from allegro.tasks import accounts_refresh_tokens
+    from allegro.accounts.tasks import accounts_refresh_tokens
 
     AllegroAccount.objects.filter(pk=connected_account.pk).update(
         token_expires_at=timezone.now() + timedelta(minutes=30)

@@ -5,9 +5,9 @@ from django.core.exceptions import ValidationError
 from django.test import Client
 from django.urls import reverse
 
-from allegro.models import AllegroCategory, CategoryMapping, MappingEnvironment
-from allegro.selectors_categories import allegro_category_for, category_mapping_rows, unmapped_categories_with_products
-from allegro.services.categories import (
+from allegro.categories.models import AllegroCategory, CategoryMapping, MappingEnvironment
+from allegro.categories.selectors import allegro_category_for, category_mapping_rows, unmapped_categories_with_products
+from allegro.categories.services.categories import (
     category_level,
     category_mapping_check,
     category_mapping_set,

@@ -6,9 +6,9 @@ import copy
 import pytest
 from django.urls import reverse
 
-from allegro.models import AllegroCategory, CategoryForm, MappingEnvironment
-from allegro.services.categories import category_level, category_mapping_set, category_parameters
-from allegro.services.category_forms import (
+from allegro.categories.models import AllegroCategory, CategoryForm, MappingEnvironment
+from allegro.categories.services.categories import category_level, category_mapping_set, category_parameters
+from allegro.categories.services.category_forms import (
     CategoryFormInvalid,
     category_form_problems,
     category_form_save,
@@ -16,7 +16,7 @@ from allegro.services.category_forms import (
     category_values_validate,
     parameters_for_offer,
 )
-from allegro.services.offers import OfferLookups
+from allegro.offers.services.offers import OfferLookups
 from tests.emulator_support import PUBLIC
 from tests.factories import make_category, make_product
 
@@ -328,7 +328,7 @@ def test_required_and_displayed_only_when_other_values_say_so(emulator, allegro_
     ]
 
     # The page: the row is there for the script, hidden and not required until "gazowy" is chosen.
-    from allegro.forms_categories import parameter_fields
+    from allegro.categories.forms import parameter_fields
 
     fields = {f.id: f for f in parameter_fields(definitions=definitions, values=[], errors={})}
     assert not fields[gas].shown and not fields[gas].required and fields[gas].required_if

@@ -10,15 +10,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from allegro.models import (
-    AllegroAccount,
-    CheckoutQuarantine,
-    ConnectionState,
-    Offer,
-    OfferStatus,
-    OrderEventCursor,
-    SyncRun,
-)
+from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.checkouts.models import CheckoutQuarantine, OrderEventCursor
+from allegro.offers.models import Offer, OfferStatus
+from allegro.sync.models import SyncRun
 
 pytestmark = pytest.mark.django_db
 

@@ -14,22 +14,17 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import translation
 
-from allegro.models import (
-    AllegroAccount,
-    AllegroApp,
-    CategoryDescriptionTemplate,
-    DescriptionTemplate,
-    ProductAllegroDescription,
-)
-from allegro.selectors import description_template_for
-from allegro.services.description_offers import (
+from allegro.accounts.models import AllegroAccount, AllegroApp
+from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate, ProductAllegroDescription
+from allegro.descriptions.selectors import description_template_for
+from allegro.descriptions.services.descriptions import UnknownPlaceholders, description_validate
+from allegro.descriptions.services.offers import (
     DescriptionImagesMissing,
     description_for_offer,
     description_image_refs,
     format_price_pln,
 )
-from allegro.services.descriptions import UnknownPlaceholders, description_validate
-from allegro.widgets import MODE_TEMPLATE, DescriptionFormField
+from allegro.descriptions.widgets import MODE_TEMPLATE, DescriptionFormField
 from shop.models import ProductImage
 from tests.factories import make_category, make_product
 

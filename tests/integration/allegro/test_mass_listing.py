@@ -13,11 +13,13 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-import allegro.client
-import allegro.services.listing_jobs as listing_jobs
-from allegro.models import CategoryForm, ListingJob, ListingJobItem, MappingEnvironment, Offer, OfferStatus
-from allegro.services.categories import category_mapping_set, category_parameters
-from allegro.services.listing_jobs import (
+import allegro.integration.client
+import allegro.listing.services.jobs as listing_jobs
+from allegro.accounts.services.settings import account_fetch_choices
+from allegro.categories.models import CategoryForm, MappingEnvironment
+from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.listing.models import ListingJob, ListingJobItem
+from allegro.listing.services.jobs import (
     ListingError,
     ListingOptions,
     listing_job_cancel,
@@ -27,7 +29,7 @@ from allegro.services.listing_jobs import (
     listing_job_status,
     listing_preview,
 )
-from allegro.services.settings import account_fetch_choices
+from allegro.offers.models import Offer, OfferStatus
 from shop.models import ProductImage
 from tests.factories import make_category, make_product
 
@@ -324,12 +326,12 @@ def test_an_item_run_again_never_creates_a_second_offer(tree, account, emulator,
     product = kettle(root)
     # The POST reaches Allegro but the answer is lost (timeout): the item retries inside the job, and the retry
     # finds the offer by external.id instead of posting again.
-    monkeypatch.setattr(allegro.client, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(allegro.integration.client, "READ_TIMEOUT", 0.5)
     monkeypatch.setattr(listing_jobs, "INTERRUPTED_GRACE", 2.0)
     emulator.add_fault("^/sale/product-offers$", method="POST", delay_ms=1500, times=1)
     job = start(account, root)
     listing_job_run(job_id=job.pk, threads=1)
-    monkeypatch.setattr(allegro.client, "READ_TIMEOUT", 30)
+    monkeypatch.setattr(allegro.integration.client, "READ_TIMEOUT", 30)
     time.sleep(1.2)  # let the emulator finish the delayed POST
     item = job.items.get()
     assert item.result == LISTED, item.message

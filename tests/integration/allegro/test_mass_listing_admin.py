@@ -8,8 +8,8 @@ import pytest
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
 from django.urls import reverse
 
-from allegro.models import ListingJob, ListingJobItem
-from allegro.views import CURRENT_ACCOUNT_SESSION_KEY
+from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
+from allegro.listing.models import ListingJob, ListingJobItem
 from tests.integration.allegro.test_mass_listing import account, emulator_offers, kettle, tree  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)

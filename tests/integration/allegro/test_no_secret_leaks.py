@@ -17,13 +17,15 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
-from allegro.models import AllegroAccount, CategoryForm, MappingEnvironment, OrderEventCursor
-from allegro.services.accounts import account_client
-from allegro.services.categories import category_mapping_set, category_parameters
-from allegro.services.offers import offer_prepare, offer_publish
-from allegro.services.order_import import order_import_new_events
-from allegro.services.settings import account_fetch_choices
-from allegro.services.sync import sync_run
+from allegro.accounts.models import AllegroAccount
+from allegro.accounts.services.accounts import account_client
+from allegro.accounts.services.settings import account_fetch_choices
+from allegro.categories.models import CategoryForm, MappingEnvironment
+from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.checkouts.models import OrderEventCursor
+from allegro.checkouts.services.order_import import order_import_new_events
+from allegro.offers.services.offers import offer_prepare, offer_publish
+from allegro.sync.services.engine import sync_run
 from tests.factories import make_category
 
 from .test_offers import GPSR, KETTLE, NOWY, STAN, kettle
@@ -60,8 +62,8 @@ def _redis_payloads(account) -> str:
         return ""
     import redis
 
-    from allegro.tasks import accounts_refresh_tokens
-    from allegro.tasks_sync import sync_flush_task
+    from allegro.accounts.tasks import accounts_refresh_tokens
+    from allegro.sync.tasks import sync_flush_task
     from selly_allegro.celery import app
 
     client = redis.Redis.from_url(url)

@@ -11,8 +11,9 @@ import pytest
 import requests
 from django.urls import reverse
 
-from allegro.models import AllegroAccount, ConnectionState, EventLogEntry
-from allegro.services.accounts import SESSION_KEY
+from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.accounts.services.accounts import SESSION_KEY
+from allegro.core.models import EventLogEntry
 
 pytestmark = pytest.mark.django_db
 
@@ -129,8 +130,8 @@ def test_anonymous_callback_is_sent_to_the_login_page(client, emulator, account)
 
 
 def test_a_used_code_cannot_be_exchanged_again(emulator, allegro_app):
-    from allegro.client import AllegroReauthRequired
-    from allegro.services.accounts import app_client
+    from allegro.accounts.services.accounts import app_client
+    from allegro.integration.client import AllegroReauthRequired
 
     code, verifier = emulator.authorize()
     client = app_client(app=allegro_app)

@@ -9,11 +9,13 @@ import pytest
 from django.core.files.base import ContentFile
 from PIL import Image
 
-from allegro.client import AllegroRetryLater
-from allegro.models import CategoryForm, EventLogEntry, MappingEnvironment, Offer, OfferStatus
-from allegro.services.categories import category_mapping_set, category_parameters
-from allegro.services.offers import offer_end, offer_prepare, offer_problems, offer_publish, offers_triage
-from allegro.services.settings import account_fetch_choices
+from allegro.accounts.services.settings import account_fetch_choices
+from allegro.categories.models import CategoryForm, MappingEnvironment
+from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.core.models import EventLogEntry
+from allegro.integration.client import AllegroRetryLater
+from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.services.offers import offer_end, offer_prepare, offer_problems, offer_publish, offers_triage
 from shop.models import ProductImage
 from tests.factories import make_category, make_product
 
@@ -179,12 +181,12 @@ def test_allegro_refusal_is_mapped_to_fields(kettles, account, emulator):
 
 
 def test_timeout_after_the_post_was_applied_never_creates_a_second_offer(kettles, account, emulator, monkeypatch):
-    import allegro.client
+    import allegro.integration.client
 
     product = kettle(kettles)
     offer = offer_prepare(product=product, account=account, overrides=GPSR)
     # The emulator applies the POST after 1.5 s; the client gave up after 0.5 s.
-    monkeypatch.setattr(allegro.client, "READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(allegro.integration.client, "READ_TIMEOUT", 0.5)
     emulator.add_fault("^/sale/product-offers$", method="POST", delay_ms=1500, times=1)
     with pytest.raises(AllegroRetryLater):
         offer_publish(offer=offer)
@@ -195,7 +197,7 @@ def test_timeout_after_the_post_was_applied_never_creates_a_second_offer(kettles
     while not emulator.get(f"state/offers?external_id={product.sku}")["offers"]:
         assert time.monotonic() < deadline, "the emulator never applied the POST"
         time.sleep(0.2)
-    monkeypatch.setattr(allegro.client, "READ_TIMEOUT", 30)
+    monkeypatch.setattr(allegro.integration.client, "READ_TIMEOUT", 30)
     since = emulator.requests()[-1]["seq"]
 
     offer = offer_publish(offer=Offer.objects.get(pk=offer.pk))  # the retry (e.g. the task run again)

@@ -9,8 +9,11 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from allegro.models import CategoryForm, EventLogEntry, Offer, OfferStatus
-from allegro.services.offers import event_log_prune, offer_prepare, offer_publish
+from allegro.categories.models import CategoryForm
+from allegro.core.models import EventLogEntry
+from allegro.core.services.events import event_log_prune
+from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.services.offers import offer_prepare, offer_publish
 from tests.factories import make_category, make_product
 from tests.integration.allegro.test_offers import GPSR, KETTLE, NOWY, STAN, account, kettle, kettles  # noqa: F401
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from allegro.models_orders import AllegroShipment, CheckoutQuarantine, OrderEventCursor
-from allegro.services.order_import import order_import_new_events
+from allegro.checkouts.models import AllegroShipment, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.services.order_import import order_import_new_events
 from orders.models import Order
 from tests.factories import make_product
 from tests.integration.emulator.test_orders import make_offer

@@ -12,10 +12,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
 
-from allegro.client import AllegroClient
-from allegro.models_orders import AllegroCheckout, AllegroShipment, CheckoutQuarantine, OrderEventCursor
-from allegro.services import order_import
-from allegro.services.order_import import (
+from allegro.checkouts.models import AllegroCheckout, AllegroShipment, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.services import order_import
+from allegro.checkouts.services.order_import import (
     ImportBusy,
     checkout_quarantine_retry,
     order_import_account,
@@ -23,7 +22,8 @@ from allegro.services.order_import import (
     order_import_new_events,
     order_import_sweep,
 )
-from allegro.services.order_writeback import order_add_tracking
+from allegro.checkouts.services.writeback import order_add_tracking
+from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
 from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
@@ -538,7 +538,7 @@ def test_status_changes_and_tracking_go_back_to_allegro(
 
 
 def test_a_round_that_imported_something_leaves_one_event_log_row(emulator, connected_account, shop):
-    from allegro.models import EventLogEntry
+    from allegro.core.models import EventLogEntry
 
     _, offer = shop
     started(connected_account)
@@ -564,7 +564,7 @@ def test_allegro_sync_command(emulator, connected_account, shop, capsys):
 
 
 def test_line_follows_the_panels_offer_when_the_sku_no_longer_matches(emulator, connected_account):
-    from allegro.models import Offer, OfferStatus
+    from allegro.offers.models import Offer, OfferStatus
 
     product = make_product(sku="NOWY-SKU", stock=5)
     allegro_offer = make_offer(emulator, external_id="STARY-SKU", stock=10, price="20.00")

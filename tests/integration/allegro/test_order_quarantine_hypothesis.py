@@ -13,9 +13,9 @@ from django.db import transaction
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment
-from allegro.models_orders import AllegroCheckout, CheckoutQuarantine
-from allegro.services.order_import import order_import_checkout_forms
+from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine
+from allegro.checkouts.services.order_import import order_import_checkout_forms
 from orders.models import Order, OrderLine
 from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
 from tests.factories import make_product

@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from allegro.models import AllegroAccount, ConnectionState
+from allegro.accounts.models import AllegroAccount, ConnectionState
 
 from .conftest import connect_account
 

@@ -8,7 +8,8 @@ import pytest
 from django.urls import reverse
 from django.utils.translation import gettext
 
-from allegro.models import (
+from allegro.accounts.services.checklist import account_checklist
+from allegro.shipping.models import (
     AllegroDeliveryMethod,
     CategoryShippingRates,
     DeliveryMethodMapping,
@@ -16,9 +17,8 @@ from allegro.models import (
     ShippingRate,
     ShippingRateSet,
 )
-from allegro.selectors_shipping import shipping_rates_for, shop_delivery_method_for
-from allegro.services.checklist import account_checklist
-from allegro.services.shipping import (
+from allegro.shipping.selectors import shipping_rates_for, shop_delivery_method_for
+from allegro.shipping.services.shipping import (
     RateData,
     ShippingRatesInvalid,
     account_set_default_shipping_rates,

@@ -7,11 +7,13 @@ from unittest import mock
 
 import pytest
 
-from allegro.models import EventLogEntry, Offer, OfferStatus, OfferSyncQueue, SyncCommand, SyncCursor, SyncRun
-from allegro.services import sync_commands
-from allegro.services.sync import price_target, sync_flush, sync_run, sync_scheduled
-from allegro.services.sync_commands import Change, plan_commands
-from allegro.services.sync_renew import offers_relist
+from allegro.core.models import EventLogEntry
+from allegro.offers.models import Offer, OfferStatus
+from allegro.sync.models import OfferSyncQueue, SyncCommand, SyncCursor, SyncRun
+from allegro.sync.services import commands as sync_commands
+from allegro.sync.services.commands import Change, plan_commands
+from allegro.sync.services.engine import price_target, sync_flush, sync_run, sync_scheduled
+from allegro.sync.services.renew import offers_relist
 from shop.models import Product
 from tests.factories import make_category, make_product
 
@@ -176,7 +178,7 @@ def test_faults_429_5xx_and_timeouts_are_survived(
         django_capture_on_commit_callbacks,
         **{"0": {"price": Decimal("111.00")}, "1": {"stock": 3}, "2": {"stock": 0}},
     )
-    with mock.patch("allegro.client.READ_TIMEOUT", 0.2):
+    with mock.patch("allegro.integration.client.READ_TIMEOUT", 0.2):
         [run] = sync_flush()
     assert run.status == SyncRun.Status.DONE, run.errors
     s = state(emulator)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
-from allegro.models import Offer, OfferStatus, SyncRun
+from allegro.offers.models import Offer, OfferStatus
+from allegro.sync.models import SyncRun
 from tests.integration.allegro.test_sync import setup_offers, state, switches
 
 pytestmark = pytest.mark.django_db

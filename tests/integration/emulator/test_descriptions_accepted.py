@@ -3,7 +3,7 @@ validation (the grammar of API.md §5, byte and section limits) — property-bas
 
 from hypothesis import HealthCheck, given, settings
 
-from allegro.services.descriptions import description_from_html
+from allegro.descriptions.services.descriptions import description_from_html
 from tests.integration.emulator.test_offers import H, offer_body
 from tests.unit.allegro.test_descriptions import html_documents
 
@@ -18,7 +18,14 @@ def test_normalised_descriptions_are_accepted_by_allegro(emulator_server, contra
     if not description["sections"]:
         return  # text-free input gives no description; the panel asks for one instead
     api = _api(emulator)
-    body = offer_body(description=description, publication={"status": "INACTIVE"})
+    # An image the description shows must also be in the offer's gallery (Allegro's rule): the panel puts
+    # it there when it publishes, so the offer sent here does too.
+    pictures = [i["url"] for s in description["sections"] for i in s["items"] if i["type"] == "IMAGE"]
+    body = offer_body(
+        description=description,
+        publication={"status": "INACTIVE"},
+        images=["https://cdn.example.pl/a.jpg", *dict.fromkeys(pictures)],
+    )
     response = api.post(emulator.url("/sale/product-offers"), json=body, headers=H)
     assert response.status_code == 201, (html, description, response.text)
     errors = [e for e in response.json().get("validation", {}).get("errors", []) if "description" in e.get("path", "")]

@@ -1,7 +1,7 @@
 """Allegro's requiredIf / displayedIf (CategoryParameterRequirementConditions and
 CategoryParameterDisplayConditions in the spec), judged without the database."""
 
-from allegro.services.category_forms import category_values_validate, conditions_met, parameter_required
+from allegro.categories.services.category_forms import category_values_validate, conditions_met, parameter_required
 
 
 def dictionary(pid: str, name: str, values: list[str], **extra) -> dict:

@@ -6,7 +6,7 @@ import pytest
 import responses
 from responses import matchers
 
-from allegro.client import (
+from allegro.integration.client import (
     PUBLIC_MEDIA,
     AllegroClient,
     AllegroRateLimited,

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from allegro.services.descriptions import (
+from allegro.descriptions.services.descriptions import (
     MAX_BYTES,
     DescriptionError,
     UnknownPlaceholders,

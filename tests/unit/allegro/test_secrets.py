@@ -4,8 +4,8 @@ import pytest
 from cryptography.fernet import Fernet
 from django.core.management import call_command
 
-from allegro.crypto import SecretUnreadable, secret_is_on_primary_key
-from allegro.models import AllegroAccount, AllegroApp, Environment
+from allegro.accounts.models import AllegroAccount, AllegroApp, Environment
+from allegro.core.crypto import SecretUnreadable, secret_is_on_primary_key
 
 pytestmark = pytest.mark.django_db
 
@@ -66,7 +66,7 @@ def test_rotation_is_resumable_after_an_interruption(settings):
     new_key = Fernet.generate_key().decode()
     settings.SELLY_ENCRYPTION_KEYS = [new_key, old_key]
     # Interrupted after the first row: only it is on the new key.
-    from allegro.crypto import secret_rotate
+    from allegro.core.crypto import secret_rotate
 
     first = AllegroApp.objects.get(pk=apps[0].pk)
     AllegroApp.objects.filter(pk=first.pk).update(client_secret_encrypted=secret_rotate(first.client_secret_encrypted))

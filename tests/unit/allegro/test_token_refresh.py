@@ -6,9 +6,10 @@ import pytest
 import responses
 from django.utils import timezone
 
-from allegro.client import AllegroReauthRequired
-from allegro.models import AllegroAccount, AllegroApp, ConnectionState, Environment, EventLogEntry
-from allegro.services.accounts import account_client
+from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+from allegro.accounts.services.accounts import account_client
+from allegro.core.models import EventLogEntry
+from allegro.integration.client import AllegroReauthRequired
 
 pytestmark = pytest.mark.django_db
 BASE = "https://emu.test"

@@ -1,0 +1,79 @@
+"""Beat schedules the integration needs, stored in django-celery-beat (editable in the admin).
+
+Created after migrations; an existing schedule is never overwritten, so the owner's edits stay.
+"""
+
+from django.utils.translation import gettext_lazy as _
+
+SCHEDULES = [
+    # (name, task, every seconds, description)
+    (
+        "allegro: heartbeat",
+        "allegro.core.tasks.worker_heartbeat",
+        60,
+        _("Proves that Celery worker and beat are running."),
+    ),
+    (
+        "allegro: refresh tokens",
+        "allegro.accounts.tasks.accounts_refresh_tokens",
+        900,
+        _("Refreshes Allegro tokens before they expire."),
+    ),
+    ("allegro: import orders", "allegro.checkouts.tasks.orders_import_all", 30, _("Imports new Allegro orders.")),
+    (
+        "allegro: prune event log",
+        "allegro.core.tasks.event_log_prune_old",
+        86400,
+        _("Deletes event log entries older than 90 days."),
+    ),  # noqa: E501
+    (
+        "allegro: sync queued offers",
+        "allegro.sync.tasks.sync_flush_task",
+        30,
+        _("Safety net: sends queued price and stock changes to Allegro."),
+    ),  # noqa: E501
+    (
+        "allegro: offer events",
+        "allegro.sync.tasks.sync_offer_events_task",
+        60,
+        _("Reads Allegro offer events (changes made outside the panel)."),
+    ),  # noqa: E501
+    (
+        "allegro: reconcile offers",
+        "allegro.sync.tasks.sync_reconcile_task",
+        3600,
+        _("Compares every offer with the shop and fixes drift."),
+    ),  # noqa: E501
+    (
+        "allegro: renew ended offers",
+        "allegro.sync.tasks.sync_renew_task",
+        300,
+        _("Relists ended offers marked “Wystaw ponownie”."),
+    ),  # noqa: E501
+]
+
+
+# Task names before the app was split into rooms: a database made then still names them, and a
+# schedule naming a task no worker knows would silently stop (orders not imported, offers not synced).
+RENAMED_TASKS = {
+    "allegro.tasks.worker_heartbeat": "allegro.core.tasks.worker_heartbeat",
+    "allegro.tasks.accounts_refresh_tokens": "allegro.accounts.tasks.accounts_refresh_tokens",
+    "allegro.tasks.event_log_prune_old": "allegro.core.tasks.event_log_prune_old",
+    "allegro.tasks_orders.orders_import_all": "allegro.checkouts.tasks.orders_import_all",
+    "allegro.tasks_sync.sync_flush_task": "allegro.sync.tasks.sync_flush_task",
+    "allegro.tasks_sync.sync_offer_events_task": "allegro.sync.tasks.sync_offer_events_task",
+    "allegro.tasks_sync.sync_reconcile_task": "allegro.sync.tasks.sync_reconcile_task",
+    "allegro.tasks_sync.sync_renew_task": "allegro.sync.tasks.sync_renew_task",
+}
+
+
+def schedules_install(**kwargs) -> None:
+    from django_celery_beat.models import IntervalSchedule, PeriodicTask
+
+    for old, new in RENAMED_TASKS.items():
+        PeriodicTask.objects.filter(task=old).update(task=new)
+    for name, task, seconds, description in SCHEDULES:
+        if PeriodicTask.objects.filter(name=name).exists():
+            continue
+        interval, _created = IntervalSchedule.objects.get_or_create(every=seconds, period=IntervalSchedule.SECONDS)
+        PeriodicTask.objects.create(name=name, task=task, interval=interval, description=str(description))

@@ -1,0 +1,696 @@
+"""The only module that talks HTTP to Allegro.
+
+One ``AllegroClient`` per account (or per app, for app-only calls). It sets the vendor media
+types and ``Accept-Language: pl-PL``, puts a timeout on every call, waits for the shared rate
+limiter, retries 5xx and timeouts of idempotent calls with exponential backoff and jitter, waits
+and retries after 429, refreshes the token once on 401, follows 202/303 operations by hand (so the
+Authorization header is not lost) and turns error bodies into typed exceptions carrying
+Allegro's ``userMessage`` and ``path``. Logs carry method, path, status, time and trace-id —
+never a token, a secret or a body.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+from urllib.parse import quote, urljoin, urlsplit
+
+import requests
+
+from allegro.integration.ratelimit import Limit, RateLimiter
+
+logger = logging.getLogger("allegro.integration.client")
+
+PUBLIC_MEDIA = "application/vnd.allegro.public.v1+json"
+BETA_MEDIA = "application/vnd.allegro.beta.v1+json"
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 30
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiErrorItem:
+    code: str = ""
+    message: str = ""
+    user_message: str = ""
+    path: str = ""
+    details: str = ""
+    metadata: dict = field(default_factory=dict)
+
+    @classmethod
+    def parse(cls, raw: Any) -> ApiErrorItem:
+        if not isinstance(raw, dict):
+            return cls(message=str(raw)[:500])
+        metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        return cls(
+            code=str(raw.get("code") or ""),
+            message=str(raw.get("message") or ""),
+            user_message=str(raw.get("userMessage") or ""),
+            path=str(raw.get("path") or ""),
+            details=str(raw.get("details") or ""),
+            metadata=metadata,
+        )
+
+
+class AllegroError(Exception):
+    """Any error answer from Allegro (or no answer at all)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        errors: Iterable[ApiErrorItem] = (),
+        trace_id: str = "",
+        method: str = "",
+        path: str = "",
+    ) -> None:
+        self.status = status
+        self.errors = list(errors)
+        self.trace_id = trace_id
+        self.method = method
+        self.path = path
+        super().__init__(message)
+
+    @property
+    def user_messages(self) -> list[str]:
+        return [e.user_message or e.message for e in self.errors] or [str(self)]
+
+    def __str__(self) -> str:
+        base = super().__str__()
+        return f"{base} (trace-id {self.trace_id})" if self.trace_id else base
+
+
+class AllegroAuthError(AllegroError):
+    """401: the token is invalid or expired (after the one refresh we try)."""
+
+
+class AllegroForbidden(AllegroError):
+    """403: not this seller's resource, a missing scope, or a programme the seller is not in."""
+
+
+class AllegroNotFound(AllegroError):
+    """404: includes offers archived after 60 days in ENDED."""
+
+
+class AllegroConflict(AllegroError):
+    """409: a command id reused with other content, a stale revision, an edit still processing."""
+
+
+class AllegroValidationError(AllegroError):
+    """400/422: Allegro refused the content; ``errors`` carry ``path`` and ``userMessage``."""
+
+
+class AllegroRateLimited(AllegroError):
+    """429 even after waiting: retry later."""
+
+
+class AllegroRetryLater(AllegroError):
+    """5xx, timeouts, connection errors: the call may or may not have happened; retry later."""
+
+
+class AllegroReauthRequired(AllegroError):
+    """The refresh token was rejected (invalid_grant): the seller has to authorise again."""
+
+
+_STATUS_ERRORS: dict[int, type[AllegroError]] = {
+    400: AllegroValidationError,
+    401: AllegroAuthError,
+    403: AllegroForbidden,
+    404: AllegroNotFound,
+    409: AllegroConflict,
+    422: AllegroValidationError,
+    429: AllegroRateLimited,
+}
+
+
+# --- typed answers --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TokenSet:
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    scope: str
+
+    def __repr__(self) -> str:  # never print tokens, even by accident
+        return f"TokenSet(expires_in={self.expires_in}, scope={self.scope!r})"
+
+
+@dataclass(frozen=True)
+class Me:
+    id: str
+    login: str
+    first_name: str = ""
+    last_name: str = ""
+    email: str = ""
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    data: Any
+    headers: dict[str, str]
+    trace_id: str
+    method: str
+    path: str
+    duration_ms: int
+
+    def summary(self) -> dict:
+        """Safe to store in the event log: no headers, no bodies."""
+        return {"method": self.method, "path": self.path, "status": self.status, "ms": self.duration_ms}
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    api: str
+    auth: str
+    upload: str
+
+
+class TokenProvider(Protocol):
+    def get(self, *, stale: str | None = None) -> str:
+        """A valid access token; with ``stale``, one different from it (refresh when needed)."""
+
+
+# --- the client -----------------------------------------------------------------------------
+
+
+class AllegroClient:
+    def __init__(
+        self,
+        *,
+        endpoints: Endpoints,
+        client_id: str,
+        client_secret: Callable[[], str],
+        token_provider: TokenProvider | None = None,
+        seller_key: str = "",
+        limiter: RateLimiter | None = None,
+        limits: dict[str, Limit] | None = None,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        max_attempts: int = 4,
+        backoff_base: float = 0.5,
+        rate_limited_wait: float = 60.0,
+        on_call: Callable[[ApiResponse | None, AllegroError | None], None] | None = None,
+    ) -> None:
+        self.endpoints = endpoints
+        self.client_id = client_id
+        self._client_secret = client_secret
+        self.token_provider = token_provider
+        self.seller_key = seller_key
+        self.limiter = limiter
+        self.limits = limits or {}
+        self.session = session or requests.Session()
+        self._sleep = sleep
+        self.max_attempts = max_attempts
+        self.backoff_base = backoff_base
+        self.rate_limited_wait = rate_limited_wait
+        self.on_call = on_call
+
+    # -- plumbing --
+
+    def _basic_auth(self) -> str:
+        raw = f"{self.client_id}:{self._client_secret()}".encode()
+        return "Basic " + base64.b64encode(raw).decode()
+
+    def _limit(self, bucket: str | None) -> None:
+        if self.limiter is None:
+            return
+        if "client" in self.limits:
+            self.limiter.acquire(f"client:{self.client_id}", self.limits["client"])
+        if bucket and bucket in self.limits and self.seller_key:
+            self.limiter.acquire(f"seller:{self.seller_key}:{bucket}", self.limits[bucket])
+
+    def _backoff(self, attempt: int) -> float:
+        return self.backoff_base * (2**attempt) * (0.5 + random.random())  # noqa: S311 - jitter, not crypto
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Any = None,
+        json: Any = None,
+        data: bytes | None = None,
+        content_type: str | None = None,
+        media: str = PUBLIC_MEDIA,
+        host: str = "api",
+        auth: str = "user",
+        bucket: str | None = None,
+        retry_unsafe: bool = False,
+    ) -> ApiResponse:
+        """Call Allegro and return the parsed answer, or raise a typed AllegroError.
+
+        Calls that are not idempotent (POST, PATCH) are not repeated after a timeout or 5xx unless
+        ``retry_unsafe``: the caller decides (e.g. looks the offer up by external.id first).
+        """
+        method = method.upper()
+        base = getattr(self.endpoints, host)
+        url = path if path.startswith("http") else f"{base}{path}"
+        retry_allowed = retry_unsafe or method in IDEMPOTENT_METHODS
+        refreshed = False
+        token: str | None = None
+        for attempt in range(self.max_attempts):
+            headers = {"Accept": media, "Accept-Language": "pl-PL"}
+            if json is not None or data is not None:
+                headers["Content-Type"] = content_type or media
+            if auth == "user":
+                if self.token_provider is None:
+                    raise AllegroAuthError("this client has no seller token", method=method, path=path)
+                token = self.token_provider.get()
+                headers["Authorization"] = f"Bearer {token}"
+            elif auth == "app":
+                token = self.token_provider.get() if self.token_provider else ""
+                headers["Authorization"] = f"Bearer {token}"
+            self._limit(bucket)
+            started = time.monotonic()
+            try:
+                response = self.session.request(
+                    method,
+                    url,
+                    params=params,
+                    json=json,
+                    data=data,
+                    headers=headers,
+                    timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                    allow_redirects=False,
+                )
+            except (requests.Timeout, requests.ConnectionError) as exc:
+                logger.warning("allegro %s %s failed: %s", method, path, type(exc).__name__)
+                if retry_allowed and attempt + 1 < self.max_attempts:
+                    self._sleep(self._backoff(attempt))
+                    continue
+                error = AllegroRetryLater(f"Allegro did not answer ({type(exc).__name__})", method=method, path=path)
+                self._notify(None, error)
+                raise error from None
+            duration_ms = int((time.monotonic() - started) * 1000)
+            trace_id = response.headers.get("trace-id", "")
+            logger.info(
+                "allegro %s %s -> %s in %d ms trace-id=%s", method, path, response.status_code, duration_ms, trace_id
+            )
+
+            if response.status_code == 401 and auth == "user" and not refreshed:
+                refreshed = True
+                self.token_provider.get(stale=token)
+                continue
+            if response.status_code == 429:
+                if attempt + 1 < self.max_attempts:
+                    self._sleep(_retry_after(response) or self.rate_limited_wait)
+                    continue
+            elif response.status_code >= 500 and retry_allowed and attempt + 1 < self.max_attempts:
+                self._sleep(self._backoff(attempt))
+                continue
+            if response.status_code >= 400:
+                error = _error_from(response, method=method, path=path, trace_id=trace_id)
+                self._notify(None, error)
+                raise error
+            result = ApiResponse(
+                status=response.status_code,
+                data=_body(response),
+                headers=dict(response.headers),
+                trace_id=trace_id,
+                method=method,
+                path=urlsplit(url).path,
+                duration_ms=duration_ms,
+            )
+            self._notify(result, None)
+            return result
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _notify(self, response: ApiResponse | None, error: AllegroError | None) -> None:
+        if self.on_call is not None:
+            self.on_call(response, error)
+
+    def get(self, path: str, **kwargs) -> Any:
+        return self.request("GET", path, **kwargs).data
+
+    # -- OAuth (allegro.pl/auth/oauth) --
+
+    def _token_call(self, form: dict[str, str]) -> TokenSet:
+        url = f"{self.endpoints.auth}/auth/oauth/token"
+        try:
+            response = self.session.post(
+                url,
+                data=form,
+                headers={"Authorization": self._basic_auth(), "Accept": "application/json"},
+                timeout=(CONNECT_TIMEOUT, READ_TIMEOUT),
+                allow_redirects=False,
+            )
+        except (requests.Timeout, requests.ConnectionError) as exc:
+            raise AllegroRetryLater(f"Allegro OAuth did not answer ({type(exc).__name__})", path="/auth/oauth/token")
+        trace_id = response.headers.get("trace-id", "")
+        logger.info(
+            "allegro POST /auth/oauth/token grant=%s -> %s trace-id=%s",
+            form.get("grant_type"),
+            response.status_code,
+            trace_id,
+        )
+        body = _body(response)
+        if response.status_code == 200 and isinstance(body, dict) and body.get("access_token"):
+            return TokenSet(
+                access_token=body["access_token"],
+                refresh_token=body.get("refresh_token", ""),
+                expires_in=int(body.get("expires_in") or 0),
+                scope=str(body.get("scope") or ""),
+            )
+        code = body.get("error", "") if isinstance(body, dict) else ""
+        description = body.get("error_description", "") if isinstance(body, dict) else ""
+        item = ApiErrorItem(code=code, message=description)
+        kwargs = {"status": response.status_code, "errors": [item], "trace_id": trace_id, "path": "/auth/oauth/token"}
+        if code == "invalid_grant":
+            raise AllegroReauthRequired(f"Allegro rejected the grant: {description}", **kwargs)
+        if response.status_code >= 500:
+            raise AllegroRetryLater("Allegro OAuth failed", **kwargs)
+        if response.status_code == 429:
+            raise AllegroRateLimited("too many token requests", **kwargs)
+        raise AllegroAuthError(f"Allegro refused the credentials: {code or response.status_code}", **kwargs)
+
+    def exchange_code(self, *, code: str, redirect_uri: str, code_verifier: str) -> TokenSet:
+        """POST /auth/oauth/token (grant_type=authorization_code, PKCE)."""
+        return self._token_call(
+            {
+                "grant_type": "authorization_code",
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "code_verifier": code_verifier,
+            }
+        )
+
+    def refresh_tokens(self, *, refresh_token: str) -> TokenSet:
+        """POST /auth/oauth/token (grant_type=refresh_token). Rotates: the old refresh token dies 60 s later."""
+        return self._token_call({"grant_type": "refresh_token", "refresh_token": refresh_token})
+
+    def client_credentials(self) -> TokenSet:
+        """POST /auth/oauth/token (grant_type=client_credentials): an app-only token."""
+        return self._token_call({"grant_type": "client_credentials"})
+
+    def authorize_url(self, *, redirect_uri: str, state: str, code_challenge: str) -> str:
+        """The allegro.pl/auth/oauth/authorize address the seller's browser goes to."""
+        from urllib.parse import urlencode
+
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": self.client_id,
+                "redirect_uri": redirect_uri,
+                "state": state,
+                "code_challenge": code_challenge,
+                "code_challenge_method": "S256",
+                "prompt": "confirm",
+            }
+        )
+        return f"{self.endpoints.auth}/auth/oauth/authorize?{query}"
+
+    # -- resources --
+
+    def get_me(self) -> Me:
+        """GET /me"""
+        data = self.get("/me")
+        return Me(
+            id=str(data["id"]),
+            login=str(data.get("login", "")),
+            first_name=str(data.get("firstName") or ""),
+            last_name=str(data.get("lastName") or ""),
+            email=str(data.get("email") or ""),
+        )
+
+    def get_after_sales_conditions(self, kind: str) -> list[dict]:
+        """GET /after-sales-service-conditions/{return-policies|implied-warranties|warranties} (all pages)."""
+        key = {
+            "return-policies": "returnPolicies",
+            "implied-warranties": "impliedWarranties",
+            "warranties": "warranties",
+        }[kind]
+        items: list[dict] = []
+        offset = 0
+        while True:
+            data = self.get(f"/after-sales-service-conditions/{kind}", params={"limit": 60, "offset": offset})
+            page = data.get(key, []) if isinstance(data, dict) else []
+            items.extend({"id": str(i.get("id")), "name": str(i.get("name") or i.get("id"))} for i in page)
+            if len(page) < 60 or offset >= 59:
+                return items
+            offset += 59  # the API caps offset at 59; later pages are out of reach, as on Allegro
+
+    def get_shipping_rates(self) -> list[dict]:
+        """GET /sale/shipping-rates"""
+        data = self.get("/sale/shipping-rates")
+        return [{"id": str(i.get("id")), "name": str(i.get("name") or "")} for i in data.get("shippingRates", [])]
+
+    def wait_for_operation(self, response: ApiResponse, *, max_wait: float = 120.0) -> ApiResponse:
+        """Follow a 202 + Location until Allegro answers 303, then GET the resource it points to.
+
+        Redirects are followed here, not by requests, so the Authorization header goes along.
+        """
+        waited = 0.0
+        current = response
+        poll_url = ""
+        while current.status == 202:
+            # The first 202 names the operation in Location; the operation's own 202s may not.
+            poll_url = current.headers.get("Location") or current.headers.get("location") or poll_url
+            if not poll_url:
+                return current
+            delay = float(_retry_after_headers(current.headers) or 1)
+            if waited + delay > max_wait:
+                raise AllegroRetryLater("the operation did not finish in time", path=current.path)
+            self._sleep(delay)
+            waited += delay
+            current = self.request("GET", urljoin(self.endpoints.api + "/", poll_url))
+        if current.status == 303:
+            location = current.headers.get("Location") or current.headers.get("location")
+            return self.request("GET", urljoin(self.endpoints.api + "/", location))
+        return current
+
+    # -- orders: journal, checkout forms, fulfillment, shipments (issue 9) --
+
+    def get_order_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
+        """GET /order/events?from=<id>&limit=<n> (ascending; ``from`` is exclusive)."""
+        params: dict[str, Any] = {"limit": limit}
+        if from_event_id:
+            params["from"] = from_event_id
+        data = self.get("/order/events", params=params)
+        return list(data.get("events", [])) if isinstance(data, dict) else []
+
+    def get_order_event_stats(self) -> dict:
+        """GET /order/event-stats (only to start a brand-new cursor)."""
+        data = self.get("/order/event-stats")
+        return data if isinstance(data, dict) else {}
+
+    def get_checkout_form(self, checkout_form_id: str) -> Any:
+        """GET /order/checkout-forms/{id} (the raw document: parsed and validated by the importer)."""
+        return self.get(f"/order/checkout-forms/{quote(checkout_form_id, safe='')}")
+
+    def list_checkout_forms(self, *, params: dict[str, Any]) -> dict:
+        """GET /order/checkout-forms (filters such as updatedAt.gte, sort, limit ≤ 100, offset)."""
+        data = self.get("/order/checkout-forms", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def set_fulfillment_status(self, checkout_form_id: str, *, status: str, revision: str | None) -> None:
+        """PUT /order/checkout-forms/{id}/fulfillment?checkoutForm.revision=<rev> (409 on a stale revision)."""
+        params = {"checkoutForm.revision": revision} if revision else None
+        self.request(
+            "PUT",
+            f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/fulfillment",
+            params=params,
+            json={"status": status},
+        )
+
+    def add_shipment(self, checkout_form_id: str, *, body: dict) -> dict:
+        """POST /order/checkout-forms/{id}/shipments (a waybill already added gives 409: treat as done)."""
+        data = self.request(
+            "POST", f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/shipments", json=body
+        ).data
+        return data if isinstance(data, dict) else {}
+
+    def get_shipments(self, checkout_form_id: str) -> list[dict]:
+        """GET /order/checkout-forms/{id}/shipments"""
+        data = self.get(f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/shipments")
+        return list(data.get("shipments", [])) if isinstance(data, dict) else []
+
+    def get_carriers(self) -> list[dict]:
+        """GET /order/carriers"""
+        data = self.get("/order/carriers")
+        return list(data.get("carriers", [])) if isinstance(data, dict) else []
+
+    # -- categories and parameters (issue 5, part B; an app-only token is enough, refreshed once on 401) --
+
+    def get_categories(self, *, parent_id: str | None = None) -> list[dict]:
+        """GET /sale/categories (roots) or ?parent.id=<id> (the children of one category)."""
+        params = {"parent.id": parent_id} if parent_id else None
+        data = self.get("/sale/categories", params=params)
+        return list(data.get("categories", [])) if isinstance(data, dict) else []
+
+    def get_category(self, category_id: str) -> dict:
+        """GET /sale/categories/{categoryId}"""
+        data = self.get(f"/sale/categories/{quote(category_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
+    def get_category_parameters(self, category_id: str) -> list[dict]:
+        """GET /sale/categories/{categoryId}/parameters"""
+        data = self.get(f"/sale/categories/{quote(category_id, safe='')}/parameters")
+        return list(data.get("parameters", [])) if isinstance(data, dict) else []
+
+    def get_matching_categories(self, name: str) -> list[dict]:
+        """GET /sale/matching-categories?name=<product name> (each with its recursive parent chain)."""
+        data = self.get("/sale/matching-categories", params={"name": name})
+        return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
+
+    # -- delivery methods and shipping-rate sets (issue 5, part A) --
+
+    def get_delivery_methods(self) -> list[dict]:
+        """GET /sale/delivery-methods (app-only token is enough)."""
+        data = self.get("/sale/delivery-methods", auth="app")
+        return list(data.get("deliveryMethods", [])) if isinstance(data, dict) else []
+
+    def get_shipping_rate_set(self, set_id: str) -> dict:
+        """GET /sale/shipping-rates/{id}"""
+        data = self.get(f"/sale/shipping-rates/{quote(set_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
+    def create_shipping_rate_set(self, body: dict) -> dict:
+        """POST /sale/shipping-rates (not idempotent: the caller looks for a set of the same name before retrying)."""
+        data = self.request("POST", "/sale/shipping-rates", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def update_shipping_rate_set(self, set_id: str, body: dict) -> dict:
+        """PUT /sale/shipping-rates/{id}"""
+        data = self.request("PUT", f"/sale/shipping-rates/{quote(set_id, safe='')}", json={**body, "id": set_id}).data
+        return data if isinstance(data, dict) else {}
+
+    # -- offers: single listing, images, publication commands, GPSR producers (issue 7) --
+
+    def upload_image(self, data: bytes, *, content_type: str) -> str:
+        """POST https://upload.allegro.pl/sale/images (binary); the Allegro-hosted URL of the image.
+
+        Not retried after a timeout: an upload twice only leaves an unused copy that Allegro deletes later.
+        """
+        body = self.request("POST", "/sale/images", data=data, content_type=content_type, host="upload").data
+        return str((body or {}).get("location") or "") if isinstance(body, dict) else ""
+
+    def create_product_offer(self, body: dict) -> ApiResponse:
+        """POST /sale/product-offers (201 done, or 202 + Location: follow with ``wait_for_operation``).
+
+        Never retried here (no idempotency key): the caller looks the offer up by external.id first.
+        """
+        return self.request("POST", "/sale/product-offers", json=body, bucket="offer_write")
+
+    def get_product_offer(self, offer_id: str) -> dict:
+        """GET /sale/product-offers/{offerId}"""
+        data = self.get(f"/sale/product-offers/{quote(offer_id, safe='')}", bucket="offer_read")
+        return data if isinstance(data, dict) else {}
+
+    def put_offer_publication_command(self, command_id: str, *, action: str, offer_ids: list[str]) -> dict:
+        """PUT /sale/offer-publication-commands/{commandId} (ACTIVATE or END; the same id and body on a retry)."""
+        body = {
+            "publication": {"action": action},
+            "offerCriteria": [{"type": "CONTAINS_OFFERS", "offers": [{"id": i} for i in offer_ids]}],
+        }
+        path = f"/sale/offer-publication-commands/{quote(command_id, safe='')}"
+        data = self.request("PUT", path, json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def get_responsible_producers(self) -> list[dict]:
+        """GET /sale/responsible-producers (limit 1000): ``[{"id", "name"}]``."""
+        data = self.get("/sale/responsible-producers", params={"limit": 1000})
+        items = data.get("responsibleProducers", []) if isinstance(data, dict) else []
+        return [{"id": str(i.get("id")), "name": str(i.get("name") or i.get("id"))} for i in items]
+
+    def create_responsible_producer(self, body: dict) -> dict:
+        """POST /sale/responsible-producers (not idempotent: the caller looks the name up first)."""
+        data = self.request("POST", "/sale/responsible-producers", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    # -- batch offer commands, listing and offer events (issue 8, sync engine) --
+
+    def put_offer_command(self, slug: str, command_id: str, body: dict) -> dict:
+        """PUT /sale/{slug}/{commandId} (publication, price-change, quantity-change, modification commands).
+
+        Idempotent by the client's UUID: the same id and body give the same report, another body 409."""
+        data = self.request("PUT", f"/sale/{slug}/{quote(command_id, safe='')}", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def post_bulk_modification_command(self, body: dict) -> dict:
+        """POST /sale/offer-bulk-modification-commands (beta; 1–25 modifications; ``commandId`` in the body).
+
+        Safe to repeat: the command id makes it idempotent like the PUT commands."""
+        data = self.request(
+            "POST", "/sale/offer-bulk-modification-commands", json=body, media=BETA_MEDIA, retry_unsafe=True
+        ).data
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_command(self, slug: str, command_id: str) -> dict:
+        """GET /sale/{slug}/{commandId} (the command's summary report)."""
+        media = BETA_MEDIA if slug == "offer-bulk-modification-commands" else PUBLIC_MEDIA
+        data = self.get(f"/sale/{slug}/{quote(command_id, safe='')}", media=media)
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_command_tasks(self, slug: str, command_id: str, *, limit: int = 1000, offset: int = 0) -> list[dict]:
+        """GET /sale/{slug}/{commandId}/tasks?limit=&offset= (per-offer results)."""
+        media = BETA_MEDIA if slug == "offer-bulk-modification-commands" else PUBLIC_MEDIA
+        data = self.get(
+            f"/sale/{slug}/{quote(command_id, safe='')}/tasks",
+            params={"limit": limit, "offset": offset},
+            media=media,
+        )
+        return list(data.get("tasks", [])) if isinstance(data, dict) else []
+
+    def list_offers(self, *, params: Any = None) -> dict:
+        """GET /sale/offers (the seller's offers; limit ≤ 1000, offset; filters such as offer.id, publication.status)."""
+        data = self.get("/sale/offers", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
+        """GET /sale/offer-events?from=<id>&limit=<n> (last 24 h, ascending; ``from`` is exclusive)."""
+        params: dict[str, Any] = {"limit": limit}
+        if from_event_id:
+            params["from"] = from_event_id
+        data = self.get("/sale/offer-events", params=params)
+        return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
+
+
+def _retry_after_headers(headers: dict) -> float | None:
+    value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _retry_after(response: requests.Response) -> float | None:
+    return _retry_after_headers(response.headers)
+
+
+def _body(response: requests.Response) -> Any:
+    if not response.content:
+        return None
+    content_type = response.headers.get("Content-Type", "")
+    if "json" in content_type:
+        try:
+            return response.json()
+        except ValueError:
+            return None
+    return None
+
+
+def _error_from(response: requests.Response, *, method: str, path: str, trace_id: str) -> AllegroError:
+    body = _body(response)
+    items: list[ApiErrorItem] = []
+    if isinstance(body, dict):
+        if isinstance(body.get("errors"), list):
+            items = [ApiErrorItem.parse(e) for e in body["errors"]]
+        elif body.get("error"):
+            items = [ApiErrorItem(code=str(body.get("error")), message=str(body.get("error_description") or ""))]
+    status = response.status_code
+    cls = _STATUS_ERRORS.get(status, AllegroRetryLater if status >= 500 else AllegroError)
+    first = items[0] if items else None
+    text = (first.user_message or first.message) if first else f"HTTP {status}"
+    return cls(text, status=status, errors=items, trace_id=trace_id, method=method, path=path)

@@ -1,0 +1,515 @@
+"""Offers in the panel (issue 7): "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
+"Wystaw na Allegro", the product page's "Aukcje" box, the product list's link column and "Allegro" filter.
+Imported at the bottom of allegro/admin.py; the shop app never imports this."""
+
+from __future__ import annotations
+
+import json
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.http import urlencode
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from allegro.accounts.models import AllegroAccount
+from allegro.accounts.selectors import current_account
+from allegro.accounts.services.accounts import account_client
+from allegro.categories.forms import parameter_fields, values_from_post
+from allegro.categories.models import AllegroCategory
+from allegro.categories.services.categories import category_source
+from allegro.categories.services.category_forms import category_definitions
+from allegro.descriptions.services.descriptions import description_clean
+from allegro.descriptions.services.offers import description_product_body
+from allegro.descriptions.views import description_image_json
+from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
+from allegro.offers.forms import OfferForm
+from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.selectors import offer_list, offer_web_url, products_by_listing
+from allegro.offers.services.offers import COPY_FIELDS, offer_prepare, offer_problems, offer_publish
+from shop.models import Product
+
+PUBLISH_PERMISSION = "allegro.publish_offer"
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Filters
+# --------------------------------------------------------------------------------------------------------------
+class OfferStatusFilter(admin.SimpleListFilter):
+    title = _("status")
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return OfferStatus.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+class AllegroCategoryFilter(admin.SimpleListFilter):
+    title = _("Allegro category")
+    parameter_name = "category"
+
+    def lookups(self, request, model_admin):
+        ids = list(Offer.objects.order_by().values_list("category_id", flat=True).distinct()[:200])
+        names = dict(AllegroCategory.objects.filter(allegro_id__in=ids).values_list("allegro_id", "name").order_by())
+        return sorted(((i, f"{names.get(i, i)} ({i})") for i in ids if i), key=lambda c: c[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(category_id=self.value()) if self.value() else queryset
+
+
+class ProductListingFilter(admin.SimpleListFilter):
+    """On the product list: "wystawione / niewystawione / z zakończonych aukcji"."""
+
+    title = _("Allegro")
+    parameter_name = "allegro"
+
+    def lookups(self, request, model_admin):
+        return [
+            ("listed", _("listed on Allegro")),
+            ("unlisted", _("not listed on Allegro")),
+            ("ended", _("from ended offers")),
+        ]
+
+    def queryset(self, request, queryset):
+        return products_by_listing(queryset, self.value()) if self.value() else queryset
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Lista aukcji
+# --------------------------------------------------------------------------------------------------------------
+@admin.register(Offer)
+class OfferAdmin(admin.ModelAdmin):
+    list_display = (
+        "title",
+        "offer_link",
+        "external_id",
+        "account",
+        "status_badge",
+        "price",
+        "quantity",
+        "category_id",
+        "created_at",
+    )
+    list_filter = ("account", OfferStatusFilter, AllegroCategoryFilter, "format")
+    search_fields = ("title", "=external_id", "=allegro_id")
+    list_select_related = ("account__app", "product")
+    list_per_page = 100
+    show_full_result_count = False
+    actions = ["list_similar", "list_again"]
+    change_form_template = "admin/allegro/offers/detail.html"
+    menu_group = "sales"
+    menu_order = 20
+
+    def get_queryset(self, request):
+        return offer_list()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def has_publish_permission(self, request) -> bool:
+        return request.user.has_perm(PUBLISH_PERMISSION)
+
+    @admin.display(description=_("Allegro offer id"), ordering="allegro_id")
+    def offer_link(self, obj: Offer) -> str:
+        url = offer_web_url(obj)
+        return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.allegro_id) if url else "—"
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: Offer) -> str:
+        return format_html('<span class="ao-status ao-status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    # -- actions --
+
+    def _one(self, request, queryset) -> Offer | None:
+        offer = queryset.select_related(None).first()
+        if offer is None or offer.product_id is None:
+            self.message_user(request, gettext("Choose an offer of a shop product."), messages.WARNING)
+            return None
+        return offer
+
+    @admin.action(description=_("List a similar offer"), permissions=["publish"])
+    def list_similar(self, request, queryset):
+        offer = self._one(request, queryset)
+        if offer is not None:
+            return redirect(listing_url(offer.product_id, account=offer.account_id, copy_from=offer.pk))
+        return None
+
+    @admin.action(description=_("Another offer of this item"), permissions=["publish"])
+    def list_again(self, request, queryset):
+        offer = self._one(request, queryset)
+        if offer is not None:
+            return redirect(listing_url(offer.product_id, account=offer.account_id, again=1))
+        return None
+
+    # -- pages --
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("list/<int:product_id>/", wrap(self.listing_view), name="allegro_offer_list_product"),
+            *super().get_urls(),
+        ]
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        offer = offer_list().filter(pk=object_id).first()
+        if offer is None:
+            raise Http404
+        if not self.has_view_permission(request, offer):
+            raise PermissionDenied
+        allegro_view, allegro_error = None, ""
+        if request.GET.get("fetch") and offer.allegro_id:
+            try:
+                allegro_view = account_client(account=offer.account).get_product_offer(offer.allegro_id)
+            except AllegroError as exc:
+                allegro_error = "; ".join(exc.user_messages)
+        events_url = reverse("admin:allegro_eventlogentry_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": offer.title,
+            "offer": offer,
+            "web_url": offer_web_url(offer),
+            "payload": json.dumps(offer.request_payload, ensure_ascii=False, indent=2),
+            "allegro_view": json.dumps(allegro_view, ensure_ascii=False, indent=2) if allegro_view else "",
+            "allegro_error": allegro_error,
+            "can_publish": self.has_publish_permission(request) and offer.product_id,
+            "similar_url": listing_url(offer.product_id, account=offer.account_id, copy_from=offer.pk)
+            if offer.product_id
+            else "",
+            "again_url": listing_url(offer.product_id, account=offer.account_id, again=1) if offer.product_id else "",
+            "events_url": f"{events_url}?{urlencode({'offer_id': offer.allegro_id})}" if offer.allegro_id else "",
+            "product_events_url": f"{events_url}?{urlencode({'product_id': offer.product_id})}"
+            if offer.product_id
+            else "",
+        }
+        return TemplateResponse(request, self.change_form_template, context)
+
+    def listing_view(self, request, product_id: int):
+        """ "Wystaw na Allegro": the form prefilled by offer_prepare; ZAPISZ checks locally, then publishes."""
+        if not self.has_publish_permission(request):
+            raise PermissionDenied
+        product = get_object_or_404(
+            Product.objects.select_related("category", "allegro_description").prefetch_related("images"),
+            pk=product_id,
+        )
+        source = request.POST if request.method == "POST" else request.GET
+        account = _chosen_account(request, source.get("account"))
+        if account is None:
+            messages.error(request, gettext("Add and connect an Allegro account first."))
+            return redirect("admin:allegro_allegroaccount_changelist")
+        copy_from = None
+        if source.get("copy_from"):
+            copy_from = Offer.objects.filter(pk=source.get("copy_from")).first()
+        if not account.choices_cache.get("responsible-producers") and request.method == "GET":
+            _fetch_producers(account)
+        offer = offer_prepare(product=product, account=account, copy_from=copy_from)
+        definitions = (
+            category_definitions(allegro_category_id=offer.category_id, app=account.app)
+            if (offer.category_id)
+            else None
+        )
+        body = description_product_body(product=product)
+        editor_images = [description_image_json(image) for image in product.images.all()]
+        upload_url = reverse("allegro:description_image_upload", args=[product.pk])
+        field_errors: dict[str, list[str]] = {}
+        param_errors: dict[str, list[str]] = {}
+        other_errors: list[str] = []
+        existing = None
+        if request.method == "POST":
+            form = OfferForm(request.POST, account=account, editor_images=editor_images, upload_url=upload_url)
+            parameter_values = values_from_post(definitions=definitions or [], data=request.POST)
+            chosen_images = _images_from_post(request.POST)
+            if form.is_valid():
+                existing = _reusable_offer(request.POST.get("offer"), product=product, account=account)
+                offer = _offer_from_form(
+                    form, product=product, account=account, copy_from=copy_from, definitions=definitions or [],
+                    parameter_values=parameter_values, images=chosen_images, body=body, request=request,
+                )  # fmt: skip
+                if existing is not None:
+                    offer = _onto(existing, offer)
+                problems = offer_problems(offer=offer)
+                if not problems:
+                    try:
+                        offer = offer_publish(offer=offer, actor=request.user)
+                    except (AllegroRetryLater, AllegroRateLimited) as exc:
+                        messages.warning(
+                            request,
+                            gettext("Allegro did not answer (%(error)s). The listing is checked again on retry.")
+                            % {"error": "; ".join(exc.user_messages)},
+                        )
+                        return redirect("admin:allegro_offer_change", offer.pk)
+                    if offer.status != OfferStatus.ERROR:
+                        messages.success(
+                            request, gettext("The offer “%(title)s” is listed on Allegro.") % {"title": offer.title}
+                        )
+                        return redirect("admin:allegro_offer_change", offer.pk)
+                    existing = offer
+                    for name, messages_ in offer.last_error_fields.items():
+                        target = name if name in form.fields else "__all__"
+                        field_errors.setdefault(target, []).extend(messages_)
+                    other_errors.insert(0, gettext("Allegro refused the offer. Correct the fields marked below."))
+                else:
+                    for problem in problems:
+                        if problem.param_id:
+                            missing = problem.code.startswith("missing_parameter:")
+                            text = gettext("This parameter is required.") if missing else problem.message
+                            param_errors.setdefault(problem.param_id, []).append(text)
+                            if problem.param_id not in {str(d["id"]) for d in definitions or []}:
+                                field_errors.setdefault("parameters", []).append(problem.message)
+                        elif problem.field in form.fields or problem.field in ("images", "parameters", "category_id"):
+                            field_errors.setdefault(problem.field, []).append(problem.message)
+                        else:
+                            field_errors.setdefault("__all__", []).append(problem.message)
+                    other_errors.insert(0, gettext("The offer was not sent: correct the fields marked below."))
+            else:
+                other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
+            parameter_values_shown = parameter_values
+            images_shown = chosen_images
+        else:
+            initial = {name: getattr(offer, name) for name in _FORM_FIELDS}
+            initial["account"] = account.pk
+            initial["template"] = offer.template_id
+            initial["description"] = offer.description if (offer.description or {}).get("sections") else body
+            form = OfferForm(initial=initial, account=account, editor_images=editor_images, upload_url=upload_url)
+            parameter_values_shown = [*offer.parameters, *offer.product_parameters]
+            images_shown = list(offer.images)
+        for name, errors in field_errors.items():
+            if name in form.fields:
+                for error in errors:
+                    form.add_error(name, error)
+        fields = parameter_fields(definitions=definitions or [], values=parameter_values_shown, errors=param_errors)
+        listed = list(
+            Offer.objects.filter(
+                product=product, account=account, status__in=(OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
+            ).only("pk", "allegro_id", "title")
+        )
+        allegro_category = (
+            AllegroCategory.objects.filter(source=category_source(account.app), allegro_id=offer.category_id).first()
+            if offer.category_id
+            else None
+        )
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": gettext("List on Allegro: %(product)s") % {"product": product.name},
+            "product": product,
+            "account": account,
+            "accounts": AllegroAccount.objects.order_by("name", "pk"),
+            "form": form,
+            "offer": offer,
+            "existing": existing,
+            "copy_from": copy_from,
+            "again": source.get("again"),
+            "listed": listed,
+            "parameter_fields": fields,
+            "images": _image_rows(product, images_shown),
+            "allegro_category": allegro_category,
+            "category_id": offer.category_id,
+            "mapping_url": reverse("admin:allegro_categorymapping_changelist"),
+            "category_form_url": reverse("admin:allegro_categoryform_edit", args=[offer.category_id])
+            if offer.category_id
+            else "",
+            "shop_price": product.price,
+            "stock": product.stock,
+            "producers": form.producers(account),
+            "field_errors": field_errors,
+            "other_errors": other_errors + field_errors.get("__all__", []),
+            "required_fields": OfferForm.REQUIRED,
+        }
+        return TemplateResponse(request, "admin/allegro/offers/listing_form.html", context)
+
+
+_FORM_FIELDS = (
+    "title",
+    "format",
+    "price",
+    "starting_price",
+    "minimal_price",
+    "quantity",
+    "duration",
+    "catalogue_product_id",
+    "shipping_rates_id",
+    "implied_warranty_id",
+    "return_policy_id",
+    "warranty_id",
+    "responsible_producer_id",
+    "safety_information",
+    "marketed_before_gpsr",
+    "renew_after_end",
+)
+
+
+def listing_url(product_id: int, **params) -> str:
+    url = reverse("admin:allegro_offer_list_product", args=[product_id])
+    params = {k: v for k, v in params.items() if v not in (None, "")}
+    return f"{url}?{urlencode(params)}" if params else url
+
+
+def _chosen_account(request, raw) -> AllegroAccount | None:
+    if raw:
+        account = AllegroAccount.objects.select_related("app").filter(pk=raw).first()
+        if account is not None:
+            return account
+    return current_account(session=request.session, user=request.user)
+
+
+def _fetch_producers(account: AllegroAccount) -> None:
+    """Cache GET /sale/responsible-producers on the account (an empty list when Allegro does not answer)."""
+    try:
+        producers = account_client(account=account).get_responsible_producers()
+    except AllegroError:
+        producers = []
+    account.choices_cache = {**(account.choices_cache or {}), "responsible-producers": producers}
+    AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=account.choices_cache)
+
+
+def _create_producer(account: AllegroAccount, name: str) -> str:
+    """POST /sale/responsible-producers by name, unless one of that name is known; the reference to use."""
+    for producer in account.choices_cache.get("responsible-producers") or []:
+        if producer.get("name") == name:
+            return producer["id"]
+    try:
+        created = account_client(account=account).create_responsible_producer(
+            {"name": name, "producerData": {"tradeName": name}}
+        )
+    except AllegroError:
+        return name  # referenced by name: Allegro resolves it (or says why not)
+    if created.get("id"):
+        producers = [*(account.choices_cache.get("responsible-producers") or []), {"id": created["id"], "name": name}]
+        account.choices_cache = {**account.choices_cache, "responsible-producers": producers}
+        AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=account.choices_cache)
+        return str(created["id"])
+    return name
+
+
+def _images_from_post(data) -> list[str]:
+    chosen = [ref for ref in data.getlist("images") if ref]
+
+    def order(ref: str) -> tuple[int, int]:
+        raw = data.get(f"order-{ref}", "")
+        return (int(raw) if raw.strip().isdigit() else 999, chosen.index(ref))
+
+    return sorted(chosen, key=order)
+
+
+def _image_rows(product: Product, chosen: list[str]) -> list[dict]:
+    rows = []
+    for image in product.images.all():
+        ref = f"product-image:{image.pk}"
+        rows.append(
+            {
+                "ref": ref,
+                "url": image.image.url if image.image else "",
+                "alt": image.alt,
+                "checked": ref in chosen,
+                "order": chosen.index(ref) + 1 if ref in chosen else "",
+            }
+        )
+    return rows
+
+
+def _reusable_offer(raw, *, product: Product, account: AllegroAccount) -> Offer | None:
+    """The row of a refused attempt: the corrected form updates it instead of leaving one error row per try."""
+    if not raw or not str(raw).isdigit():
+        return None
+    return Offer.objects.filter(
+        pk=raw,
+        product=product,
+        account=account,
+        allegro_id__isnull=True,
+        status__in=(OfferStatus.ERROR, OfferStatus.DRAFT),
+    ).first()
+
+
+def _onto(existing: Offer, prepared: Offer) -> Offer:
+    for name in (*COPY_FIELDS, "images", "image_urls", "external_id"):
+        setattr(existing, name, getattr(prepared, name))
+    return existing
+
+
+def _offer_from_form(form, *, product, account, copy_from, definitions, parameter_values, images, body, request):
+    data = form.cleaned_data
+    overrides = {name: data[name] for name in _FORM_FIELDS if name in data}
+    overrides["price"] = data.get("price") if data.get("price") is not None else 0
+    overrides["template"] = data.get("template")
+    overrides["duration"] = data.get("duration") or ""
+    overrides["catalogue_product_id"] = (data.get("catalogue_product_id") or "").strip()
+    description = description_clean(data.get("description") or {"sections": []})
+    # Stored only when the staff member changed it; otherwise the product's description is composed at publish.
+    overrides["description"] = {} if description == description_clean(body) else description
+    if data.get("new_producer"):
+        overrides["responsible_producer_id"] = _create_producer(account, data["new_producer"].strip())[:64]
+    product_level_ids = {str(d["id"]) for d in definitions if (d.get("options") or {}).get("describesProduct")}
+    overrides["parameters"] = [v for v in parameter_values if str(v["id"]) not in product_level_ids]
+    overrides["product_parameters"] = [v for v in parameter_values if str(v["id"]) in product_level_ids]
+    overrides["images"] = images
+    return offer_prepare(product=product, account=account, overrides=overrides, copy_from=copy_from)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The product page and the product list (registered from here: shop never imports allegro)
+# --------------------------------------------------------------------------------------------------------------
+class ProductOffersInline(admin.TabularInline):
+    """ "Aukcje": the product's offers with links, and "Wystaw na Allegro"."""
+
+    model = Offer
+    fk_name = "product"
+    fields = ("offer_detail", "account", "status", "price", "quantity", "created_at")
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+    verbose_name = _("Allegro offer")
+    verbose_name_plural = _("Offers on Allegro")
+    template = "admin/allegro/offers/product_offers_inline.html"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("account__app")
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("allegro.view_offer")
+
+    @admin.display(description=_("offer"))
+    def offer_detail(self, obj: Offer) -> str:
+        url = reverse("admin:allegro_offer_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, obj.allegro_id or obj.title)
+
+
+@admin.display(description=_("Allegro"))
+def list_on_allegro_link(obj: Product) -> str:
+    return format_html('<a class="ao-list-link" href="{}">{}</a>', listing_url(obj.pk), gettext("List on Allegro"))
+
+
+def _extend_product_admin() -> None:
+    product_admin = admin.site._registry.get(Product)
+    if product_admin is None:
+        return
+    if list_on_allegro_link not in product_admin.list_display:
+        product_admin.list_display = (*product_admin.list_display, list_on_allegro_link)
+    if ProductListingFilter not in product_admin.list_filter:
+        product_admin.list_filter = (*product_admin.list_filter, ProductListingFilter)
+    if ProductOffersInline not in product_admin.inlines:
+        product_admin.inlines = [*product_admin.inlines, ProductOffersInline]
+
+
+_extend_product_admin()

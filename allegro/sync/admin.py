@@ -1,0 +1,188 @@
+"""Admin of the sync engine (issue 8): SyncRun list ("what was done, counts, errors, duration"), the
+"Synchronizuj aukcje" page with its preview, and the mass "Wystaw ponownie" action on the offers list."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.offers.models import Offer, OfferStatus
+from allegro.sync.models import AccountPriceRule, SyncCommand, SyncRun
+from allegro.sync.services.engine import STEPS
+from allegro.sync.tasks import sync_relist_task, sync_run_task
+
+RUN_PERMISSION = "allegro.run_sync"
+STEP_LABELS = {
+    "offers": _("changes from the shop and offer events"),
+    "prices": _("prices"),
+    "stock": _("quantities"),
+    "close": _("end sold-out and hidden"),
+    "renew": _("renew ended offers"),
+    "reconcile": _("reconciliation (compare every offer)"),
+}
+
+
+class SyncRunForm(forms.Form):
+    account = forms.ModelChoiceField(
+        label=_("Account"),
+        queryset=AllegroAccount.objects.filter(state=ConnectionState.CONNECTED),
+        required=False,
+        empty_label=_("all accounts"),
+    )
+    steps = forms.MultipleChoiceField(
+        label=_("Steps"),
+        choices=[(s, STEP_LABELS[s]) for s in STEPS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("None chosen: what each account's sync switches allow. Chosen steps run even when switched off."),
+    )
+
+
+@admin.register(SyncRun)
+class SyncRunAdmin(admin.ModelAdmin):
+    list_display = (
+        "started_at",
+        "account",
+        "trigger",
+        "steps_label",
+        "status",
+        "dry_run",
+        "summary",
+        "duration",
+        "api_calls",
+    )
+    list_filter = ("status", "trigger", "dry_run", "account")
+    list_select_related = ("account",)
+    readonly_fields = ("account", "steps", "trigger", "dry_run", "status", "actor", "summary", "counts", "errors_list",
+                       "drift_table", "api_calls", "started_at", "finished_at")  # fmt: skip
+    exclude = ("details", "errors")
+    change_list_template = "admin/allegro/sync/run_list.html"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description=_("steps"))
+    def steps_label(self, obj: SyncRun) -> str:
+        return ", ".join(obj.steps or [])
+
+    @admin.display(description=_("duration (s)"))
+    def duration(self, obj: SyncRun):
+        return obj.duration_seconds
+
+    @admin.display(description=_("errors"))
+    def errors_list(self, obj: SyncRun) -> str:
+        return format_html("<br>".join(["{}"] * len(obj.errors)), *obj.errors) if obj.errors else "—"
+
+    @admin.display(description=_("drift report"))
+    def drift_table(self, obj: SyncRun) -> str:
+        rows = (obj.details or {}).get("drift") or (obj.details or {}).get("preview") or []
+        if not rows:
+            return "—"
+        keys = sorted({k for r in rows for k in r})
+        head = "".join(f"<th>{k}</th>" for k in keys)
+        body = "".join("<tr>" + "".join("<td>{}</td>" for _k in keys) + "</tr>" for _r in rows[:500])
+        values = [r.get(k, "") for r in rows[:500] for k in keys]
+        return format_html(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>", *values)
+
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [path("run/", wrap(self.run_view), name="allegro_syncrun_run"), *super().get_urls()]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {**(extra_context or {}), "can_run": request.user.has_perm(RUN_PERMISSION)}
+        return super().changelist_view(request, extra_context)
+
+    def run_view(self, request):
+        """ "Synchronizuj aukcje": choose account and steps; preview first or run (both in Celery)."""
+        if not request.user.has_perm(RUN_PERMISSION):
+            raise PermissionDenied
+        form = SyncRunForm(request.POST or None, initial={"account": request.GET.get("account")})
+        if request.method == "POST" and form.is_valid():
+            account = form.cleaned_data["account"]
+            dry_run = "preview" in request.POST
+            sync_run_task.delay_on_commit(
+                account.pk if account else None, list(form.cleaned_data["steps"]) or None, request.user.pk, dry_run
+            )
+            self.message_user(
+                request,
+                gettext("The preview has started; its result appears below in a moment.")
+                if dry_run
+                else gettext("Synchronisation has started; its result appears below in a moment."),
+                messages.SUCCESS,
+            )
+            return redirect("admin:allegro_syncrun_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Synchronise offers"),
+            "form": form,
+            "opts": self.model._meta,
+            "recent": SyncRun.objects.select_related("account").order_by("-started_at")[:10],
+            "open_commands": SyncCommand.objects.filter(status__in=["pending", "sent"]).count(),
+        }
+        return TemplateResponse(request, "admin/allegro/sync/run.html", context)
+
+
+@admin.register(AccountPriceRule)
+class AccountPriceRuleAdmin(admin.ModelAdmin):
+    list_display = ("account", "rounding")
+
+
+# --- mass "Wystaw ponownie" on the offers list --------------------------------------------------------------
+
+
+class RelistForm(forms.Form):
+    update_prices = forms.BooleanField(label=_("update prices from the shop"), required=False, initial=True)
+    update_quantities = forms.BooleanField(label=_("update quantities"), required=False, initial=True)
+    update_descriptions = forms.BooleanField(label=_("update descriptions"), required=False)
+    remove_archived = forms.BooleanField(
+        label=_("remove the archived offer records the new offers replace"), required=False
+    )
+
+
+@admin.action(description=_("List again (ended offers)"))
+def relist_ended(modeladmin, request, queryset):
+    if not request.user.has_perm("allegro.publish_offer"):
+        raise PermissionDenied
+    chosen = queryset.filter(status__in=[OfferStatus.ENDED, OfferStatus.ARCHIVED])
+    form = RelistForm(request.POST if "apply" in request.POST else None)
+    if "apply" in request.POST and form.is_valid():
+        ids = list(chosen.values_list("pk", flat=True))
+        sync_relist_task.delay_on_commit(ids, request.user.pk, form.cleaned_data)
+        modeladmin.message_user(
+            request,
+            gettext("Relisting of %(n)d ended offers has started; see “Synchronisation runs”.") % {"n": len(ids)},
+            messages.SUCCESS,
+        )
+        return None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("List ended offers again"),
+        "form": form,
+        "offers": chosen.select_related("product")[:200],
+        "count": chosen.count(),
+        "skipped": queryset.count() - chosen.count(),
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "opts": modeladmin.model._meta,
+        "runs_url": reverse("admin:allegro_syncrun_changelist"),
+    }
+    return TemplateResponse(request, "admin/allegro/sync/relist.html", context)
+
+
+def _attach_relist_action() -> None:
+    offer_admin = admin.site._registry.get(Offer)
+    if offer_admin is not None and relist_ended not in (offer_admin.actions or []):
+        offer_admin.actions = [*(offer_admin.actions or []), relist_ended]
+
+
+_attach_relist_action()

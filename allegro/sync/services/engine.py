@@ -1,0 +1,473 @@
+"""The synchronisation engine (issue 8): price and stock propagation, closing sold-out offers, renewing ended
+ones, offer events, reconciliation, and "Synchronizuj aukcje" (``sync_run``).
+
+Every writer respects the account's switches ("Parametry synchronizacji") unless the staff member asks for a
+step explicitly (``only=``). One sync per account at a time (``account_lock``); each run leaves a SyncRun.
+
+Which switch allows what:
+- ``sync_prices``: the offer price follows the shop price (markup %, then the account's rounding).
+- ``sync_stock``: the offer quantity follows the shop stock (untracked stock: the account's default quantity).
+- ``sync_close_sold_out``: offers of products with stock 0, hidden or deleted are ended (reason kept).
+- reactivation when stock returns (offers with "Wystaw ponownie po zakończeniu"): ``sync_renew_ended`` OR
+  ``sync_close_sold_out`` — an owner who lets the panel close sold-out offers expects them back.
+- ``sync_renew_ended``: the periodic renewal of every ended offer with "Wystaw ponownie".
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.core.models import EventKind
+from allegro.core.services.events import event_context, event_log
+from allegro.integration.client import AllegroClient, AllegroError, AllegroReauthRequired, ApiResponse
+from allegro.offers.models import Offer, OfferFormat, OfferStatus
+from allegro.sync.models import AccountPriceRule, OfferSyncQueue, PriceRounding, SyncRun
+from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, commands_resume, plan_commands
+from allegro.sync.services.queue import LIVE_STATUSES, SyncBusy, account_lock
+
+STEPS = ("offers", "prices", "stock", "close", "renew", "reconcile")
+FULL_RUN = ("offers", "reconcile", "renew")
+CENT = Decimal("0.01")
+
+
+# --- targets ------------------------------------------------------------------------------------------------
+
+
+def price_target(*, account: AllegroAccount, shop_price: Decimal, rounding: str = PriceRounding.NONE) -> Decimal:
+    """The offer price for a shop price: markup in % (ROUND_HALF_UP to the grosz), then the rounding rule."""
+    markup = account.price_markup_percent or Decimal("0")
+    value = (Decimal(shop_price) * (Decimal("100") + markup) / Decimal("100")).quantize(CENT, rounding=ROUND_HALF_UP)
+    if rounding == PriceRounding.WHOLE:
+        value = max(Decimal("1"), value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)).quantize(CENT)
+    elif rounding == PriceRounding.ENDS_99:
+        # the nearest price ending in ,99: 10,20 → 9,99; 10,60 → 10,99 (never below 0,99)
+        value = max(Decimal("1"), value.quantize(Decimal("1"), rounding=ROUND_HALF_UP)) - CENT
+    return value
+
+
+def account_rounding(account: AllegroAccount) -> str:
+    rule = AccountPriceRule.objects.filter(account=account).values_list("rounding", flat=True).first()
+    return rule or PriceRounding.NONE
+
+
+def end_reason(product) -> str:
+    """Why an offer of this product may not sell: deleted, hidden or sold out ("" when it may)."""
+    if product is None:
+        return _("product deleted from the shop")
+    if not product.visible:
+        return _("product hidden in the shop")
+    if product.stock is not None and product.stock <= 0:
+        return _("sold out in the shop")
+    return ""
+
+
+def quantity_target(*, account: AllegroAccount, product) -> int:
+    return int(product.stock) if product.stock is not None else int(account.default_quantity or 1)
+
+
+def account_parts(account: AllegroAccount) -> set[str]:
+    parts = set()
+    if account.sync_prices:
+        parts.add("prices")
+    if account.sync_stock:
+        parts.add("stock")
+    if account.sync_close_sold_out:
+        parts.add("close")
+    if account.sync_renew_ended or account.sync_close_sold_out:
+        parts.add("activate")
+    return parts
+
+
+ALL_PARTS = frozenset({"prices", "stock", "close", "activate"})
+
+
+def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], rounding: str) -> Change | None:
+    """What this offer needs to match the shop under ``parts``; None when nothing."""
+    product = offer.product
+    reason = end_reason(product)
+    buy_now = offer.format == OfferFormat.BUY_NOW
+    current_price = offer.confirmed_price if offer.confirmed_price is not None else offer.price
+    current_quantity = offer.confirmed_quantity if offer.confirmed_quantity is not None else offer.quantity
+    change = Change(offer=offer)
+    if offer.status in LIVE_STATUSES:
+        if reason:
+            if "close" in parts:
+                change.end = reason
+                return change
+            if product is None:
+                return None
+        if buy_now and "prices" in parts:
+            target = price_target(account=account, shop_price=product.price, rounding=rounding)
+            if target != current_price:
+                change.price = target
+        if buy_now and "stock" in parts:
+            target_q = quantity_target(account=account, product=product)
+            if target_q > 0 and target_q != current_quantity:
+                change.quantity = target_q
+    elif offer.status == OfferStatus.ENDED and offer.renew_after_end and "activate" in parts:
+        if reason:
+            return None  # renewal never relists a hidden, deleted or sold-out product
+        if buy_now:
+            target_q = quantity_target(account=account, product=product)
+            if target_q != current_quantity or not current_quantity:
+                change.quantity = max(1, target_q)
+            if "prices" in parts:
+                target = price_target(account=account, shop_price=product.price, rounding=rounding)
+                if target != current_price:
+                    change.price = target
+        change.activate = True
+        change.why = _("stock is back in the shop")
+    return None if change.empty else change
+
+
+# --- context ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncContext:
+    account: AllegroAccount
+    run: SyncRun
+    client: AllegroClient | None
+    dry_run: bool
+    forced: bool
+    counts: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)
+    outcome: Outcome = field(default_factory=Outcome)
+    rounding: str = PriceRounding.NONE
+
+    def parts(self, wanted: set[str] | frozenset[str] = ALL_PARTS) -> set[str]:
+        return set(wanted) if self.forced else set(wanted) & account_parts(self.account)
+
+
+def sync_client(*, account: AllegroAccount, counter: Counter) -> AllegroClient:
+    """The account's client with a counting hook instead of one event-log row per call: a sync sends hundreds
+    of commands, and logs one summary per run plus one row per refused offer."""
+    from allegro.accounts.services.accounts import account_client
+
+    client = account_client(account=account)
+
+    def on_call(response: ApiResponse | None, error: AllegroError | None) -> None:
+        counter["calls"] += 1
+        method = response.method if response is not None else (error.method if error else "")
+        if method and method != "GET":
+            counter["write_calls"] += 1
+        if error is not None:
+            counter["failed_calls"] += 1
+
+    client.on_call = on_call
+    return client
+
+
+def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None:
+    """Send the changes (or, in a preview, count what would be sent)."""
+    changes = [c for c in changes if c is not None and not c.empty]
+    ends = sum(1 for c in changes if c.end)
+    prices = sum(1 for c in changes if c.price is not None)
+    quantities = sum(1 for c in changes if c.quantity is not None)
+    activations = sum(1 for c in changes if c.activate)
+    if ctx.dry_run:
+        phase1, phase2 = plan_commands(changes)
+        ctx.counts.update(
+            {
+                "would_end": ends,
+                "would_change_price": prices,
+                "would_change_quantity": quantities,
+                "would_activate": activations,
+                "would_send_commands": len(phase1) + len(phase2),
+            }
+        )
+        sample = ctx.run.details.setdefault("preview", [])
+        for c in changes[: max(0, 200 - len(sample))]:
+            sample.append(
+                {
+                    "offer": c.offer.allegro_id,
+                    "title": c.offer.title,
+                    "end": c.end,
+                    "price": str(c.price) if c.price is not None else None,
+                    "quantity": c.quantity,
+                    "activate": c.activate,
+                }
+            )
+        return
+    if not changes:
+        return
+    outcome = commands_execute(client=ctx.client, account=ctx.account, run=ctx.run, changes=changes)
+    ctx.outcome.merge(outcome)
+    ctx.counts.update({f"{kind}_ok": n for kind, n in outcome.succeeded.items()})
+    ctx.counts.update({f"{kind}_failed": n for kind, n in outcome.failed.items()})
+    if outcome.failed:
+        ctx.errors.extend(f"{oid}: {message}" for oid, _kind, message in outcome.failures[:50])
+    event_log(
+        kind=EventKind.SYNC,
+        action=f"sync {label}"[:60],
+        message=_(
+            "%(label)s: %(ended)d ended, %(prices)d prices and %(quantities)d quantities changed, %(activated)d "
+            "activated, %(failed)d refused, in %(commands)d commands."
+        )
+        % {
+            "label": label,
+            "ended": outcome.succeeded.get("end", 0),
+            "prices": outcome.succeeded.get("price", 0),
+            "quantities": outcome.succeeded.get("quantity", 0),
+            "activated": outcome.succeeded.get("activate", 0),
+            "failed": sum(outcome.failed.values()),
+            "commands": len(outcome.commands),
+        },
+        account=ctx.account,
+        success=not outcome.failed,
+        request_summary={"commands": outcome.commands[:50], "bulk_offers": outcome.succeeded.get("bulk", 0)},
+    )
+
+
+# --- steps --------------------------------------------------------------------------------------------------
+
+
+def step_offers(ctx: SyncContext) -> None:
+    """Finish open commands, flush the dirty queue, then read the offer-event journal."""
+    flush_queue(ctx)
+    from allegro.sync.services.offer_events import offer_events_poll
+
+    offer_events_poll(ctx)
+
+
+def flush_queue(ctx: SyncContext) -> None:
+    """Bring the queued (dirty) offers of the account in line with the shop."""
+    in_flight: set[str] = set()
+    if not ctx.dry_run:
+        in_flight = commands_resume(client=ctx.client, account=ctx.account, outcome=ctx.outcome)
+    started = timezone.now()
+    queued = (
+        Offer.objects.filter(sync_queue__account=ctx.account, sync_queue__queued_at__lte=started)
+        .select_related("product")
+        .order_by("pk")
+    )
+    parts = ctx.parts()
+    changes = []
+    offers = list(queued)
+    ctx.counts["queued"] += len(offers)
+    for offer in offers:
+        if offer.allegro_id in in_flight:
+            continue
+        change = offer_change(offer=offer, account=ctx.account, parts=parts, rounding=ctx.rounding)
+        if change is not None:
+            changes.append(change)
+    changes_send(ctx, changes, label=_("changes from the shop"))
+    if not ctx.dry_run:
+        # Rows re-queued after ``started`` stay for the next flush; offers in unfinished commands stay too.
+        leftover = OfferSyncQueue.objects.filter(account=ctx.account, queued_at__lte=started)
+        if in_flight:
+            leftover = leftover.exclude(offer__allegro_id__in=list(in_flight))
+        leftover.delete()
+
+
+def _live_offers(account: AllegroAccount):
+    return Offer.objects.filter(account=account, status__in=LIVE_STATUSES).exclude(allegro_id__isnull=True)
+
+
+def _step_part(ctx: SyncContext, part: str, label: str) -> None:
+    parts = ctx.parts({part})
+    if not parts:
+        ctx.lines.append(_("%(step)s: switched off for this account.") % {"step": label})
+        return
+    changes = [
+        offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding)
+        for o in _live_offers(ctx.account).select_related("product")
+    ]
+    changes_send(ctx, [c for c in changes if c is not None], label=label)
+
+
+def step_prices(ctx: SyncContext) -> None:
+    _step_part(ctx, "prices", _("prices"))
+
+
+def step_stock(ctx: SyncContext) -> None:
+    _step_part(ctx, "stock", _("quantities"))
+
+
+def step_close(ctx: SyncContext) -> None:
+    _step_part(ctx, "close", _("closing sold-out offers"))
+
+
+def step_renew(ctx: SyncContext) -> None:
+    from allegro.sync.services.renew import offers_renew_ended
+
+    if not (ctx.forced or ctx.account.sync_renew_ended):
+        ctx.lines.append(_("renewal: switched off for this account."))
+        return
+    offers_renew_ended(ctx)
+
+
+def step_reconcile(ctx: SyncContext) -> None:
+    from allegro.sync.services.reconcile import offers_reconcile
+
+    offers_reconcile(ctx)
+
+
+STEP_FUNCS = {
+    "offers": step_offers,
+    "prices": step_prices,
+    "stock": step_stock,
+    "close": step_close,
+    "renew": step_renew,
+    "reconcile": step_reconcile,
+}
+
+
+# --- runs ---------------------------------------------------------------------------------------------------
+
+
+def sync_accounts(account: AllegroAccount | None = None):
+    qs = AllegroAccount.objects.select_related("app").filter(state=ConnectionState.CONNECTED)
+    return qs.filter(pk=account.pk) if account is not None else qs
+
+
+def sync_run(
+    *,
+    account: AllegroAccount | None = None,
+    only: set[str] | None = None,
+    actor=None,
+    dry_run: bool = False,
+    trigger: str = SyncRun.Trigger.MANUAL,
+) -> list[SyncRun]:
+    """Run a synchronisation of one account or all connected accounts; one SyncRun per account.
+
+    ``only`` names steps explicitly (they run even when the account's switch is off); without it the full
+    run (offer changes and events, reconciliation, renewal) does what each account's switches allow.
+    ``dry_run`` sends nothing and records what would be done ("this would end 37 offers")."""
+    steps = [s for s in STEPS if s in only] if only else list(FULL_RUN)
+    forced = bool(only)
+    return [
+        sync_account_run(account=a, steps=steps, forced=forced, actor=actor, dry_run=dry_run, trigger=trigger)
+        for a in sync_accounts(account)
+    ]
+
+
+def sync_account_run(
+    *,
+    account: AllegroAccount,
+    steps: list,
+    forced: bool = False,
+    actor=None,
+    dry_run: bool = False,
+    trigger: str = SyncRun.Trigger.MANUAL,
+) -> SyncRun:
+    """Run ``steps`` for one account under its lock and record the SyncRun (raises Stop for retry by tasks)."""
+    actor = actor if getattr(actor, "is_authenticated", False) else None
+    names = [s if isinstance(s, str) else "relist" for s in steps]
+    run = SyncRun.objects.create(account=account, steps=names, trigger=trigger, dry_run=dry_run, actor=actor)
+    counter: Counter = Counter()
+    started = time.monotonic()
+    ctx = SyncContext(account=account, run=run, client=None, dry_run=dry_run, forced=forced)
+    stop: Stop | None = None
+    try:
+        with event_context(actor=actor, rule="" if actor else f"sync:{trigger}"):
+            with account_lock(account=account):
+                ctx.client = sync_client(account=account, counter=counter)
+                ctx.rounding = account_rounding(account)
+                for step in steps:
+                    (STEP_FUNCS[step] if isinstance(step, str) else step)(ctx)
+        run.status = SyncRun.Status.FAILED if ctx.outcome.failed and not ctx.outcome.succeeded else SyncRun.Status.DONE
+    except SyncBusy:
+        run.status = SyncRun.Status.SKIPPED
+        ctx.errors.append(_("Another synchronisation of this account is running; try again in a moment."))
+    except AllegroReauthRequired as exc:
+        run.status = SyncRun.Status.FAILED
+        ctx.errors.append(str(exc))
+    except Stop as exc:
+        run.status = SyncRun.Status.FAILED
+        ctx.errors.append(_("Allegro asked to wait (%(error)s); the stored commands will be resent.") % {"error": exc})
+        stop = exc
+    except AllegroError as exc:
+        run.status = SyncRun.Status.FAILED
+        ctx.errors.append("; ".join(exc.user_messages))
+    run.counts = dict(ctx.counts)
+    run.errors = ctx.errors[:200]
+    run.api_calls = counter["calls"]
+    run.counts.update({"write_calls": counter["write_calls"], "seconds": round(time.monotonic() - started, 2)})
+    run.summary = sync_run_summary(run, ctx.lines)
+    run.finished_at = timezone.now()
+    run.save()
+    if counter["calls"] and counter["calls"] > counter["failed_calls"]:
+        AllegroAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now())
+    if stop is not None and trigger != SyncRun.Trigger.MANUAL:
+        raise stop
+    return run
+
+
+def sync_run_summary(run: SyncRun, lines: list[str]) -> str:
+    c = run.counts
+    if run.dry_run:
+        text = _(
+            "Preview: this would end %(end)d offers, change %(price)d prices and %(quantity)d quantities and "
+            "activate %(activate)d offers (%(commands)d commands)."
+        ) % {
+            "end": c.get("would_end", 0),
+            "price": c.get("would_change_price", 0),
+            "quantity": c.get("would_change_quantity", 0),
+            "activate": c.get("would_activate", 0),
+            "commands": c.get("would_send_commands", 0),
+        }
+    else:
+        text = _(
+            "Ended %(end)d, prices %(price)d, quantities %(quantity)d, price and quantity together %(bulk)d, "
+            "activated %(activate)d; refused %(failed)d."
+        ) % {
+            "end": c.get("end_ok", 0),
+            "price": c.get("price_ok", 0),
+            "quantity": c.get("quantity_ok", 0),
+            "bulk": c.get("bulk_ok", 0),
+            "activate": c.get("activate_ok", 0),
+            "failed": sum(v for k, v in c.items() if k.endswith("_failed")),
+        }
+    extra = [line for line in lines if line]
+    if "drift" in c:
+        extra.append(_("Reconciliation: %(n)d offers differ from the shop.") % {"n": c["drift"]})
+    return " ".join([text, *extra])
+
+
+def sync_flush(*, account: AllegroAccount | None = None) -> list[SyncRun]:
+    """Flush the dirty queue of every account that has queued offers (what the debounced task runs)."""
+    accounts = AllegroAccount.objects.filter(
+        pk__in=OfferSyncQueue.objects.values("account_id"), state=ConnectionState.CONNECTED
+    ).select_related("app")
+    if account is not None:
+        accounts = accounts.filter(pk=account.pk)
+    runs = []
+    for a in accounts:
+        runs.append(sync_account_run(account=a, steps=["offers_flush"], trigger=SyncRun.Trigger.CHANGE))
+    return runs
+
+
+STEP_FUNCS["offers_flush"] = flush_queue
+
+
+def sync_scheduled(*, step: str) -> list[SyncRun]:
+    """Beat entry points: the step for every connected account whose switches ask for it."""
+    wanted = {
+        "events": Q(sync_prices=True) | Q(sync_stock=True) | Q(sync_close_sold_out=True) | Q(sync_renew_ended=True),
+        "reconcile": Q(sync_prices=True) | Q(sync_stock=True) | Q(sync_close_sold_out=True),
+        "renew": Q(sync_renew_ended=True),
+    }[step]
+    steps = {"events": ["events"], "reconcile": ["reconcile"], "renew": ["renew"]}[step]
+    runs = []
+    for a in sync_accounts().filter(wanted):
+        runs.append(sync_account_run(account=a, steps=steps, trigger=SyncRun.Trigger.SCHEDULE))
+    return runs
+
+
+def _step_events(ctx: SyncContext) -> None:
+    from allegro.sync.services.offer_events import offer_events_poll
+
+    offer_events_poll(ctx)
+
+
+STEP_FUNCS["events"] = _step_events

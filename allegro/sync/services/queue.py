@@ -1,0 +1,148 @@
+"""Dirty-offer queue, debounced flush scheduling and the per-account sync lock (issue 8).
+
+The shop's ``product_changed`` signal (sent on commit) lands in ``offers_queue_for_products``: one SELECT of the
+affected offers, one INSERT ... ON CONFLICT into ``OfferSyncQueue`` and one conditional UPDATE of the "flush"
+marker. Only the signal that moves the marker enqueues a flush task (countdown = the debounce window), so a
+thousand changes in two seconds give one task and one set of batch commands.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from allegro.accounts.models import AllegroAccount
+from allegro.offers.models import Offer, OfferStatus
+from allegro.sync.models import OfferSyncQueue, SyncLock, SyncMarker
+
+# Offer states the engine keeps in line with the shop; ended ones only when they renew after the end.
+LIVE_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
+
+
+def debounce_seconds() -> float | None:
+    """Seconds a flush waits for more changes; None disables automatic flushing (benchmarks, previews)."""
+    value = getattr(settings, "ALLEGRO_SYNC_DEBOUNCE_SECONDS", 2.0)
+    return None if value is None else float(value)
+
+
+def _sync_enabled_accounts() -> Q:
+    return (
+        Q(account__sync_prices=True)
+        | Q(account__sync_stock=True)
+        | Q(account__sync_close_sold_out=True)
+        | Q(account__sync_renew_ended=True)
+    )
+
+
+def offers_queue_for_products(*, product_ids: Iterable[int], fields: Iterable[str], reason: str = "") -> int:
+    """Queue the offers of these products (every account with a sync switch on) and schedule a flush.
+
+    Deleted products have already lost their offers' ``product`` link (SET NULL), so "deleted" queues the
+    orphaned live offers instead."""
+    ids = list(product_ids)
+    fields = set(fields)
+    if not ids and "deleted" not in fields:
+        return 0
+    wanted = Q(status__in=LIVE_STATUSES) | Q(status=OfferStatus.ENDED, renew_after_end=True)
+    which = Q(product_id__in=ids)
+    if "deleted" in fields:
+        which |= Q(product__isnull=True, status__in=LIVE_STATUSES)
+    rows = list(
+        Offer.objects.filter(which, wanted, _sync_enabled_accounts())
+        .exclude(allegro_id__isnull=True)
+        .values_list("pk", "account_id")
+    )
+    queued = offers_queue(rows=rows, reason=reason or ", ".join(sorted(fields)))
+    if queued:
+        flush_schedule()
+    return queued
+
+
+def offers_queue(*, rows: list[tuple[int, int]], reason: str = "") -> int:
+    """Upsert (offer id, account id) pairs into the queue in one statement per 1000 rows."""
+    if not rows:
+        return 0
+    now = timezone.now()
+    OfferSyncQueue.objects.bulk_create(
+        [
+            OfferSyncQueue(offer_id=pk, account_id=account_id, reason=reason[:200], queued_at=now)
+            for pk, account_id in rows
+        ],
+        update_conflicts=True,
+        unique_fields=["offer"],
+        update_fields=["queued_at", "reason"],
+        batch_size=1000,
+    )
+    return len(rows)
+
+
+def flush_schedule(*, delay: float | None = None) -> bool:
+    """Enqueue the flush task unless one is already scheduled within the debounce window."""
+    delay = debounce_seconds() if delay is None else delay
+    if delay is None:
+        return False
+    now = timezone.now()
+    until = now + timedelta(seconds=delay)
+    moved = SyncMarker.objects.filter(name="flush", until__lt=now).update(until=until)
+    if not moved:
+        try:
+            with transaction.atomic():
+                SyncMarker.objects.create(name="flush", until=until)
+        except IntegrityError:
+            return False  # the row exists and its window is still open: that flush will see our rows
+    from allegro.sync.tasks import sync_flush_task
+
+    transaction.on_commit(lambda: sync_flush_task.apply_async(countdown=delay))
+    return True
+
+
+# --- the per-account lock ------------------------------------------------------------------------------------
+
+
+class SyncBusy(Exception):
+    """Another sync of this account holds the lock."""
+
+
+def lock_lease_seconds() -> int:
+    return int(getattr(settings, "ALLEGRO_SYNC_LOCK_SECONDS", 900))
+
+
+def sync_lock_acquire(*, account: AllegroAccount) -> str:
+    """Take the account's lease (conditional UPDATE, so two workers can never both win); raise SyncBusy."""
+    owner = uuid.uuid4().hex
+    now = timezone.now()
+    expires = now + timedelta(seconds=lock_lease_seconds())
+    SyncLock.objects.get_or_create(account=account)
+    taken = (
+        SyncLock.objects.filter(account=account)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+        .update(owner=owner, expires_at=expires)
+    )
+    if not taken:
+        raise SyncBusy(account.pk)
+    return owner
+
+
+def sync_lock_release(*, account: AllegroAccount, owner: str) -> None:
+    SyncLock.objects.filter(account=account, owner=owner).update(owner="", expires_at=None)
+
+
+class account_lock:  # noqa: N801 - used as a context manager
+    """``with account_lock(account=a): ...`` — one sync per account at a time."""
+
+    def __init__(self, *, account: AllegroAccount) -> None:
+        self.account = account
+        self.owner = ""
+
+    def __enter__(self) -> str:
+        self.owner = sync_lock_acquire(account=self.account)
+        return self.owner
+
+    def __exit__(self, *exc) -> None:
+        sync_lock_release(account=self.account, owner=self.owner)

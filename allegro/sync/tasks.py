@@ -1,0 +1,91 @@
+"""Celery tasks of the sync engine (issue 8): thin, ids in. All are idempotent — commands carry stored UUIDs and
+every step compares with what Allegro confirmed — so they use acks_late + reject_on_worker_lost."""
+
+from __future__ import annotations
+
+from celery import shared_task
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from allegro.accounts.models import AllegroAccount
+from allegro.sync.models import SyncRun
+from allegro.sync.services import register as sync_register  # noqa: F401 - registers the steps of allegro_sync
+from allegro.sync.services.commands import Stop
+from allegro.sync.services.engine import sync_flush, sync_run, sync_scheduled
+from allegro.sync.services.queue import flush_schedule
+
+IDEMPOTENT = {"ignore_result": True, "acks_late": True, "reject_on_worker_lost": True}
+
+
+def _eager() -> bool:
+    return bool(getattr(settings, "CELERY_TASK_ALWAYS_EAGER", False))
+
+
+@shared_task(bind=True, max_retries=8, **IDEMPOTENT)
+def sync_flush_task(self, account_id: int | None = None) -> None:
+    """The debounced flush of queued offers (also the 30 s safety net of the beat)."""
+    account = AllegroAccount.objects.filter(pk=account_id).first() if account_id else None
+    try:
+        runs = sync_flush(account=account)
+    except Stop as exc:
+        if _eager():
+            return
+        raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
+    if any(r.status == SyncRun.Status.SKIPPED for r in runs) and not _eager():
+        flush_schedule(delay=3.0)  # another sync held the lock: try again shortly
+
+
+def _scheduled(task, step: str) -> None:
+    try:
+        sync_scheduled(step=step)
+    except Stop as exc:
+        if _eager():
+            return
+        raise task.retry(exc=exc, countdown=min(300, 10 * 2**task.request.retries))
+
+
+@shared_task(bind=True, max_retries=5, **IDEMPOTENT)
+def sync_offer_events_task(self) -> None:
+    """Beat, every minute: offer events of every account with a sync switch on."""
+    _scheduled(self, "events")
+
+
+@shared_task(bind=True, max_retries=5, **IDEMPOTENT)
+def sync_reconcile_task(self) -> None:
+    """Beat, hourly: reconciliation of every account with a price/stock/closing switch on."""
+    _scheduled(self, "reconcile")
+
+
+@shared_task(bind=True, max_retries=5, **IDEMPOTENT)
+def sync_renew_task(self) -> None:
+    """Beat, every 5 minutes: renewal of ended offers on accounts with "renew ended offers" on."""
+    _scheduled(self, "renew")
+
+
+@shared_task(**IDEMPOTENT)
+def sync_run_task(account_id: int | None = None, only: list[str] | None = None, actor_id: int | None = None,
+                  dry_run: bool = False) -> None:  # fmt: skip
+    """ "Synchronizuj aukcje" (and its preview) started from the panel."""
+    account = AllegroAccount.objects.filter(pk=account_id).first() if account_id else None
+    if account_id and account is None:
+        return
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    sync_run(account=account, only=set(only) if only else None, actor=actor, dry_run=dry_run)
+
+
+@shared_task(**IDEMPOTENT)
+def sync_relist_task(offer_ids: list[int], actor_id: int | None = None, options: dict | None = None) -> None:
+    """The mass "Wystaw ponownie" started from the offers list (idempotent: relisting an active offer is a no-op)."""
+    from allegro.offers.models import Offer
+    from allegro.sync.services.renew import offers_relist
+
+    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
+    options = options or {}
+    offers_relist(
+        offers=Offer.objects.filter(pk__in=offer_ids),
+        actor=actor,
+        update_prices=bool(options.get("update_prices", True)),
+        update_quantities=bool(options.get("update_quantities", True)),
+        update_descriptions=bool(options.get("update_descriptions", False)),
+        remove_archived=bool(options.get("remove_archived", False)),
+    )
