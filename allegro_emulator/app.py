@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import threading
 
-from . import clock, db, state
+from . import clock, db, openapi, state
 
 AREAS = [
     "oauth",  # /auth/oauth/*, /me
@@ -45,3 +45,6 @@ def init(state_path: str, *, latency_ms: int | None = None) -> None:
         seed.reset()
     state.load(latency_ms)
     clock.load()
+    # Allegro's spec (request validation) loads while the server starts answering: health checks and
+    # token requests need none of it, the first validated request waits for it.
+    threading.Thread(target=openapi.preload, name="spec-preload", daemon=True).start()

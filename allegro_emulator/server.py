@@ -8,7 +8,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import db, oauth, ratelimit, state
+from . import db, oauth, openapi, ratelimit, state
 from .errors import ApiError, AuthError, error
 from .routing import JSON, PUBLIC, Request, Response, Route, resolve
 
@@ -59,9 +59,11 @@ def dispatch(req: Request) -> Response:
             time.sleep(latency / 1000)
     if route is None:
         if allowed:
-            raise error(
+            exc = error(
                 405, "MethodNotAllowed", f"Request method '{req.method}' not supported", pl="Metoda niedozwolona."
             )
+            exc.headers["Allow"] = ", ".join(dict.fromkeys(allowed))
+            raise exc
         raise error(404, "NotFoundException", f"No handler found for {req.method} {req.path}", pl="Nie znaleziono.")
     req.route = route
     req.params = params
@@ -75,6 +77,8 @@ def dispatch(req: Request) -> Response:
             if route.app_token_status:
                 raise error(route.app_token_status, "InternalServerError", "Internal server error", pl="Błąd serwera.")
             raise error(403, "AccessDenied", "Access is denied", pl="Brak dostępu – wymagany token użytkownika.")
+    if req.method in ("POST", "PUT", "PATCH") and not route.raw_body:
+        openapi.validate_body(route, req.json())
     return route.handler(req)
 
 
@@ -113,7 +117,8 @@ class Handler(BaseHTTPRequestHandler):
                 if req.path.startswith("/_emulator/"):
                     error_media = JSON
         except ApiError as exc:
-            resp = Response.json(exc.body(req.lang), exc.status, media=error_media, headers=exc.headers)
+            status = openapi.documented_status(req.route, exc.status)
+            resp = Response.json(exc.body(req.lang), status, media=error_media, headers=exc.headers)
         except AuthError as exc:
             resp = Response.json(exc.body(), exc.status, media=error_media)
         except Exception:
@@ -152,7 +157,12 @@ class Handler(BaseHTTPRequestHandler):
             self._headers_buffer.append(resp.body)
         self.flush_headers()
 
-    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
+    def __getattr__(self, name: str):
+        # Every method reaches dispatch (OPTIONS, TRACE, anything): an unknown one gets Allegro's JSON 405
+        # or 404, not the standard library's 501 HTML page.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
 
 class Server(ThreadingHTTPServer):
