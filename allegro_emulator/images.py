@@ -85,8 +85,8 @@ def _fetch(url: str) -> bytes:
 def upload(req: Request) -> Response:
     ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
     if ctype == PUBLIC:
-        url = (req.json() or {}).get("url") if isinstance(req.json(), dict) else None
-        if not url:
+        url = req.json().get("url") if isinstance(req.json(), dict) else None
+        if not url or not isinstance(url, str):
             raise error(422, "VALIDATION_ERROR", "url is required", pl="Podaj adres zdjęcia.", path="url")
         data = _fetch(url)
     elif ctype in TYPES:

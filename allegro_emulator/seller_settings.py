@@ -210,6 +210,14 @@ YEARS_RE = re.compile(r"^P(\d+)Y$")
 MONTHS_RE = re.compile(r"^P(\d+)([MY])$")
 
 
+def _is_uuid(value: object) -> bool:
+    try:
+        uuid.UUID(value)
+    except (TypeError, ValueError, AttributeError):
+        return False
+    return True
+
+
 def _validate_condition(kind: str, doc: dict) -> list:
     items = []
     name = doc.get("name")
@@ -237,6 +245,10 @@ def _validate_condition(kind: str, doc: dict) -> list:
                     "Wybierz rodzaj gwarancji (producenta lub sprzedawcy).",
                 )
             )
+        attachment = doc.get("attachment")
+        if isinstance(attachment, dict) and not _is_uuid(attachment.get("id")):
+            # an attachment is one uploaded with POST /sale/offer-attachments: its id is a UUID
+            items.append(validation("attachment.id", "Attachment not found", "Nie znaleziono załącznika gwarancji."))
         for who in ("individual", "corporate"):
             period = doc.get(who) or {}
             if not period.get("lifetime") and not MONTHS_RE.match(period.get("period") or ""):

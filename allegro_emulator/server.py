@@ -29,7 +29,7 @@ def _check_media(req: Request, route: Route) -> None:
         )
     if req.method in ("POST", "PUT", "PATCH") and not route.raw_body:
         ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-        if ctype not in route.media:
+        if ctype not in route.media and (req.body or ctype):  # no body at all: 400, the body is missing
             raise error(
                 415,
                 "UnsupportedMediaTypeException",
