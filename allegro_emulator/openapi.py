@@ -328,17 +328,16 @@ def unknown_properties(instance: Any, schema: Any, root: dict, path: str = "") -
         props, open_, extras, _ = _shape(schema, root, instance)
         for name, value in instance.items():
             sub_path = f"{path}.{name}" if path else name
+            # several schemas for one property (allOf branches) together name what it may hold
             if name in props:
-                for sub in props[name]:
-                    found += unknown_properties(value, sub, root, sub_path)
+                found += unknown_properties(value, {"allOf": props[name]}, root, sub_path)
             elif extras:
-                for sub in extras:
-                    found += unknown_properties(value, sub, root, sub_path)
+                found += unknown_properties(value, {"allOf": extras}, root, sub_path)
             elif not open_:
                 found.append(sub_path)
     elif isinstance(instance, list):
         _, _, _, items = _shape(schema, root, instance)
-        for i, value in enumerate(instance):
-            for sub in items:
-                found += unknown_properties(value, sub, root, f"{path}[{i}]")
+        if items:
+            for i, value in enumerate(instance):
+                found += unknown_properties(value, {"allOf": items}, root, f"{path}[{i}]")
     return list(dict.fromkeys(found))

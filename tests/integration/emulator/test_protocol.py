@@ -60,3 +60,54 @@ def test_malformed_json_is_400(emulator):
         emulator.url("/sale/shipping-rates"), data=b"{not json", headers={"Content-Type": PUBLIC}
     )
     assert resp.status_code == 400 and resp.json()["errors"][0]["code"] == "JsonMappingException"
+
+
+def test_other_methods_get_a_json_405_with_allow(emulator):
+    token = emulator.user_token()["access_token"]
+    for method in ("OPTIONS", "TRACE", "PUT"):
+        resp = emulator.api(token).request(method, emulator.url("/sale/product-offers"))
+        assert resp.status_code == 405, (method, resp.text)
+        assert resp.headers["Allow"] == "POST"
+        assert resp.json()["errors"][0]["code"] == "MethodNotAllowed"
+
+
+def test_wrongly_typed_bodies_are_400_and_nothing_is_stored(emulator):
+    token = emulator.user_token()["access_token"]
+    api = emulator.api(token)
+    before = api.get(emulator.url("/sale/shipping-rates")).json()["shippingRates"]
+    for path in ("/sale/product-offers", "/sale/shipping-rates", "/sale/responsible-producers"):
+        for body in (b"[]", b"null", b'"text"', b"12"):
+            resp = api.post(emulator.url(path), data=body, headers={"Content-Type": PUBLIC})
+            assert resp.status_code == 400, (path, body, resp.text)
+            assert resp.json()["errors"][0]["code"] == "JsonMappingException"
+    resp = api.post(
+        emulator.url("/sale/shipping-rates"), json={"name": ["a"], "rates": {}}, headers={"Content-Type": PUBLIC}
+    )
+    assert resp.status_code == 400
+    assert {e["path"] for e in resp.json()["errors"]} == {"name", "rates"}
+    assert api.get(emulator.url("/sale/shipping-rates")).json()["shippingRates"] == before
+
+
+def test_spec_rules_are_422_with_path_and_unknown_properties_are_named(emulator):
+    token = emulator.user_token()["access_token"]
+    api = emulator.api(token, lang="pl-PL")
+    producer = {
+        "name": "Producent",
+        "producerData": {
+            "tradeName": "Firma",
+            "address": {"countryCode": "PL", "street": "Ulica 1", "postalCode": "00-001", "city": "Warszawa"},
+            "contact": {"formUrl": "https://example.com/" + "x" * 300},
+        },
+    }
+    resp = api.post(emulator.url("/sale/responsible-producers"), json=producer, headers={"Content-Type": PUBLIC})
+    assert resp.status_code == 422, resp.text
+    error = resp.json()["errors"][0]
+    assert error["path"] == "producerData.contact.formUrl" and error["userMessage"].startswith("Wartość może")
+    producer["producerData"]["contact"] = {"email": "a@example.com", "fax": "1"}
+    resp = api.post(emulator.url("/sale/responsible-producers"), json=producer, headers={"Content-Type": PUBLIC})
+    assert resp.status_code == 422
+    error = resp.json()["errors"][0]
+    assert error["code"] == "UnknownJSONProperty"
+    assert error["metadata"] == {"unknownProperties": "producerData.contact.fax"}
+    listed = api.get(emulator.url("/sale/responsible-producers")).json()["responsibleProducers"]
+    assert all(p["name"] != "Producent" for p in listed)
