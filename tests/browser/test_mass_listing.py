@@ -17,7 +17,7 @@ from allegro.categories.services.categories import category_mapping_set, categor
 from allegro.listing.models import ListingJob
 from tests.factories import make_category, make_emulator_app
 from tests.integration.allegro.conftest import connect_account
-from tests.integration.allegro.test_mass_listing import KETTLE, NOWY, STAN, kettle
+from tests.integration.allegro.listing.test_mass_listing import KETTLE, NOWY, STAN, kettle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -5,7 +5,7 @@ from hypothesis import HealthCheck, given, settings
 
 from allegro.descriptions.services.descriptions import description_from_html
 from tests.integration.emulator.test_offers import H, offer_body
-from tests.unit.allegro.test_descriptions import html_documents
+from tests.unit.allegro.descriptions.test_descriptions import html_documents
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])

@@ -12,10 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
+from tests.integration.allegro.conftest import connect_account
 
-from .conftest import connect_account
-
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[4]
+RACE_WORKER = Path(__file__).resolve().parents[1] / "race_worker.py"
 ROUNDS = 20
 PROCESSES = 2
 THREADS = 4
@@ -36,7 +36,7 @@ def test_parallel_workers_refresh_exactly_once(emulator, allegro_app):
     env = {**os.environ, "DATABASE_URL": _database_url(), "DJANGO_SETTINGS_MODULE": "selly_allegro.settings_test"}
     workers = [
         subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("race_worker.py")), str(account.pk), str(THREADS)],
+            [sys.executable, str(RACE_WORKER), str(account.pk), str(THREADS)],
             cwd=ROOT,
             env={**env, "PYTHONPATH": str(ROOT)},
             stdin=subprocess.PIPE,

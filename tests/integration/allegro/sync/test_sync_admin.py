@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import SyncRun
-from tests.integration.allegro.test_sync import setup_offers, state, switches
+from tests.integration.allegro.sync.test_sync import setup_offers, state, switches
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
 from allegro.listing.models import ListingJob, ListingJobItem
-from tests.integration.allegro.test_mass_listing import account, emulator_offers, kettle, tree  # noqa: F401
+from tests.integration.allegro.listing.test_mass_listing import account, emulator_offers, kettle, tree  # noqa: F401
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -27,8 +27,7 @@ from allegro.checkouts.services.order_import import order_import_new_events
 from allegro.offers.services.offers import offer_prepare, offer_publish
 from allegro.sync.services.engine import sync_run
 from tests.factories import make_category
-
-from .test_offers import GPSR, KETTLE, NOWY, STAN, kettle
+from tests.integration.allegro.offers.test_offers import GPSR, KETTLE, NOWY, STAN, kettle
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -28,9 +28,8 @@ from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
 from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
 from tests.factories import make_customer, make_product
+from tests.integration.allegro.conftest import connect_account
 from tests.integration.emulator.test_orders import make_offer
-
-from .conftest import connect_account
 
 pytestmark = pytest.mark.django_db
 

@@ -15,7 +15,7 @@ from allegro.core.services.events import event_log_prune
 from allegro.offers.models import Offer, OfferStatus
 from allegro.offers.services.offers import offer_prepare, offer_publish
 from tests.factories import make_category, make_product
-from tests.integration.allegro.test_offers import GPSR, KETTLE, NOWY, STAN, account, kettle, kettles  # noqa: F401
+from tests.integration.allegro.offers.test_offers import GPSR, KETTLE, NOWY, STAN, account, kettle, kettles  # noqa: F401
 
 
 def form_data(page_context, **changes) -> dict:
