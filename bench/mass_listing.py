@@ -73,58 +73,25 @@ def png_bytes(n: int) -> bytes:
 
 def connect_account(server):
     """The emulator's demo seller connected the way the callback stores it (consent form, code exchange, PKCE)."""
-    from datetime import timedelta
-
-    import requests  # noqa: TID251 - the benchmark talks to the emulator's control API
-    from django.utils import timezone
-
-    from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
     from tests.emulator_support import Emulator
+    from tests.factories import connect_account, make_emulator_app
 
     helper = Emulator(server, contract=None)
-    tokens = helper.user_token(login="demo-seller")
-    me = requests.get(
-        f"{server.base_url}/me",
-        headers={
-            "Authorization": f"Bearer {tokens['access_token']}",
-            "Accept": "application/vnd.allegro.public.v1+json",
-        },
-        timeout=10,
-    ).json()
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=server.base_url,
-        auth_url=server.base_url,
-        upload_url=server.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    account = AllegroAccount(app=app, name="Bench", seller_id=str(me["id"]), login=me["login"])
-    account.access_token = tokens["access_token"]
-    account.refresh_token = tokens["refresh_token"]
-    account.token_expires_at = timezone.now() + timedelta(seconds=tokens["expires_in"])
-    account.scopes = tokens.get("scope", "")
-    account.state = ConnectionState.CONNECTED
-    account.save()
-    return helper, app, account
+    app = make_emulator_app(helper)
+    return helper, app, connect_account(helper, app, name="Bench")
 
 
 def prepare_account(account) -> None:
-    from allegro.accounts.services.settings import account_fetch_choices
+    from tests.factories import make_ready_to_list
 
-    choices = account_fetch_choices(account=account)
     account.refresh_from_db()
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province = "WIELKOPOLSKIE"
-    account.location_city = "Poznań"
-    account.location_post_code = "60-166"
-    account.gpsr_producer = "Bosch Polska"
-    account.gpsr_safety_information = "Nie zanurzać w wodzie."
-    account.save()
+    make_ready_to_list(
+        account,
+        location_city="Poznań",
+        location_post_code="60-166",
+        gpsr_producer="Bosch Polska",
+        gpsr_safety_information="Nie zanurzać w wodzie.",
+    )
 
 
 def make_catalogue(app, *, name: str, count: int, start: int, media: Path):

@@ -95,33 +95,11 @@ class Environment:
 
 
 def connect_account(env: Environment):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
-    from allegro.accounts.models import Environment as Env
+    from tests.factories import connect_account, make_emulator_app
 
     emulator = env.emulator
     emulator.reset()
-    app = AllegroApp(name="Emulator", environment=Env.CUSTOM, client_id="demo-client",
-                     api_url=emulator.base_url, auth_url=emulator.base_url, upload_url=emulator.base_url)  # fmt: skip
-    app.client_secret = "demo-secret"
-    app.save()
-    tokens = emulator.user_token(login="demo-seller")
-    me = emulator.http.get(
-        emulator.url("/me"),
-        headers={
-            "Authorization": f"Bearer {tokens['access_token']}",
-            "Accept": "application/vnd.allegro.public.v1+json",
-        },
-        timeout=10,
-    ).json()
-    account = AllegroAccount(app=app, name="Bench", seller_id=str(me["id"]), login=me["login"])
-    account.access_token = tokens["access_token"]
-    account.refresh_token = tokens["refresh_token"]
-    account.token_expires_at = timezone.now() + timedelta(seconds=tokens["expires_in"])
-    account.state = ConnectionState.CONNECTED
+    account = connect_account(emulator, make_emulator_app(emulator), name="Bench")
     account.sync_prices = account.sync_stock = account.sync_close_sold_out = account.sync_renew_ended = True
     account.save()
     return account

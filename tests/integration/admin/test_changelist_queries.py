@@ -23,7 +23,6 @@ from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, OrderE
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
 from allegro.listing.models import ListingJob
-from allegro.offers.models import Offer
 from allegro.shipping.models import (
     CategoryShippingRates,
     DeliveryMethodMapping,
@@ -34,7 +33,7 @@ from allegro.shipping.models import (
 from allegro.sync.models import AccountPriceRule, SyncRun
 from orders.models import Order, OrderLine
 from shop.models import Category, CustomerAllegroIdentity, DeliveryMethod, StockMovement
-from tests.factories import make_category, make_customer, make_product
+from tests.factories import make_allegro_offer, make_category, make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -89,10 +88,7 @@ def _order():
 def _offer():
     product = _product()
     n = next(_n)
-    return Offer.objects.create(
-        account=_account(), product=product, allegro_id=str(17_000_000 + n), external_id=product.sku,
-        status="active", title=product.name[:75], category_id="257933", price=product.price,
-    )  # fmt: skip
+    return make_allegro_offer(account=_account(), product=product, allegro_id=str(17_000_000 + n), status="active")
 
 
 def _event(user):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import time
 
-from .test_orders import make_offer
+from tests.emulator_support import make_offer
 
 
 def test_bulk_purchases_and_paging_are_fast(emulator):

@@ -13,7 +13,7 @@ from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.accounts.services.checklist import account_checklist
 from allegro.accounts.services.settings import account_fetch_choices
 from allegro.core.models import EventLogEntry, WorkerHeartbeat
-from tests.integration.allegro.conftest import connect_account
+from tests.factories import connect_account
 
 pytestmark = pytest.mark.django_db
 

@@ -12,7 +12,7 @@ from django.db import connection
 from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
-from tests.integration.allegro.conftest import connect_account
+from tests.factories import connect_account
 
 ROOT = Path(__file__).resolve().parents[4]
 RACE_WORKER = Path(__file__).resolve().parents[1] / "race_worker.py"

@@ -9,8 +9,8 @@ from django.urls import reverse
 from allegro.checkouts.models import AllegroShipment, CheckoutQuarantine, OrderEventCursor
 from allegro.checkouts.services.order_import import order_import_new_events
 from orders.models import Order
+from tests.emulator_support import make_offer
 from tests.factories import make_product
-from tests.integration.emulator.test_orders import make_offer
 
 pytestmark = pytest.mark.django_db
 

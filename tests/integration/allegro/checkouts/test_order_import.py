@@ -27,9 +27,8 @@ from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
 from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
-from tests.factories import make_customer, make_product
-from tests.integration.allegro.conftest import connect_account
-from tests.integration.emulator.test_orders import make_offer
+from tests.emulator_support import make_offer
+from tests.factories import connect_account, make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 

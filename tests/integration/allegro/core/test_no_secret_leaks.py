@@ -19,14 +19,13 @@ from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount
 from allegro.accounts.services.accounts import account_client
-from allegro.accounts.services.settings import account_fetch_choices
 from allegro.categories.models import CategoryForm, MappingEnvironment
 from allegro.categories.services.categories import category_mapping_set, category_parameters
 from allegro.checkouts.models import OrderEventCursor
 from allegro.checkouts.services.order_import import order_import_new_events
 from allegro.offers.services.offers import offer_prepare, offer_publish
 from allegro.sync.services.engine import sync_run
-from tests.factories import make_category
+from tests.factories import make_category, make_ready_to_list
 from tests.integration.allegro.offers.test_offers import GPSR, KETTLE, NOWY, STAN, kettle
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -118,13 +117,15 @@ def test_tokens_and_the_client_secret_stay_in_encrypted_columns(
     secrets |= {account.access_token, account.refresh_token}
     assert len(secrets) == 5
 
-    choices = account_fetch_choices(account=account)
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province, account.location_city, account.location_post_code = "MAZOWIECKIE", "Warszawa", "00-950"
-    account.sync_import_orders = account.sync_stock = account.sync_close_sold_out = True
-    account.save()
+    make_ready_to_list(
+        account,
+        location_province="MAZOWIECKIE",
+        location_city="Warszawa",
+        location_post_code="00-950",
+        sync_import_orders=True,
+        sync_stock=True,
+        sync_close_sold_out=True,
+    )
 
     offer = offer_publish(offer=offer_prepare(product=kettle(kettles, stock=1), account=account, overrides=GPSR))
     assert offer.allegro_id, offer.last_error

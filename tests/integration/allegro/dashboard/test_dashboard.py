@@ -2,7 +2,6 @@
 constant number of queries however many accounts and offers there are."""
 
 from datetime import timedelta
-from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -12,8 +11,9 @@ from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.checkouts.models import CheckoutQuarantine, OrderEventCursor
-from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.models import OfferStatus
 from allegro.sync.models import SyncRun
+from tests.factories import make_allegro_offer
 
 pytestmark = pytest.mark.django_db
 
@@ -22,14 +22,7 @@ def _account(app, n, **fields):
     account = AllegroAccount.objects.create(app=app, name=f"Konto {n}", login=f"sprzedawca{n}", **fields)
     OrderEventCursor.objects.create(account=account, last_import_at=timezone.now(), caught_up_at=timezone.now())
     for i, status in enumerate([OfferStatus.ACTIVE, OfferStatus.ACTIVE, OfferStatus.ENDED, OfferStatus.ERROR]):
-        Offer.objects.create(
-            account=account,
-            external_id=f"S{n}-{i}",
-            title="Oferta",
-            category_id="1",
-            price=Decimal("10"),
-            status=status,
-        )
+        make_allegro_offer(account=account, external_id=f"S{n}-{i}", category_id="1", status=status)
     SyncRun.objects.create(account=account, status=SyncRun.Status.FAILED, steps=["offers"], errors=["x"])
     SyncRun.objects.create(account=account, status=SyncRun.Status.DONE, steps=["reconcile"], counts={"drift": 3})
     CheckoutQuarantine.objects.create(account=account, checkout_form_id=f"cf-{n}", reason="brak pola")

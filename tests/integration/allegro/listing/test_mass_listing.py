@@ -4,18 +4,14 @@ unless "Kolejna aukcja tego przedmiotu", cancel, "Ponów nieudane", and no dupli
 
 Jobs run with a thread pool, so these tests use real transactions (the threads have their own connections)."""
 
-import io
 import threading
 import time
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
-from PIL import Image
 
 import allegro.integration.client
 import allegro.listing.services.jobs as listing_jobs
-from allegro.accounts.services.settings import account_fetch_choices
 from allegro.categories.models import CategoryForm, MappingEnvironment
 from allegro.categories.services.categories import category_mapping_set, category_parameters
 from allegro.listing.models import ListingJob, ListingJobItem
@@ -30,8 +26,7 @@ from allegro.listing.services.jobs import (
     listing_preview,
 )
 from allegro.offers.models import Offer, OfferStatus
-from shop.models import ProductImage
-from tests.factories import make_category, make_product
+from tests.factories import add_product_image, make_category, make_product, make_ready_to_list
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -45,36 +40,24 @@ LISTED, SKIPPED, FAILED, PENDING = (
 )
 
 
-def png_bytes() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (30, 120, 200)).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 def kettle(category, *, image: bool = True, **fields):
     fields.setdefault("brand", "Bosch")
     fields.setdefault("description", "<p>Czajnik elektryczny ze stali nierdzewnej, <b>1,7 l</b>.</p>")
     product = make_product(category=category, stock=fields.pop("stock", 5), **fields)
     if image:
-        picture = ProductImage(product=product, position=0)
-        picture.image.save(f"czajnik-{product.pk}.png", ContentFile(png_bytes()), save=True)
+        add_product_image(product, name=f"czajnik-{product.pk}.png", color=(30, 120, 200))
     return product
 
 
 @pytest.fixture
 def account(connected_account):
-    account = connected_account
-    choices = account_fetch_choices(account=account)
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province = "WIELKOPOLSKIE"
-    account.location_city = "Poznań"
-    account.location_post_code = "60-166"
-    account.gpsr_producer = "Bosch Polska"
-    account.gpsr_safety_information = "Nie zanurzać w wodzie."
-    account.save()
-    return account
+    return make_ready_to_list(
+        connected_account,
+        location_city="Poznań",
+        location_post_code="60-166",
+        gpsr_producer="Bosch Polska",
+        gpsr_safety_information="Nie zanurzać w wodzie.",
+    )
 
 
 @pytest.fixture

@@ -1,54 +1,29 @@
 """Single listing against the emulator (issue 7): prepare, local problems, publish (201 and 202), Allegro's 422 mapped to
 form fields, no duplicate offer after a timeout that happened after the POST was applied, triage, end."""
 
-import io
 import time
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
-from PIL import Image
 
-from allegro.accounts.services.settings import account_fetch_choices
 from allegro.categories.models import CategoryForm, MappingEnvironment
 from allegro.categories.services.categories import category_mapping_set, category_parameters
 from allegro.core.models import EventLogEntry
 from allegro.integration.client import AllegroRetryLater
 from allegro.offers.models import Offer, OfferStatus
 from allegro.offers.services.offers import offer_end, offer_prepare, offer_problems, offer_publish, offers_triage
-from shop.models import ProductImage
-from tests.factories import make_category, make_product
+from tests.factories import add_product_image, make_category, make_product, make_ready_to_list
 
 KETTLE = "300407"  # Czajniki elektryczne: Stan (offer, required), Marka, Pojemność (product, required)
 STAN, NOWY = "11323", "11323_1"
 GPSR = {"responsible_producer_id": "Bosch Polska", "safety_information": "Nie zanurzać w wodzie."}
 
 
-def png_bytes(color=(200, 30, 30)) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), color).save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def add_image(product, position=0):
-    image = ProductImage(product=product, position=position)
-    image.image.save(f"czajnik-{product.pk}-{position}.png", ContentFile(png_bytes()), save=True)
-    return image
-
-
 @pytest.fixture
 def account(connected_account):
-    account = connected_account
-    choices = account_fetch_choices(account=account)
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province = "WIELKOPOLSKIE"
-    account.location_city = "Poznań"
-    account.location_post_code = "60-166"
-    account.price_markup_percent = Decimal("10.00")
-    account.save()
-    return account
+    return make_ready_to_list(
+        connected_account, location_city="Poznań", location_post_code="60-166", price_markup_percent=Decimal("10.00")
+    )
 
 
 @pytest.fixture
@@ -68,7 +43,7 @@ def kettle(category, **fields):
     fields.setdefault("brand", "Bosch")
     fields.setdefault("description", "<h2>Czajnik</h2><p>Szybko gotuje <b>wodę</b>.</p>")
     product = make_product(category=category, stock=fields.pop("stock", 5), **fields)
-    add_image(product)
+    add_product_image(product)
     return product
 
 
