@@ -30,6 +30,7 @@ def _database_url() -> str:
     )
 
 
+@pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_parallel_workers_refresh_exactly_once(emulator, allegro_app):
     account = connect_account(emulator, allegro_app)

@@ -177,6 +177,7 @@ def post_data(values: list[dict]) -> dict:
     return data
 
 
+@pytest.mark.slow
 def test_form_page_costs_one_call_cold_none_warm_and_validates(
     emulator, staff_client, allegro_app, django_assert_max_num_queries
 ):

@@ -173,6 +173,7 @@ def _form_calls(emulator, since: int) -> tuple[int, int]:
     return listings, singles
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("offset_cap", [None, 40])
 def test_a_backlog_is_listed_once_not_again_for_every_batch(emulator, connected_account, monkeypatch, offset_cap):
     """After a sale or an outage thousands of forms share the listing window: each batch goes on where
@@ -205,6 +206,7 @@ def test_a_backlog_is_listed_once_not_again_for_every_batch(emulator, connected_
     assert_invariants()
 
 
+@pytest.mark.slow
 def test_a_backlog_spread_over_hours_with_later_payments(emulator, connected_account, monkeypatch):
     """The worker was down for an afternoon: purchases every few minutes, half of them paid hours later
     (their forms moved to the end of the listing). Every order ends in its latest state."""

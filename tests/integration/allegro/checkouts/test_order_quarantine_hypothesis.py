@@ -186,6 +186,7 @@ class _Rollback(Exception):
     pass
 
 
+@pytest.mark.slow
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(case=mutations())
 def test_malformed_forms_are_quarantined_and_nothing_is_half_written(account, case):

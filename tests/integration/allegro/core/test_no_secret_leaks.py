@@ -95,6 +95,7 @@ def _database_dump() -> str:
     return json.dumps(rows, ensure_ascii=False)
 
 
+@pytest.mark.slow
 def test_tokens_and_the_client_secret_stay_in_encrypted_columns(
     admin_client, emulator, allegro_app, settings, tmp_path, debug_everything
 ):

@@ -89,6 +89,7 @@ def emulator_offers(emulator, sku=None) -> list[dict]:
     return emulator.get(f"state/offers{query}")["offers"]
 
 
+@pytest.mark.slow
 def test_category_with_subcategories_listed_skipped_and_failed_with_reasons(tree, account, emulator):
     root, child, other = tree
     refused = kettle(root, name="Czajnik odrzucony przez Allegro")  # first in line: it meets the injected 422
@@ -304,6 +305,7 @@ def test_retry_of_failed_products_only(tree, account, emulator):
         listing_job_retry_failed(job=retry)  # nothing failed
 
 
+@pytest.mark.slow
 def test_an_item_run_again_never_creates_a_second_offer(tree, account, emulator, monkeypatch):
     root, _child, _other = tree
     product = kettle(root)

@@ -112,6 +112,7 @@ def test_allegro_messages_shown_next_to_fields(staff, kettles, account):
     assert Offer.objects.get().status == OfferStatus.ACTIVE  # the same row, not a second one
 
 
+@pytest.mark.slow
 def test_offer_list_filters_and_constant_queries(staff, kettles, account, django_assert_max_num_queries):
     other = make_category("Inne")
     for i in range(6):

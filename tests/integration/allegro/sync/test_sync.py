@@ -189,6 +189,7 @@ def test_faults_429_5xx_and_timeouts_are_survived(
     assert SyncCommand.objects.count() <= 3
 
 
+@pytest.mark.slow
 def test_stock_back_reactivates_after_quantity_even_out_of_order(
     emulator, connected_account, django_capture_on_commit_callbacks
 ):

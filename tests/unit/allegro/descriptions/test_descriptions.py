@@ -498,6 +498,7 @@ html_documents = st.lists(html_fragments, max_size=5).map("".join)
 PROPERTY = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
+@pytest.mark.slow
 @PROPERTY
 @given(html_documents)
 def test_any_html_becomes_a_valid_allow_listed_idempotent_description(html):
@@ -523,6 +524,7 @@ sections_strategy = st.lists(
 ).map(lambda sections: {"sections": sections})
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sections_strategy)
 def test_clean_is_idempotent_and_text_always_valid(description):
