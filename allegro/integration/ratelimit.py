@@ -10,7 +10,9 @@ otherwise a database row locked with SELECT ... FOR UPDATE.
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -52,7 +54,7 @@ class RateLimiter:
         self._sleep = sleep
         self._clock = clock
         self._redis = None
-        self._script = None
+        self._script: Callable[..., Any] | None = None
         if redis_url:
             import redis
 
@@ -61,7 +63,7 @@ class RateLimiter:
 
     def _take_slot(self, key: str, limit: Limit) -> float:
         now = self._clock()
-        if self._redis is not None:
+        if self._script is not None:
             return float(self._script(keys=[f"selly:ratelimit:{key}"], args=[now, limit.interval, limit.burst]))
         return _db_take_slot(key, now, limit)
 

@@ -5,7 +5,7 @@ import base64
 import hashlib
 import secrets
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
@@ -99,7 +99,9 @@ class AccountTokenProvider:
         return token
 
 
-def account_refresh_token(*, account_id: int, stale: str | None = None, force: bool = False) -> tuple[str, object]:
+def account_refresh_token(
+    *, account_id: int, stale: str | None = None, force: bool = False
+) -> tuple[str, datetime | None]:
     """Return a valid access token of the account, refreshing it if it is stale or about to expire.
 
     Under a row lock: the first caller refreshes and stores the new pair before anyone uses it;
@@ -281,17 +283,18 @@ def account_authorization_complete(*, session, user, params: dict) -> AllegroAcc
     if not code:
         raise AuthorizationRefused(_("Allegro did not send an authorisation code."))
 
+    app = account.app
     client = AllegroClient(
-        endpoints=_endpoints(account.app),
-        client_id=account.app.client_id,
-        client_secret=lambda: account.app.client_secret,
+        endpoints=_endpoints(app),
+        client_id=app.client_id,
+        client_secret=lambda: app.client_secret,
     )
     try:
         tokens = client.exchange_code(code=code, redirect_uri=oauth_redirect_uri(), code_verifier=entry["verifier"])
         me_client = AllegroClient(
-            endpoints=_endpoints(account.app),
-            client_id=account.app.client_id,
-            client_secret=lambda: account.app.client_secret,
+            endpoints=_endpoints(app),
+            client_id=app.client_id,
+            client_secret=lambda: app.client_secret,
             token_provider=_FixedToken(tokens.access_token),
         )
         me = me_client.get_me()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -22,14 +23,14 @@ from allegro.accounts.services.accounts import app_client
 from allegro.accounts.services.checklist import Check, register_check
 from allegro.categories.models import AllegroCategory, AllegroCategoryLevel, CategoryMapping, MappingEnvironment
 from allegro.categories.selectors import mapping_environment, unmapped_categories_with_products
-from allegro.integration.client import AllegroClient, AllegroNotFound
+from allegro.integration.client import AllegroClient, AllegroNotFound, TokenProvider
 from shop.models import Category, Product
 
 SUGGEST_PRODUCT_NAMES = 3
 
 # App-only tokens live 12 h: keep one provider per app (and per credentials) for the whole process, so that a
 # warm page costs no token call either.
-_token_providers: dict[tuple, object] = {}
+_token_providers: dict[tuple, TokenProvider | None] = {}
 _token_lock = threading.Lock()
 
 
@@ -142,14 +143,14 @@ def category_parameters(*, app: AllegroApp, allegro_id: str, refresh: bool = Fal
 def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCategory]:
     """Allegro leaves suggested for a shop category: GET /sale/matching-categories for its most common product
     names (at most three calls), merged so that categories suggested for more names come first."""
-    names = (
+    common_names = (
         Product.objects.filter(category.subtree_filter(), visible=True)
         .values("name")
         .annotate(n=Count("pk"))
         .order_by("-n", "name")
         .values_list("name", flat=True)[:SUGGEST_PRODUCT_NAMES]
     )
-    names = list(names) or [category.name]
+    names = list(common_names) or [category.name]
     source = category_source(app)
     client = _client(app)
     votes: Counter[str] = Counter()
@@ -159,7 +160,7 @@ def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCate
     for name in names:
         for item in client.get_matching_categories(name):
             chain = []
-            node = item
+            node: Any = item
             while isinstance(node, dict) and node.get("id"):
                 chain.append(node)
                 node = node.get("parent")

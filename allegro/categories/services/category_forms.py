@@ -9,6 +9,7 @@ are kept as strings with a dot, as Allegro sends and takes them.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TypeGuard
 
 from django.db import transaction
 from django.utils.translation import gettext as _
@@ -42,7 +43,7 @@ def is_range(definition: dict) -> bool:
     return definition.get("type") in ("integer", "float") and bool((definition.get("restrictions") or {}).get("range"))
 
 
-def _number(text: str, definition: dict) -> tuple[Decimal | None, str]:
+def _number(text: object, definition: dict) -> tuple[Decimal | None, str]:
     """Parse a number as the staff types it ("12,5" too); returns (value, error)."""
     restrictions = definition.get("restrictions") or {}
     try:
@@ -51,7 +52,8 @@ def _number(text: str, definition: dict) -> tuple[Decimal | None, str]:
         value = None
     if value is None or not value.is_finite():
         return None, _("Enter a number.")
-    places = max(0, -value.as_tuple().exponent)
+    exponent = value.as_tuple().exponent  # an int for a finite number (a letter only for NaN and infinities)
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
     if definition.get("type") == "integer" and places and value != value.to_integral_value():
         return None, _("Enter a whole number.")
     if definition.get("type") == "float":
@@ -74,7 +76,7 @@ def normalize_number(text: str) -> str:
     return str(text).strip().replace(",", ".").replace(" ", "")
 
 
-def _has_value(item: dict | None) -> bool:
+def _has_value(item: dict | None) -> TypeGuard[dict]:
     if not item:
         return False
     if item.get("valuesIds") or item.get("values"):
@@ -141,12 +143,12 @@ def category_values_validate(
     def add(param_id: str, message: str) -> None:
         errors.setdefault(param_id, []).append(message)
 
-    for item in values:
-        param_id = str(item.get("id"))
+    for value in values:
+        param_id = str(value.get("id"))
         if param_id not in by_id:
             add(param_id, _("Allegro no longer has this parameter in the category."))
             continue
-        given[param_id] = item
+        given[param_id] = value
 
     # Conditions on parameters outside ``definitions`` (one parameter checked alone) or filled from the
     # product later cannot be judged here.
@@ -237,9 +239,9 @@ def category_values_validate(
                     add(param_id, message)
         elif kind == "string":
             texts = [str(t) for t in item.get("values") or []]
-            allowed = int(restrictions.get("allowedNumberOfValues") or 1)
-            if len(texts) > allowed:
-                add(param_id, _("At most %(count)s values.") % {"count": allowed})
+            most = int(restrictions.get("allowedNumberOfValues") or 1)
+            if len(texts) > most:
+                add(param_id, _("At most %(count)s values.") % {"count": most})
             max_length, min_length = restrictions.get("maxLength"), restrictions.get("minLength")
             for text in texts:
                 if max_length is not None and len(text) > int(max_length):
@@ -385,7 +387,8 @@ def category_parameters_for_product(*, product, allegro_category_id: str, app: A
 
 def parameters_for_offer(parameters: list[dict]) -> tuple[list[dict], list[dict]]:
     """Split ``product_parameters`` into (product-level, offer-level) lists in Allegro's plain shape."""
-    product_level, offer_level = [], []
+    product_level: list[dict] = []
+    offer_level: list[dict] = []
     for item in parameters:
         plain = {k: v for k, v in item.items() if k in ("id", "valuesIds", "values", "rangeValue")}
         (product_level if item.get("describesProduct") else offer_level).append(plain)

@@ -254,7 +254,7 @@ class _Batch:
             ).select_related("customer")
         }
         emails = {f.buyer.email.lower() for f in forms if f.buyer.id not in identities}
-        customers = (
+        customers: dict[str, Customer] = (
             {
                 c.email_lower: c
                 for c in Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
@@ -272,6 +272,7 @@ class _Batch:
                 for offer in Offer.objects.filter(
                     account=account, allegro_id__in=offer_ids, product__isnull=False
                 ).select_related("product")
+                if offer.allegro_id and offer.product is not None  # what the query asked for, told to the types
             }
             if offer_ids
             else {}
@@ -648,7 +649,7 @@ def _create_order(batch: _Batch, form: CheckoutForm) -> Order:
         **_payment(form),
     )
     order = order_create(data=data)
-    _reserve(batch, order, form, order.created_lines)
+    _reserve(batch, order, form, order.created_lines)  # type: ignore[attr-defined]  # order_create sets it on the order it returns
     return order
 
 
@@ -656,7 +657,9 @@ def _reserve(batch: _Batch, order: Order, form: CheckoutForm, lines: list[OrderL
     """Reserve stock for the new order's lines. A line item that an earlier checkout form of this
     account still holds (a merged checkout) takes that reservation over instead of moving stock
     again: the old line lets go in the same transaction, so cancelling the old form gives nothing back."""
-    taken_over, to_reserve, references = [], [], []
+    taken_over: list[tuple[OrderLine, OrderLine]] = []
+    to_reserve: list[OrderLine] = []
+    references: list[str | None] = []
     for line in lines:
         holder = batch.holders.get(line.external_id)
         if holder is not None and holder.order_id != order.pk and line.product_id == holder.product_id:
@@ -943,7 +946,8 @@ def _list_and_import(*, account, client, token, params: dict, sort: str, result:
 
 
 def _first_bought(raw: dict) -> str | None:
-    items = raw.get("lineItems") if isinstance(raw.get("lineItems"), list) else []
+    line_items = raw.get("lineItems")
+    items = line_items if isinstance(line_items, list) else []
     moments = sorted(str(li.get("boughtAt")) for li in items if isinstance(li, dict) and li.get("boughtAt"))
     return moments[0] if moments else None
 

@@ -21,7 +21,7 @@ from allegro.integration.client import AllegroConflict
 from orders.models import Order, OrderStatus
 
 # Shop status -> Allegro fulfillment status (RETURNED cannot be set by a seller; DELIVERED has no twin).
-FULFILLMENT_FOR_STATUS = {
+FULFILLMENT_FOR_STATUS: dict[str, str] = {
     OrderStatus.PROCESSING: "PROCESSING",
     OrderStatus.READY_TO_SHIP: "READY_FOR_SHIPMENT",
     OrderStatus.SENT: "SENT",

@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
@@ -89,7 +90,7 @@ _NH3_CLEAN_CONTENT = {
     "canvas",
     "map",
 }
-_NH3_KW = {
+_NH3_KW: dict[str, Any] = {  # the keyword arguments of nh3.Cleaner
     "tags": _NH3_TAGS,
     "clean_content_tags": _NH3_CLEAN_CONTENT,
     "attributes": {"img": {"src"}},
@@ -191,7 +192,7 @@ def _word_lists(source: str) -> str:
     def item(m: re.Match) -> str:
         body = m.group(1)
         glyph = _WORD_GLYPH_RE.search(body)
-        numbered = bool(glyph) and bool(_WORD_NUMBER_RE.match(_html.unescape(_TAGS_RE.sub("", glyph.group(1)))))
+        numbered = glyph is not None and bool(_WORD_NUMBER_RE.match(_html.unescape(_TAGS_RE.sub("", glyph.group(1)))))
         return f'<li data-n="{int(numbered)}">{_WORD_GLYPH_RE.sub("", body)}</li>'
 
     def run(m: re.Match) -> str:

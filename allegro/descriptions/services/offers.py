@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from allegro.descriptions.services.descriptions import (
@@ -40,7 +41,7 @@ PRODUCT_IMAGE_PREFIX = "product-image:"
 _REF_RE = re.compile(r"^product-image:(\d+)$")
 
 # Placeholders a template may use (Polish name, English alias, what it stands for), listed in the template form.
-PLACEHOLDERS: list[tuple[str, str, str]] = [
+PLACEHOLDERS: list[tuple[str, str, str | Promise]] = [
     ("nazwa", "name", _("product name")),
     ("cena", "price", _("gross price, e.g. 1 299,00 zł")),
     ("sku", "sku", _("product code (SKU)")),
@@ -101,7 +102,7 @@ def format_price_pln(price: Decimal | int | float | str) -> str:
     """Polish price notation: ``Decimal("1299")`` -> ``"1 299,00 zł"``."""
     amount = Decimal(str(price)).quantize(Decimal("0.01"))
     whole, _, cents = f"{abs(amount):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]

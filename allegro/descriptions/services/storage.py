@@ -17,7 +17,7 @@ from allegro.descriptions.services.descriptions import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from shop.models import Product
 
@@ -34,7 +34,7 @@ class ShopConversionResult:
 
 
 def product_description_save(
-    *, product: Product, description: dict, actor: AbstractBaseUser | None = None
+    *, product: Product, description: dict, actor: User | None = None
 ) -> ProductAllegroDescription:
     """Store a product's fixed Allegro description (cleaned; validation is the form's job)."""
     stored, _ = ProductAllegroDescription.objects.update_or_create(
@@ -45,7 +45,7 @@ def product_description_save(
 
 @transaction.atomic
 def description_create_from_shop(
-    *, products: Iterable[Product], actor: AbstractBaseUser | None = None, replace: bool = False
+    *, products: Iterable[Product], actor: User | None = None, replace: bool = False
 ) -> list[ShopConversionResult]:
     """Convert the shop's HTML descriptions into fixed Allegro descriptions ("Utwórz opis Allegro z opisu
     sklepu"), reporting what could not be kept. Products that already have one are skipped unless ``replace``:

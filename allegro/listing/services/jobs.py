@@ -43,6 +43,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -73,7 +74,7 @@ from allegro.offers.services.validation import OfferProblem
 from shop.models import Category, Product
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,8 @@ def listing_already_listed(*, account: AllegroAccount, product_ids: list[int] | 
         offers = offers.filter(product_id__in=product_ids)
     found: dict[int, Offer] = {}
     for offer in offers.only("pk", "product_id", "allegro_id", "status").order_by("pk"):
-        found.setdefault(offer.product_id, offer)
+        if offer.product_id is not None:  # excluded by the query; said again for the types
+            found.setdefault(offer.product_id, offer)
     return found
 
 
@@ -290,11 +292,12 @@ def listing_preview(
         if candidates
         else None
     )
+    prepared = triage.offers if triage else {}
     for product_id, problems in (triage.problems if triage else {}).items():
         row = rows.get(product_id)
         if row is None:
             continue
-        row.price = triage.offers[product_id].price
+        row.price = prepared[product_id].price
         if problems:
             row.listable = False
             row.reasons.extend(str(p.message) for p in problems)
@@ -316,7 +319,7 @@ def listing_job_start(
     *,
     account: AllegroAccount,
     options: ListingOptions,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     category: Category | None = None,
     product_ids: list[int] | None = None,
     retry_of: ListingJob | None = None,
@@ -369,7 +372,7 @@ def _retry_offers(job: ListingJob) -> dict[int, int]:
     )
 
 
-def listing_job_retry_failed(*, job: ListingJob, actor: AbstractBaseUser | None = None) -> ListingJob:
+def listing_job_retry_failed(*, job: ListingJob, actor: User | None = None) -> ListingJob:
     """ "Ponów nieudane": a new job over the failed items of ``job`` only, with the same options."""
     if job.status in (ListingJob.Status.PENDING, ListingJob.Status.RUNNING):
         raise ListingError(_("Wait until the job has finished before retrying its failed products."))
@@ -382,7 +385,7 @@ def listing_job_retry_failed(*, job: ListingJob, actor: AbstractBaseUser | None 
     )
 
 
-def listing_job_cancel(*, job: ListingJob, actor: AbstractBaseUser | None = None) -> bool:
+def listing_job_cancel(*, job: ListingJob, actor: User | None = None) -> bool:
     """ "Anuluj": no new items are taken; items being published finish. False when the job had already ended."""
     not_started = ListingJob.objects.filter(pk=job.pk, status=ListingJob.Status.PENDING).update(
         status=ListingJob.Status.CANCELLED
@@ -502,17 +505,17 @@ class _Runner:
         fresh, problems = self._prepare(product)
         if problems:
             return _Outcome(ListingJobItem.Result.SKIPPED, _problem_text(problems), offer)
-        offer = self._record_intent(item, fresh)
-        if offer is _TAKEN:
+        intent = self._record_intent(item, fresh)
+        if isinstance(intent, _Taken):
             return None
-        if offer is None:
+        if intent is None:
             listed = listing_already_listed(account=self.account, product_ids=[product.pk]).get(product.pk)
             return _Outcome(
                 ListingJobItem.Result.SKIPPED,
                 _("Already listed on this account (offer %(offer)s).")
                 % {"offer": _offer_label(listed) if listed else "?"},
             )
-        return self._publish(offer)
+        return self._publish(intent)
 
     def _prepare(self, product: Product) -> tuple[Offer, list[OfferProblem]]:
         """``offer_prepare`` + ``offer_problems`` of one product. The job's products share one set of per-category
@@ -534,7 +537,7 @@ class _Runner:
             ListingJobItem.Result.FAILED, published.last_error or _("Allegro did not accept the offer."), published
         )
 
-    def _record_intent(self, item: ListingJobItem, fresh: Offer) -> Offer | object | None:
+    def _record_intent(self, item: ListingJobItem, fresh: Offer) -> Offer | _Taken | None:
         """Save the offer row and link it to the item before anything is sent (the recorded intent). Under the
         product's row lock, so two jobs listing the same product on one account cannot both go ahead.
         None: the product got listed on the account meanwhile (and another offer was not asked for)."""
@@ -558,7 +561,11 @@ class _Runner:
         return offer
 
 
-_TAKEN = object()
+class _Taken:
+    """What _record_intent answers when another run of the job took the item first."""
+
+
+_TAKEN = _Taken()
 
 
 def _saved(offer: Offer | None) -> Offer | None:
@@ -621,7 +628,7 @@ def _allegro_message(exc: AllegroError) -> str:
     return " ".join(messages) or str(exc)
 
 
-_COUNTER = {
+_COUNTER: dict[str, str] = {
     ListingJobItem.Result.LISTED: "succeeded",
     ListingJobItem.Result.SKIPPED: "skipped",
     ListingJobItem.Result.FAILED: "failed",
@@ -667,14 +674,15 @@ def _skip_filtered(runner: _Runner) -> None:
             .only("pk", "product_id", "allegro_id", "status")
             .order_by("pk")
         ):
-            listed.setdefault(offer.product_id, offer)
+            if offer.product_id is not None:  # filtered by product by the query
+                listed.setdefault(offer.product_id, offer)
         by_reason: dict[str, list[int]] = {}
         for pk, product_id, _offer_id in rows:
-            offer = listed.get(product_id)
-            if offer is not None:
+            other = listed.get(product_id)
+            if other is not None:
                 reason = _(
                     "Already listed on this account (offer %(offer)s); tick “Another offer of this item” to list it again."
-                ) % {"offer": _offer_label(offer)}
+                ) % {"offer": _offer_label(other)}
                 by_reason.setdefault(reason, []).append(pk)
         for reason, ids in by_reason.items():
             _skip_many(runner.job.pk, ids, reason)
@@ -692,7 +700,8 @@ def _skip_many(job_id: int, item_ids: list[int], reason: str) -> None:
 
 
 def _threads(threads: int | None) -> int:
-    return max(1, int(threads or getattr(settings, "ALLEGRO_LISTING_THREADS", DEFAULT_THREADS)))
+    configured: int = getattr(settings, "ALLEGRO_LISTING_THREADS", DEFAULT_THREADS)
+    return max(1, int(threads or configured))
 
 
 DONE, MORE, BUSY = "done", "more", "busy"
@@ -768,7 +777,7 @@ class _RunLease:
         self.job_id = job_id
         self.token = uuid.uuid4().hex
         self.lost = False
-        self.on_lost = None
+        self.on_lost: Callable[[], None] | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 

@@ -382,6 +382,8 @@ def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) ->
     for product images without a URL and UnknownPlaceholders for a template that cannot be rendered.
     """
     product = offer.product
+    if product is None:  # composed only while listing, and an offer is listed from its product
+        raise ValueError(f"offer {offer.pk} has no product to compose a description from")
     template = offer.template if offer.template_id else lookups.template(product)
     description = description_for_offer(
         product=product,
@@ -569,21 +571,21 @@ def _url(name: str, *args) -> str:
 
 
 def _fix_link(offer: Offer, problem: OfferProblem) -> tuple[str, str]:
-    product = offer.product
+    product_id = offer.product_id
     if problem.code in ("unmapped_category", "category_not_leaf"):
         return _url("admin:allegro_categorymapping_changelist"), _("map the category")
     if problem.field == "parameters" and offer.category_id and problem.param_id:
         if problem.code.startswith("missing_parameter:") and problem.message.endswith(
             _("fill in the product's brand.")
         ):
-            return _url("admin:shop_product_change", product.pk), _("edit the product")
+            return _url("admin:shop_product_change", product_id), _("edit the product")
         return _url("admin:allegro_categoryform_edit", offer.category_id), _("fill in the category form")
     if problem.field in ("account", "implied_warranty_id", "return_policy_id", "shipping_rates_id"):
         return _url("admin:allegro_allegroaccount_change", offer.account_id), _("account settings")
     if problem.field in ("responsible_producer_id", "safety_information", "description", "duration"):
-        url = _url("admin:allegro_offer_list_product", product.pk)
+        url = _url("admin:allegro_offer_list_product", product_id)
         return (f"{url}?account={offer.account_id}" if url else ""), _("open the listing form")
-    return _url("admin:shop_product_change", product.pk), _("edit the product")
+    return _url("admin:shop_product_change", product_id), _("edit the product")
 
 
 def offers_triage(
@@ -897,7 +899,7 @@ def _publish(offer: Offer, actor) -> Offer:
                 message=_("Found on Allegro after an interrupted listing (not listed twice): %(title)s.")
                 % {"title": offer.title},
                 account=account,
-                offer_id=offer.allegro_id,
+                offer_id=offer.allegro_id or "",
                 product_id=offer.product_id,
                 request_summary={"method": "GET", "path": "/sale/offers", "external_id": offer.external_id},
             )

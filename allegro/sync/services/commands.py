@@ -21,6 +21,7 @@ import uuid
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
@@ -42,7 +43,7 @@ logger = logging.getLogger("allegro.sync")
 
 MAX_PER_CRITERION = 1000
 MAX_BULK = 25
-SLUGS = {
+SLUGS: dict[str, str] = {
     SyncCommand.Kind.PRICE: "offer-price-change-commands",
     SyncCommand.Kind.QUANTITY: "offer-quantity-change-commands",
     SyncCommand.Kind.END: "offer-publication-commands",
@@ -50,7 +51,7 @@ SLUGS = {
     SyncCommand.Kind.BULK: "offer-bulk-modification-commands",
 }
 # Allegro counts offer changes per user and minute in two budgets (API.md §3).
-FAMILY = {
+FAMILY: dict[str, str] = {
     SyncCommand.Kind.PRICE: "price",
     SyncCommand.Kind.BULK: "price",
     SyncCommand.Kind.QUANTITY: "publication",
@@ -80,7 +81,7 @@ class Change:
 class PlannedCommand:
     kind: str
     offer_ids: list[str]
-    value: object = None  # the group's price or quantity
+    value: Any = None  # the group's price (Decimal) or quantity (int); None for end, activate and bulk
     modifications: list[dict] = field(default_factory=list)  # bulk only
     reasons: dict[str, str] = field(default_factory=dict)
 
@@ -137,6 +138,8 @@ def plan_commands(changes: list[Change]) -> tuple[list[PlannedCommand], list[Pla
     activations: list[str] = []
     for change in changes:
         oid = change.offer.allegro_id
+        if oid is None:
+            raise ValueError(f"offer {change.offer.pk} is not on Allegro: there is nothing to command")
         if change.end:
             ends.append(oid)
             reasons[oid] = change.end
@@ -153,7 +156,7 @@ def plan_commands(changes: list[Change]) -> tuple[list[PlannedCommand], list[Pla
         phase1.append(PlannedCommand(SyncCommand.Kind.END, chunk, reasons={o: reasons[o] for o in chunk}))
     group_prices, group_quantities, bulk = split_groups_and_bulk(prices, quantities)
     for kind, values in ((SyncCommand.Kind.PRICE, group_prices), (SyncCommand.Kind.QUANTITY, group_quantities)):
-        by_value: dict[object, list[str]] = defaultdict(list)
+        by_value: dict[Decimal | int, list[str]] = defaultdict(list)
         for oid, value in values.items():
             by_value[value].append(oid)
         for value in sorted(by_value, key=lambda v: (-len(by_value[v]), str(v))):
@@ -437,7 +440,7 @@ def results_apply(
         values: dict[str, dict] = {}
         if command.kind == SyncCommand.Kind.BULK:
             for mod in command.body.get("modifications", []):
-                entry = {}
+                entry: dict[str, Any] = {}
                 if "prices" in mod:
                     entry["price"] = Decimal(mod["prices"]["allegro-pl"]["value"]["amount"])
                 if "stock" in mod:
@@ -538,7 +541,7 @@ def commands_execute(
 ) -> Outcome:
     """Plan, store, send and confirm the commands for these changes (phase 1, then activations)."""
     outcome = Outcome()
-    offers = {c.offer.allegro_id: c.offer for c in changes}
+    offers = {c.offer.allegro_id: c.offer for c in changes if c.offer.allegro_id}
     phase1, phase2 = plan_commands(changes)
     budget = ChangeBudget(account, sleep=sleep)
     quantity_wanted = {c.offer.allegro_id for c in changes if c.activate and c.quantity is not None}
@@ -579,7 +582,7 @@ def commands_resume(*, client: AllegroClient, account: AllegroAccount, outcome: 
     if not open_commands:
         return set()
     ids = {oid for c in open_commands for oid in c.offer_ids}
-    offers = {o.allegro_id: o for o in Offer.objects.filter(account=account, allegro_id__in=ids)}
+    offers = {o.allegro_id: o for o in Offer.objects.filter(account=account, allegro_id__in=ids) if o.allegro_id}
     budget = ChangeBudget(account, sleep=sleep)
     try:
         for command in open_commands:

@@ -98,12 +98,11 @@ def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], roun
     current_quantity = offer.confirmed_quantity if offer.confirmed_quantity is not None else offer.quantity
     change = Change(offer=offer)
     if offer.status in LIVE_STATUSES:
-        if reason:
-            if "close" in parts:
-                change.end = reason
-                return change
-            if product is None:
-                return None
+        if reason and "close" in parts:
+            change.end = reason
+            return change
+        if product is None:
+            return None
         if buy_now and "prices" in parts:
             target = price_target(account=account, shop_price=product.price, rounding=rounding)
             if target != current_price:
@@ -113,7 +112,7 @@ def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], roun
             if target_q > 0 and target_q != current_quantity:
                 change.quantity = target_q
     elif offer.status == OfferStatus.ENDED and offer.renew_after_end and "activate" in parts:
-        if reason:
+        if reason or product is None:
             return None  # renewal never relists a hidden, deleted or sold-out product
         if buy_now:
             target_q = quantity_target(account=account, product=product)
@@ -135,7 +134,7 @@ def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], roun
 class SyncContext:
     account: AllegroAccount
     run: SyncRun
-    client: AllegroClient | None
+    opened_client: AllegroClient | None  # opened by sync_run under the account's lock, before the first step
     dry_run: bool
     forced: bool
     counts: Counter = field(default_factory=Counter)
@@ -143,6 +142,12 @@ class SyncContext:
     lines: list[str] = field(default_factory=list)
     outcome: Outcome = field(default_factory=Outcome)
     rounding: str = PriceRounding.NONE
+
+    @property
+    def client(self) -> AllegroClient:
+        if self.opened_client is None:
+            raise RuntimeError("the steps of a synchronisation run inside sync_run, which opens the client")
+        return self.opened_client
 
     def parts(self, wanted: set[str] | frozenset[str] = ALL_PARTS) -> set[str]:
         return set(wanted) if self.forced else set(wanted) & account_parts(self.account)
@@ -366,12 +371,12 @@ def sync_account_run(
     run = SyncRun.objects.create(account=account, steps=names, trigger=trigger, dry_run=dry_run, actor=actor)
     counter: Counter = Counter()
     started = time.monotonic()
-    ctx = SyncContext(account=account, run=run, client=None, dry_run=dry_run, forced=forced)
+    ctx = SyncContext(account=account, run=run, opened_client=None, dry_run=dry_run, forced=forced)
     stop: Stop | None = None
     try:
         with event_context(actor=actor, rule="" if actor else f"sync:{trigger}"):
             with account_lock(account=account):
-                ctx.client = sync_client(account=account, counter=counter)
+                ctx.opened_client = sync_client(account=account, counter=counter)
                 ctx.rounding = account_rounding(account)
                 for step in steps:
                     (STEP_FUNCS[step] if isinstance(step, str) else step)(ctx)

@@ -53,6 +53,7 @@ def offer_events_poll(ctx: SyncContext) -> None:
             for o in Offer.objects.filter(
                 account=ctx.account, allegro_id__in={str((e.get("offer") or {}).get("id")) for e in events}
             ).select_related("product")
+            if o.allegro_id
         }
         values = _current_values(ctx, [oid for oid in wanted if oid in offers])
         with transaction.atomic():
@@ -73,8 +74,8 @@ def offer_events_poll(ctx: SyncContext) -> None:
             break
     # Values changed outside the panel go back to the shop's when the switches say so.
     parts = ctx.parts()
-    changes = [offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding) for o in corrections]
-    changes = [c for c in changes if c is not None and not c.end and not c.activate]
+    proposed = [offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding) for o in corrections]
+    changes = [c for c in proposed if c is not None and not c.end and not c.activate]
     if changes:
         changes_send(ctx, changes, label=_("corrections after changes outside the panel"))
 

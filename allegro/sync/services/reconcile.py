@@ -44,7 +44,7 @@ def offers_reconcile(ctx: SyncContext) -> None:
     refreshed: list[Offer] = []
     drift: list[dict] = []
     for offer in local:
-        item = remote.get(offer.allegro_id)
+        item = remote.get(offer.allegro_id or "")  # the query left out offers without an Allegro id
         if item is None:
             # Not listed: archived (or deleted) on Allegro; renewal creates a new offer for it.
             drift.append({"offer": offer.allegro_id, "title": offer.title, "field": "status",

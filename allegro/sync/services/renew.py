@@ -26,6 +26,7 @@ from allegro.sync.services.engine import (
     quantity_target,
     sync_account_run,
 )
+from shop.models import Product
 
 
 @dataclass
@@ -44,8 +45,9 @@ class RenewResult:
     failed: list[tuple[str, str]] = field(default_factory=list)
 
 
-def _renew_change(offer: Offer, account: AllegroAccount, options: RenewOptions, rounding: str) -> Change:
-    product = offer.product
+def _renew_change(
+    offer: Offer, product: Product, account: AllegroAccount, options: RenewOptions, rounding: str
+) -> Change:
     change = Change(offer=offer, activate=True, why=_("renewed"))
     if offer.format == OfferFormat.BUY_NOW:
         current_q = offer.confirmed_quantity if offer.confirmed_quantity is not None else offer.quantity
@@ -67,14 +69,15 @@ def renew_offers(ctx: SyncContext, offers: list[Offer], options: RenewOptions) -
     changes: list[Change] = []
     archived: list[Offer] = []
     for offer in offers:
-        why = end_reason(offer.product)
-        if why:
+        product = offer.product
+        why = end_reason(product)
+        if why or product is None:
             result.skipped.append((offer.title, why))
             continue
         if offer.status == OfferStatus.ARCHIVED:
             archived.append(offer)
         elif offer.status == OfferStatus.ENDED:
-            changes.append(_renew_change(offer, ctx.account, options, ctx.rounding))
+            changes.append(_renew_change(offer, product, ctx.account, options, ctx.rounding))
     ctx.counts["renew_skipped"] += len(result.skipped)
     if ctx.dry_run:
         ctx.counts["would_recreate"] += len(archived)
@@ -130,6 +133,9 @@ def _recreate(ctx: SyncContext, old: Offer, options: RenewOptions, result: Renew
     """An archived offer cannot come back: list a new one (copying the old content) that replaces it."""
     from allegro.offers.services.offers import offer_prepare, offer_publish
 
+    if old.product is None:  # renew_offers skipped offers without a product already
+        result.skipped.append((old.title, end_reason(None)))
+        return
     new = offer_prepare(product=old.product, account=ctx.account, copy_from=old)
     new.replaces = old
     new.renew_after_end = old.renew_after_end
