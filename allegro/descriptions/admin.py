@@ -20,8 +20,12 @@ from allegro.descriptions.models import CategoryDescriptionTemplate, Description
 from allegro.descriptions.services.descriptions import UnknownPlaceholders, description_clean, description_from_html
 from allegro.descriptions.services.offers import PLACEHOLDERS, description_for_offer
 from allegro.descriptions.services.storage import description_create_from_shop
-from allegro.descriptions.views import description_image_json
-from allegro.descriptions.widgets import MODE_TEMPLATE, DescriptionEditorWidget, DescriptionFormField
+from allegro.descriptions.widgets import (
+    MODE_TEMPLATE,
+    DescriptionEditorWidget,
+    DescriptionFormField,
+    description_image_json,
+)
 from shop.models import Category, Product
 
 

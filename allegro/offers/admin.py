@@ -26,7 +26,7 @@ from allegro.categories.services.categories import category_source
 from allegro.categories.services.category_forms import category_definitions
 from allegro.descriptions.services.descriptions import description_clean
 from allegro.descriptions.services.offers import description_product_body
-from allegro.descriptions.views import description_image_json
+from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
 from allegro.offers.models import Offer, OfferStatus
