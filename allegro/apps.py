@@ -8,10 +8,20 @@ class AllegroConfig(AppConfig):
     verbose_name = _("Allegro configuration")
 
     def ready(self) -> None:
+        # The one place the app's receivers are connected (models import no service); dispatch_uid makes each
+        # connection happen once however often ready() runs.
+        from allegro.checkouts.receivers import order_status_changed_receiver
         from allegro.core.schedules import schedules_install
+        from allegro.sync.receivers import product_changed_receiver
+        from orders.signals import order_status_changed
+        from shop.signals import product_changed
 
         post_migrate.connect(_install_schedules, sender=self, dispatch_uid="allegro_schedules")
         self._schedules_install = schedules_install
+        # Writing back to Allegro when staff move an Allegro order along the pipeline.
+        order_status_changed.connect(order_status_changed_receiver, dispatch_uid="allegro_order_writeback")
+        # Keeping offers in step when a product's price, stock or visibility changes.
+        product_changed.connect(product_changed_receiver, dispatch_uid="allegro_sync_product_changed")
 
     def seed_demo(self) -> str:
         from allegro.accounts.services.demo import demo_allegro_seed

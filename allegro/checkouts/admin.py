@@ -30,6 +30,7 @@ from allegro.checkouts.services.order_import import (
     order_import_backfill,
 )
 from allegro.checkouts.services.writeback import carriers_for, checkout_for_order, order_add_tracking
+from allegro.checkouts.tasks import shipment_send
 from allegro.integration.client import AllegroError
 from orders.models import Order
 
@@ -209,13 +210,14 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
             return redirect("admin:orders_order_change", order.pk)
         form = TrackingForm(request.POST or None, carriers=carriers)
         if request.method == "POST" and form.is_valid():
-            order_add_tracking(
+            shipment = order_add_tracking(
                 order=order,
                 carrier_id=form.cleaned_data["carrier_id"],
                 carrier_name=form.cleaned_data["carrier_name"],
                 waybill=form.cleaned_data["waybill"],
                 actor=request.user,
             )
+            shipment_send.delay_on_commit(shipment.pk)
             self.message_user(request, gettext("Tracking number saved; it is being sent to Allegro."), messages.SUCCESS)
             return redirect("admin:orders_order_change", order.pk)
         context = {

@@ -161,19 +161,3 @@ class AllegroShipment(models.Model):
 
     def __str__(self) -> str:
         return self.waybill
-
-
-def _connect_signals() -> None:
-    # Writing back to Allegro when staff move an Allegro order along the pipeline. Connected here
-    # (models load in every process: web, worker, commands) with a lazy import of the service.
-    from orders.signals import order_status_changed
-
-    def _on_status_changed(sender, **kwargs) -> None:
-        from allegro.checkouts.services.writeback import order_status_changed_receiver
-
-        order_status_changed_receiver(**kwargs)
-
-    order_status_changed.connect(_on_status_changed, dispatch_uid="allegro_order_writeback", weak=False)
-
-
-_connect_signals()

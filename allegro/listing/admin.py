@@ -41,6 +41,7 @@ from allegro.listing.services.jobs import (
     listing_job_start,
     listing_preview,
 )
+from allegro.listing.tasks import listing_job_run
 from shop.models import Category, Product
 
 SELECTION_SESSION_KEY = "allegro_listing_selection"
@@ -214,6 +215,7 @@ class ListingJobAdmin(admin.ModelAdmin):
                 except ListingError as exc:
                     self.message_user(request, str(exc), messages.ERROR)
                 else:
+                    listing_job_run.delay_on_commit(job.pk)
                     request.session.pop(SELECTION_SESSION_KEY, None)
                     self.message_user(
                         request,
@@ -300,6 +302,7 @@ class ListingJobAdmin(admin.ModelAdmin):
         except ListingError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return redirect("admin:allegro_listingjob_progress", job.pk)
+        listing_job_run.delay_on_commit(retry.pk)
         self.message_user(
             request,
             gettext("Retrying %(count)s failed products as mass listing #%(job)s.")

@@ -194,18 +194,3 @@ class SyncMarker(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def _connect_receivers() -> None:
-    # Connected here because models are always imported; dispatch_uid makes it exactly once.
-    from shop.signals import product_changed
-
-    def _on_product_changed(sender, product_ids=frozenset(), fields=frozenset(), reason="", **kwargs):
-        from allegro.sync.services.queue import offers_queue_for_products
-
-        offers_queue_for_products(product_ids=product_ids, fields=fields, reason=reason)
-
-    product_changed.connect(_on_product_changed, dispatch_uid="allegro_sync_product_changed", weak=False)
-
-
-_connect_receivers()

@@ -6,6 +6,7 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from allegro.accounts.models import AllegroAccount
 from allegro.sync.models import SyncRun
@@ -32,7 +33,14 @@ def sync_flush_task(self, account_id: int | None = None) -> None:
             return
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
     if any(r.status == SyncRun.Status.SKIPPED for r in runs) and not _eager():
-        flush_schedule(delay=3.0)  # another sync held the lock: try again shortly
+        countdown = flush_schedule(delay=3.0)  # another sync held the lock: try again shortly
+        if countdown is not None:
+            sync_flush_enqueue(countdown=countdown)
+
+
+def sync_flush_enqueue(*, countdown: float) -> None:
+    """Enqueue the debounced flush after commit (``flush_schedule`` decided that one is due in ``countdown`` s)."""
+    transaction.on_commit(lambda: sync_flush_task.apply_async(countdown=countdown))
 
 
 def _scheduled(task, step: str) -> None:

@@ -94,7 +94,7 @@ def tree(account, allegro_app, settings, tmp_path):
 
 
 def start(account, category, **options):
-    return listing_job_start(account=account, options=ListingOptions(**options), category=category, enqueue=False)
+    return listing_job_start(account=account, options=ListingOptions(**options), category=category)
 
 
 def results(job) -> dict[str, tuple[str, str]]:

@@ -23,6 +23,7 @@ from allegro.checkouts.services.order_import import (
     order_import_sweep,
 )
 from allegro.checkouts.services.writeback import order_add_tracking
+from allegro.checkouts.tasks import shipment_send
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
@@ -525,6 +526,7 @@ def test_status_changes_and_tracking_go_back_to_allegro(
 
     with django_capture_on_commit_callbacks(execute=True):
         shipment = order_add_tracking(order=order, carrier_id="INPOST", waybill="620000000000000000000001")
+        shipment_send.delay_on_commit(shipment.pk)  # what the tracking-number page does after the service
     shipment = AllegroShipment.objects.get(pk=shipment.pk)
     assert shipment.sent_at and shipment.allegro_id
     order.refresh_from_db()
