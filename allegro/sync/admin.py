@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import AccountPriceRule, SyncCommand, SyncRun
-from allegro.sync.services.engine import STEPS
+from allegro.sync.services.steps import OFFER_STEPS
 from allegro.sync.tasks import sync_relist_task, sync_run_task
 
 RUN_PERMISSION = "allegro.run_sync"
@@ -39,7 +39,7 @@ class SyncRunForm(forms.Form):
     )
     steps = forms.MultipleChoiceField(
         label=_("Steps"),
-        choices=[(s, STEP_LABELS[s]) for s in STEPS],
+        choices=[(s, STEP_LABELS[s]) for s in OFFER_STEPS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None chosen: what each account's sync switches allow. Chosen steps run even when switched off."),

@@ -1,4 +1,4 @@
-"""Celery tasks of the sync engine (issue 8): thin, ids in. All are idempotent — commands carry stored UUIDs and
+"""Celery tasks of the sync engine: thin, ids in. All are idempotent — commands carry stored UUIDs and
 every step compares with what Allegro confirmed — so they use acks_late + reject_on_worker_lost."""
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from django.db import transaction
 
 from allegro.accounts.models import AllegroAccount
 from allegro.sync.models import SyncRun
-from allegro.sync.services import register as sync_register  # noqa: F401 - registers the steps of allegro_sync
 from allegro.sync.services.commands import Stop
-from allegro.sync.services.engine import sync_flush, sync_run, sync_scheduled
 from allegro.sync.services.queue import flush_schedule
+from allegro.sync.services.steps import sync_flush, sync_run, sync_scheduled
 
 IDEMPOTENT = {"ignore_result": True, "acks_late": True, "reject_on_worker_lost": True}
 

@@ -1,5 +1,7 @@
-"""The synchronisation engine (issue 8): price and stock propagation, closing sold-out offers, renewing ended
-ones, offer events, reconciliation, and "Synchronizuj aukcje" (``sync_run``).
+"""The synchronisation engine: what an offer needs to match the shop (prices, stock, closing sold-out offers,
+renewing ended ones), the context of one account's run, sending the changes, and ``sync_account_run``, which runs
+steps for one account under its lock and records a SyncRun. The steps themselves and the entry points
+("Synchronizuj aukcje", ``manage.py allegro_sync``, the tasks) are in ``allegro.sync.services.steps``.
 
 Every writer respects the account's switches ("Parametry synchronizacji") unless the staff member asks for a
 step explicitly (``only=``). One sync per account at a time (``account_lock``); each run leaves a SyncRun.
@@ -17,24 +19,22 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.integration.client import AllegroClient, AllegroError, AllegroReauthRequired, ApiResponse
 from allegro.offers.models import Offer, OfferFormat, OfferStatus
-from allegro.sync.models import AccountPriceRule, OfferSyncQueue, PriceRounding, SyncRun
-from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, commands_resume, plan_commands
+from allegro.sync.models import AccountPriceRule, PriceRounding, SyncRun
+from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, plan_commands
 from allegro.sync.services.queue import LIVE_STATUSES, SyncBusy, account_lock
 
-STEPS = ("offers", "prices", "stock", "close", "renew", "reconcile")
-FULL_RUN = ("offers", "reconcile", "renew")
 CENT = Decimal("0.01")
 
 
@@ -228,142 +228,19 @@ def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None
     )
 
 
-# --- steps --------------------------------------------------------------------------------------------------
-
-
-def step_offers(ctx: SyncContext) -> None:
-    """Finish open commands, flush the dirty queue, then read the offer-event journal."""
-    flush_queue(ctx)
-    from allegro.sync.services.offer_events import offer_events_poll
-
-    offer_events_poll(ctx)
-
-
-def flush_queue(ctx: SyncContext) -> None:
-    """Bring the queued (dirty) offers of the account in line with the shop."""
-    in_flight: set[str] = set()
-    if not ctx.dry_run:
-        in_flight = commands_resume(client=ctx.client, account=ctx.account, outcome=ctx.outcome)
-    started = timezone.now()
-    queued = (
-        Offer.objects.filter(sync_queue__account=ctx.account, sync_queue__queued_at__lte=started)
-        .select_related("product")
-        .order_by("pk")
-    )
-    parts = ctx.parts()
-    changes = []
-    offers = list(queued)
-    ctx.counts["queued"] += len(offers)
-    for offer in offers:
-        if offer.allegro_id in in_flight:
-            continue
-        change = offer_change(offer=offer, account=ctx.account, parts=parts, rounding=ctx.rounding)
-        if change is not None:
-            changes.append(change)
-    changes_send(ctx, changes, label=_("changes from the shop"))
-    if not ctx.dry_run:
-        # Rows re-queued after ``started`` stay for the next flush; offers in unfinished commands stay too.
-        leftover = OfferSyncQueue.objects.filter(account=ctx.account, queued_at__lte=started)
-        if in_flight:
-            leftover = leftover.exclude(offer__allegro_id__in=list(in_flight))
-        leftover.delete()
-
-
-def _live_offers(account: AllegroAccount):
-    return Offer.objects.filter(account=account, status__in=LIVE_STATUSES).exclude(allegro_id__isnull=True)
-
-
-def _step_part(ctx: SyncContext, part: str, label: str) -> None:
-    parts = ctx.parts({part})
-    if not parts:
-        ctx.lines.append(_("%(step)s: switched off for this account.") % {"step": label})
-        return
-    changes = [
-        offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding)
-        for o in _live_offers(ctx.account).select_related("product")
-    ]
-    changes_send(ctx, [c for c in changes if c is not None], label=label)
-
-
-def step_prices(ctx: SyncContext) -> None:
-    _step_part(ctx, "prices", _("prices"))
-
-
-def step_stock(ctx: SyncContext) -> None:
-    _step_part(ctx, "stock", _("quantities"))
-
-
-def step_close(ctx: SyncContext) -> None:
-    _step_part(ctx, "close", _("closing sold-out offers"))
-
-
-def step_renew(ctx: SyncContext) -> None:
-    from allegro.sync.services.renew import offers_renew_ended
-
-    if not (ctx.forced or ctx.account.sync_renew_ended):
-        ctx.lines.append(_("renewal: switched off for this account."))
-        return
-    offers_renew_ended(ctx)
-
-
-def step_reconcile(ctx: SyncContext) -> None:
-    from allegro.sync.services.reconcile import offers_reconcile
-
-    offers_reconcile(ctx)
-
-
-STEP_FUNCS = {
-    "offers": step_offers,
-    "prices": step_prices,
-    "stock": step_stock,
-    "close": step_close,
-    "renew": step_renew,
-    "reconcile": step_reconcile,
-}
-
-
-# --- runs ---------------------------------------------------------------------------------------------------
-
-
-def sync_accounts(account: AllegroAccount | None = None):
-    qs = AllegroAccount.objects.select_related("app").filter(state=ConnectionState.CONNECTED)
-    return qs.filter(pk=account.pk) if account is not None else qs
-
-
-def sync_run(
-    *,
-    account: AllegroAccount | None = None,
-    only: set[str] | None = None,
-    actor=None,
-    dry_run: bool = False,
-    trigger: str = SyncRun.Trigger.MANUAL,
-) -> list[SyncRun]:
-    """Run a synchronisation of one account or all connected accounts; one SyncRun per account.
-
-    ``only`` names steps explicitly (they run even when the account's switch is off); without it the full
-    run (offer changes and events, reconciliation, renewal) does what each account's switches allow.
-    ``dry_run`` sends nothing and records what would be done ("this would end 37 offers")."""
-    steps = [s for s in STEPS if s in only] if only else list(FULL_RUN)
-    forced = bool(only)
-    return [
-        sync_account_run(account=a, steps=steps, forced=forced, actor=actor, dry_run=dry_run, trigger=trigger)
-        for a in sync_accounts(account)
-    ]
-
-
 def sync_account_run(
     *,
     account: AllegroAccount,
-    steps: list,
+    steps: dict[str, Callable[[SyncContext], None]],
     forced: bool = False,
     actor=None,
     dry_run: bool = False,
     trigger: str = SyncRun.Trigger.MANUAL,
 ) -> SyncRun:
-    """Run ``steps`` for one account under its lock and record the SyncRun (raises Stop for retry by tasks)."""
+    """Run ``steps`` (name → function, in order; the names are recorded on the SyncRun) for one account under
+    its lock and record the SyncRun (raises Stop for retry by tasks)."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    names = [s if isinstance(s, str) else "relist" for s in steps]
-    run = SyncRun.objects.create(account=account, steps=names, trigger=trigger, dry_run=dry_run, actor=actor)
+    run = SyncRun.objects.create(account=account, steps=list(steps), trigger=trigger, dry_run=dry_run, actor=actor)
     counter: Counter = Counter()
     started = time.monotonic()
     ctx = SyncContext(account=account, run=run, client=None, dry_run=dry_run, forced=forced)
@@ -373,8 +250,8 @@ def sync_account_run(
             with account_lock(account=account):
                 ctx.client = sync_client(account=account, counter=counter)
                 ctx.rounding = account_rounding(account)
-                for step in steps:
-                    (STEP_FUNCS[step] if isinstance(step, str) else step)(ctx)
+                for step in steps.values():
+                    step(ctx)
         run.status = SyncRun.Status.FAILED if ctx.outcome.failed and not ctx.outcome.succeeded else SyncRun.Status.DONE
     except SyncBusy:
         run.status = SyncRun.Status.SKIPPED
@@ -432,42 +309,3 @@ def sync_run_summary(run: SyncRun, lines: list[str]) -> str:
     if "drift" in c:
         extra.append(_("Reconciliation: %(n)d offers differ from the shop.") % {"n": c["drift"]})
     return " ".join([text, *extra])
-
-
-def sync_flush(*, account: AllegroAccount | None = None) -> list[SyncRun]:
-    """Flush the dirty queue of every account that has queued offers (what the debounced task runs)."""
-    accounts = AllegroAccount.objects.filter(
-        pk__in=OfferSyncQueue.objects.values("account_id"), state=ConnectionState.CONNECTED
-    ).select_related("app")
-    if account is not None:
-        accounts = accounts.filter(pk=account.pk)
-    runs = []
-    for a in accounts:
-        runs.append(sync_account_run(account=a, steps=["offers_flush"], trigger=SyncRun.Trigger.CHANGE))
-    return runs
-
-
-STEP_FUNCS["offers_flush"] = flush_queue
-
-
-def sync_scheduled(*, step: str) -> list[SyncRun]:
-    """Beat entry points: the step for every connected account whose switches ask for it."""
-    wanted = {
-        "events": Q(sync_prices=True) | Q(sync_stock=True) | Q(sync_close_sold_out=True) | Q(sync_renew_ended=True),
-        "reconcile": Q(sync_prices=True) | Q(sync_stock=True) | Q(sync_close_sold_out=True),
-        "renew": Q(sync_renew_ended=True),
-    }[step]
-    steps = {"events": ["events"], "reconcile": ["reconcile"], "renew": ["renew"]}[step]
-    runs = []
-    for a in sync_accounts().filter(wanted):
-        runs.append(sync_account_run(account=a, steps=steps, trigger=SyncRun.Trigger.SCHEDULE))
-    return runs
-
-
-def _step_events(ctx: SyncContext) -> None:
-    from allegro.sync.services.offer_events import offer_events_poll
-
-    offer_events_poll(ctx)
-
-
-STEP_FUNCS["events"] = _step_events

@@ -185,7 +185,7 @@ def offers_relist(
             holder["result"] = renew_offers(ctx, chosen, options)
 
         with event_context(actor=actor):
-            run = sync_account_run(account=account, steps=[relist], forced=True, actor=actor)
+            run = sync_account_run(account=account, steps={"relist": relist}, forced=True, actor=actor)
         result = holder.get("result") or RenewResult(failed=[(str(account), "; ".join(run.errors))])
         for title, why in result.skipped:
             event_log(

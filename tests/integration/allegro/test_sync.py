@@ -12,8 +12,9 @@ from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import OfferSyncQueue, SyncCommand, SyncCursor, SyncRun
 from allegro.sync.services import commands as sync_commands
 from allegro.sync.services.commands import Change, plan_commands
-from allegro.sync.services.engine import price_target, sync_flush, sync_run, sync_scheduled
+from allegro.sync.services.engine import price_target
 from allegro.sync.services.renew import offers_relist
+from allegro.sync.services.steps import sync_flush, sync_run, sync_scheduled
 from shop.models import Product
 from tests.factories import make_category, make_product
 
