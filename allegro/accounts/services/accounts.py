@@ -4,6 +4,7 @@ bound to an account (RELIABILITY.md rules 5 and 9)."""
 import base64
 import hashlib
 import secrets
+import threading
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, token_fingerprint
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_log
+from allegro.core.services.ratelimit_storage import DatabaseSlotStorage
 from allegro.integration.client import (
     AllegroClient,
     AllegroError,
@@ -25,7 +27,7 @@ from allegro.integration.client import (
     Endpoints,
     TokenSet,
 )
-from allegro.integration.ratelimit import configured_limits, shared_limiter
+from allegro.integration.ratelimit import RateLimiter, RedisSlotStorage, configured_limits
 
 # Refresh this long before the access token expires, so no call meets an expired token.
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -40,6 +42,22 @@ class AuthorizationRefused(Exception):
 def oauth_redirect_uri() -> str:
     """The one redirect URI to register at apps.developer.allegro.pl (a constant, RELIABILITY rule 9)."""
     return settings.SELLY_PUBLIC_URL.rstrip("/") + reverse("allegro:oauth_callback")
+
+
+_shared_limiter: RateLimiter | None = None
+_shared_limiter_lock = threading.Lock()
+
+
+def shared_limiter() -> RateLimiter:
+    """The process's one rate limiter, given to every client it builds. Its slots are in Redis when REDIS_URL is
+    set and in the database otherwise, so every web and worker process shares them either way."""
+    global _shared_limiter
+    with _shared_limiter_lock:
+        if _shared_limiter is None:
+            redis_url = getattr(settings, "REDIS_URL", "") or None
+            storage = RedisSlotStorage(redis_url=redis_url) if redis_url else DatabaseSlotStorage()
+            _shared_limiter = RateLimiter(storage=storage)
+        return _shared_limiter
 
 
 def _endpoints(app: AllegroApp) -> Endpoints:
