@@ -8,7 +8,16 @@ class AllegroConfig(AppConfig):
     verbose_name = _("Allegro configuration")
 
     def ready(self) -> None:
+        from django.contrib import admin
+
+        from allegro.core.admin_extensions import admin_extensions_apply
         from allegro.core.schedules import schedules_install
+
+        # The rooms' additions to the shop's and orders' admin pages are applied once every admin module is
+        # imported. autodiscover() is a no-op when the admin's AppConfig (first in INSTALLED_APPS) has run it,
+        # and otherwise runs it now, so the order of INSTALLED_APPS does not matter.
+        admin.autodiscover()
+        admin_extensions_apply(site=admin.site)
 
         post_migrate.connect(_install_schedules, sender=self, dispatch_uid="allegro_schedules")
         self._schedules_install = schedules_install
