@@ -10,11 +10,20 @@ class AllegroConfig(AppConfig):
     def ready(self) -> None:
         # The one place the app's receivers are connected (models import no service); dispatch_uid makes each
         # connection happen once however often ready() runs.
+        from django.contrib import admin
+
         from allegro.checkouts.receivers import order_status_changed_receiver
+        from allegro.core.admin_extensions import admin_extensions_apply
         from allegro.core.schedules import schedules_install
         from allegro.sync.receivers import product_changed_receiver
         from orders.signals import order_status_changed
         from shop.signals import product_changed
+
+        # The rooms' additions to the shop's and orders' admin pages are applied once every admin module is
+        # imported. autodiscover() is a no-op when the admin's AppConfig (first in INSTALLED_APPS) has run it,
+        # and otherwise runs it now, so the order of INSTALLED_APPS does not matter.
+        admin.autodiscover()
+        admin_extensions_apply(site=admin.site)
 
         post_migrate.connect(_install_schedules, sender=self, dispatch_uid="allegro_schedules")
         self._schedules_install = schedules_install

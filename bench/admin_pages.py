@@ -30,10 +30,11 @@ def _pages(registry) -> list[tuple[str, str, str | None]]:
     from django.urls import reverse
 
     from allegro.accounts.models import AllegroAccount
+    from allegro.checkouts.models import CustomerAllegroIdentity
     from allegro.core.models import EventLogEntry
     from allegro.offers.models import Offer
     from orders.models import Order
-    from shop.models import Category, CustomerAllegroIdentity, Product
+    from shop.models import Category, Product
 
     pages: list[tuple[str, str, str | None]] = [("dashboard (admin index)", reverse("admin:index"), None)]
     for model, model_admin in registry.items():

@@ -338,7 +338,7 @@ SEEDED_TABLES = [
     "allegro.Offer",
     "orders.OrderLine",
     "orders.Order",
-    "shop.CustomerAllegroIdentity",
+    "allegro.CustomerAllegroIdentity",
     "shop.Customer",
     "shop.Product",
     "shop.Category",
@@ -405,7 +405,8 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     ]
 
     # -- categories: 12 roots × 5 × 5 = 372 nodes with treebeard paths --
-    from shop.models import Category, Customer, CustomerAllegroIdentity, Product
+    from allegro.checkouts.models import CustomerAllegroIdentity
+    from shop.models import Category, Customer, Product
 
     category_rows: list[dict] = []
     leaves: list[int] = []
@@ -525,7 +526,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
             }
 
     timed("shop_customer", lambda: Copier(Customer).copy(customer_rows()))
-    timed("shop_customerallegroidentity", lambda: Copier(CustomerAllegroIdentity).copy(identity_rows))
+    timed("allegro_customerallegroidentity", lambda: Copier(CustomerAllegroIdentity).copy(identity_rows))
 
     # -- orders, lines, checkout forms --
     from allegro.checkouts.models import AllegroCheckout

@@ -8,10 +8,12 @@ stock movement per (account, checkout form, line item), one open quarantine row 
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
+from shop.models import Customer
 
 
 class CreateOrdersAt(models.TextChoices):
@@ -161,3 +163,31 @@ class AllegroShipment(models.Model):
 
     def __str__(self) -> str:
         return self.waybill
+
+
+class CustomerAllegroIdentity(models.Model):
+    """A shop customer's buyer identity on one Allegro seller account (the same person can buy from several).
+
+    It lives here, not in ``shop``, because the catalogue knows nothing of Allegro; the customer page shows it
+    through extend_admin. The table was ``shop_customerallegroidentity`` (migration 0009 moved it)."""
+
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="allegro_identities", verbose_name=_("customer")
+    )
+    seller_id = models.CharField(_("Allegro seller id"), max_length=64)
+    buyer_id = models.CharField(_("Allegro buyer id"), max_length=64)
+    login = models.CharField(_("Allegro login"), max_length=100, db_index=True)
+
+    class Meta:
+        verbose_name = _("Allegro login")
+        verbose_name_plural = _("Allegro logins")
+        constraints = [
+            models.UniqueConstraint(fields=["seller_id", "buyer_id"], name="customer_allegro_identity_unique"),
+        ]
+        indexes = [
+            # Customer search by Allegro login ignores case.
+            models.Index(Upper("login"), name="customer_allegro_login_ci"),
+        ]
+
+    def __str__(self) -> str:
+        return self.login

@@ -1,6 +1,6 @@
-"""Offers in the panel (issue 7): "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
+"""Offers in the panel: "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
 "Wystaw na Allegro", the product page's "Aukcje" box, the product list's link column and "Allegro" filter.
-Imported at the bottom of allegro/admin.py; the shop app never imports this."""
+The product page's and list's parts are added to the shop's admin with extend_admin; shop never imports this."""
 
 from __future__ import annotations
 
@@ -18,12 +18,13 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
-from allegro.accounts.selectors import current_account
+from allegro.accounts.selectors import account_current, account_default
 from allegro.accounts.services.accounts import account_client
 from allegro.categories.forms import parameter_fields, values_from_post
 from allegro.categories.models import AllegroCategory
 from allegro.categories.services.categories import category_source
 from allegro.categories.services.category_forms import category_definitions
+from allegro.core.admin_extensions import extend_admin
 from allegro.descriptions.services.descriptions import description_clean
 from allegro.descriptions.services.offers import description_product_body
 from allegro.descriptions.widgets import description_image_json
@@ -363,7 +364,7 @@ def _chosen_account(request, raw) -> AllegroAccount | None:
         account = AllegroAccount.objects.select_related("app").filter(pk=raw).first()
         if account is not None:
             return account
-    return current_account(session=request.session, user=request.user)
+    return account_current(request=request).account or account_default()
 
 
 def _fetch_producers(account: AllegroAccount) -> None:
@@ -460,7 +461,7 @@ def _offer_from_form(form, *, product, account, copy_from, definitions, paramete
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The product page and the product list (registered from here: shop never imports allegro)
+# The product page and the product list (added from here with extend_admin: shop never imports allegro)
 # --------------------------------------------------------------------------------------------------------------
 class ProductOffersInline(admin.TabularInline):
     """ "Aukcje": the product's offers with links, and "Wystaw na Allegro"."""
@@ -500,16 +501,6 @@ def list_on_allegro_link(obj: Product) -> str:
     return format_html('<a class="ao-list-link" href="{}">{}</a>', listing_url(obj.pk), gettext("List on Allegro"))
 
 
-def _extend_product_admin() -> None:
-    product_admin = admin.site._registry.get(Product)
-    if product_admin is None:
-        return
-    if list_on_allegro_link not in product_admin.list_display:
-        product_admin.list_display = (*product_admin.list_display, list_on_allegro_link)
-    if ProductListingFilter not in product_admin.list_filter:
-        product_admin.list_filter = (*product_admin.list_filter, ProductListingFilter)
-    if ProductOffersInline not in product_admin.inlines:
-        product_admin.inlines = [*product_admin.inlines, ProductOffersInline]
-
-
-_extend_product_admin()
+extend_admin(
+    Product, inlines=[ProductOffersInline], list_display=[list_on_allegro_link], list_filter=[ProductListingFilter]
+)

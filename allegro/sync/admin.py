@@ -1,4 +1,4 @@
-"""Admin of the sync engine (issue 8): SyncRun list ("what was done, counts, errors, duration"), the
+"""Admin of the sync engine: SyncRun list ("what was done, counts, errors, duration"), the
 "Synchronizuj aukcje" page with its preview, and the mass "Wystaw ponownie" action on the offers list."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.core.admin_extensions import extend_admin
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import AccountPriceRule, SyncCommand, SyncRun
 from allegro.sync.services.steps import OFFER_STEPS
@@ -179,10 +180,4 @@ def relist_ended(modeladmin, request, queryset):
     return TemplateResponse(request, "admin/allegro/sync/relist.html", context)
 
 
-def _attach_relist_action() -> None:
-    offer_admin = admin.site._registry.get(Offer)
-    if offer_admin is not None and relist_ended not in (offer_admin.actions or []):
-        offer_admin.actions = [*(offer_admin.actions or []), relist_ended]
-
-
-_attach_relist_action()
+extend_admin(Offer, actions=[relist_ended])

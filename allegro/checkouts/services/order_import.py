@@ -34,7 +34,13 @@ from django.utils.translation import gettext as _
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.accounts.services.accounts import account_client
-from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, CreateOrdersAt, OrderEventCursor
+from allegro.checkouts.models import (
+    AllegroCheckout,
+    CheckoutQuarantine,
+    CreateOrdersAt,
+    CustomerAllegroIdentity,
+    OrderEventCursor,
+)
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.integration.client import AllegroClient, AllegroNotFound, AllegroValidationError
@@ -57,7 +63,7 @@ from orders.services.orders import (
     order_create,
     order_reserve_stock,
 )
-from shop.models import Customer, CustomerAllegroIdentity, DeliveryMethod, Product
+from shop.models import Customer, DeliveryMethod, Product
 from shop.signals import product_changes_batched
 
 logger = logging.getLogger("allegro.orders")

@@ -12,7 +12,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
 
-from allegro.checkouts.models import AllegroCheckout, AllegroShipment, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.models import (
+    AllegroCheckout,
+    AllegroShipment,
+    CheckoutQuarantine,
+    CustomerAllegroIdentity,
+    OrderEventCursor,
+)
 from allegro.checkouts.services import order_import
 from allegro.checkouts.services.order_import import (
     ImportBusy,
@@ -27,7 +33,7 @@ from allegro.checkouts.tasks import shipment_send
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
-from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
+from shop.models import Customer, Product, StockMovement
 from tests.factories import make_customer, make_product
 from tests.integration.emulator.test_orders import make_offer
 
