@@ -1,4 +1,4 @@
-"""Large data for the panel's scale benchmark (issue 10, "Scale of the panel"): 100,000 products, 50,000 offers,
+"""Large data for the panel's scale benchmark ("Scale of the panel"): 100,000 products, 50,000 offers,
 100,000 orders and 1,000,000 event-log rows on PostgreSQL, in a few minutes.
 
     python bench/seed_large.py [--products 100000 --offers 50000 --orders 100000 --events 1000000]

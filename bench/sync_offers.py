@@ -1,4 +1,4 @@
-"""Sync engine throughput (issue 8), not a test.
+"""Sync engine throughput, not a test.
 
     .venv/bin/python bench/sync_offers.py [--offers 10000] [--prices 3000] [--stock 3000] [--zero 500] [--hidden 200]
 

@@ -1,4 +1,4 @@
-"""Admin of the Allegro order import (issue 9): the import status per account (lag, last import,
+"""Admin of the Allegro order import: the import status per account (lag, last import,
 "Importuj teraz", "Pobierz zamówienia z okresu"), the quarantine with "Spróbuj ponownie", and the
 Allegro panel on the shop's order page (purchase details, link to Allegro, "Dodaj numer przesyłki")."""
 

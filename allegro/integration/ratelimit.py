@@ -1,4 +1,4 @@
-"""A rate limiter shared by every process that calls Allegro (RELIABILITY.md rule 8).
+"""A rate limiter shared by every process that calls Allegro.
 
 Slot scheduling (a form of GCRA): a key keeps the time of its next free slot. A caller takes
 ``slot = max(next_free, now - burst * interval)``, moves ``next_free`` one interval past it and

@@ -1,4 +1,4 @@
-"""Admin of the mass listing (issue 7): Sprzedaż → Aukcje w serwisie Allegro → "Masowe wystawianie aukcji".
+"""Admin of the mass listing: Sprzedaż → Aukcje w serwisie Allegro → "Masowe wystawianie aukcji".
 
 * the jobs list (ListingJob changelist) with the button that opens the form;
 * the form: account (the header's current account by default), a shop category with its subcategories or a

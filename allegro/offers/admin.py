@@ -1,4 +1,4 @@
-"""Offers in the panel (issue 7): "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
+"""Offers in the panel: "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
 "Wystaw na Allegro", the product page's "Aukcje" box, the product list's link column and "Allegro" filter.
 Imported at the bottom of allegro/admin.py; the shop app never imports this."""
 

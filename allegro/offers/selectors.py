@@ -1,4 +1,4 @@
-"""Reads of offers (issue 7): the offers list, a product's offers, the product side of listing, links to Allegro."""
+"""Reads of offers: the offers list, a product's offers, the product side of listing, links to Allegro."""
 
 from __future__ import annotations
 

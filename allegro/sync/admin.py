@@ -1,4 +1,4 @@
-"""Admin of the sync engine (issue 8): SyncRun list ("what was done, counts, errors, duration"), the
+"""Admin of the sync engine: SyncRun list ("what was done, counts, errors, duration"), the
 "Synchronizuj aukcje" page with its preview, and the mass "Wystaw ponownie" action on the offers list."""
 
 from __future__ import annotations

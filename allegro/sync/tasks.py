@@ -1,4 +1,4 @@
-"""Celery tasks of the sync engine (issue 8): thin, ids in. All are idempotent — commands carry stored UUIDs and
+"""Celery tasks of the sync engine: thin, ids in. All are idempotent — commands carry stored UUIDs and
 every step compares with what Allegro confirmed — so they use acks_late + reject_on_worker_lost."""
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
 """Allegro apps and accounts: the OAuth authorisation, safe token refresh, and the API client
-bound to an account (RELIABILITY.md rules 5 and 9)."""
+bound to an account."""
 
 import base64
 import hashlib
@@ -38,7 +38,7 @@ class AuthorizationRefused(Exception):
 
 
 def oauth_redirect_uri() -> str:
-    """The one redirect URI to register at apps.developer.allegro.pl (a constant, RELIABILITY rule 9)."""
+    """The one redirect URI to register at apps.developer.allegro.pl (a constant: Allegro matches it exactly)."""
     return settings.SELLY_PUBLIC_URL.rstrip("/") + reverse("allegro:oauth_callback")
 
 
@@ -81,7 +81,8 @@ class AppTokenProvider:
 
 class AccountTokenProvider:
     """Access tokens of one account; refreshes ahead of expiry, one refresh at a time across all
-    processes (a row lock), re-reading the stored token after the lock (RELIABILITY rule 5)."""
+    processes (a row lock), re-reading the stored token after the lock: a used refresh token dies 60 s later,
+    so two processes must not both spend it."""
 
     def __init__(self, *, account: AllegroAccount) -> None:
         self.account_id = account.pk

@@ -1,4 +1,5 @@
-"""Importing Allegro purchases as shop orders (issue 9; API.md §7; RELIABILITY.md rules 1–4, 12).
+"""Importing Allegro purchases as shop orders: every journal event may arrive twice or never, and a bad
+payload is quarantined, never lost.
 
 The journal (``/order/events``) is read from the account's cursor in ascending order; the checkout
 forms it names are fetched (one listing call per hundred forms when many changed, read once for a
@@ -276,7 +277,7 @@ class _Batch:
             if offer_ids
             else {}
         )
-        # Line items that moved into a merged form: who holds their stock now (RELIABILITY rule 1).
+        # Line items that moved into a merged form: who holds their stock now (each side effect has a uniqueness key).
         line_ids = {li.id for f in forms for li in f.lineItems}
         holders = {}
         if line_ids and checkouts:
@@ -899,7 +900,7 @@ def _import_events(
 
 def _start_cursor(*, account, client, cursor, token, result, methods) -> None:
     """A brand-new account: start at the journal's head ("now"), after importing the forms placed
-    since ``start_from`` when the owner chose a date (API.md §7.1: event-stats only for this)."""
+    since ``start_from`` when the owner chose a date (event-stats gives only a starting point, never a cursor)."""
     stats = client.get_order_event_stats()
     latest = stats.get("latestEvent") if isinstance(stats.get("latestEvent"), dict) else {}
     head = str(latest.get("id") or "0")

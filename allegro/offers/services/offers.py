@@ -1,6 +1,6 @@
-"""Listing products on Allegro (issue 7): prepare an offer, check it locally, triage a selection, publish, end.
+"""Listing products on Allegro: prepare an offer, check it locally, triage a selection, publish, end.
 
-Publishing follows RELIABILITY.md rule 6: ``POST /sale/product-offers`` has no idempotency key, so the Offer row is
+Publishing must never create a second offer: ``POST /sale/product-offers`` has no idempotency key, so the Offer row is
 saved as the recorded intent (status "activating" and the request payload) before anything is sent, and a retry of
 an Offer that may already have been posted looks the offer up by ``external.id`` (the product's SKU) and adopts it
 instead of posting a second one.
@@ -378,7 +378,7 @@ def _preview_url(pk: int) -> str:
 def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) -> tuple[dict, list[str]]:
     """(Allegro description, gallery) of an offer with product images resolved through ``image_urls``.
 
-    Description images are added to the gallery, as Allegro requires (API.md §5). Raises DescriptionImagesMissing
+    Description images are added to the gallery, as Allegro requires. Raises DescriptionImagesMissing
     for product images without a URL and UnknownPlaceholders for a template that cannot be rendered.
     """
     product = offer.product
@@ -636,7 +636,7 @@ def offers_triage(
 
 
 def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str]) -> dict:
-    """The ``POST /sale/product-offers`` body of an offer: only fields that are set (API.md §4.2, §11.10)."""
+    """The ``POST /sale/product-offers`` body of an offer: only fields that are set."""
     account = offer.account
     if offer.catalogue_product_id:
         cat_id = offer.catalogue_product_id
@@ -815,7 +815,7 @@ def _fail(offer: Offer, *, message: str, fields: dict[str, list[str]], exc: Alle
 
 
 def offer_publish(*, offer: Offer, actor=None) -> Offer:
-    """Create ``offer`` on Allegro and return it with its Allegro id and status; safe to call again (rule 6).
+    """Create ``offer`` on Allegro and return it with its Allegro id and status; safe to call again.
 
     (a) The row is saved first with status "activating" and the request snapshot (the recorded intent);
     (b) product images still referenced as ``product-image:<pk>`` are uploaded (POST /sale/images) and replaced
@@ -966,7 +966,7 @@ def _publish(offer: Offer, actor) -> Offer:
 
 def offer_end(*, offer: Offer, actor=None, reason: str) -> Offer:
     """End one offer (the "Zakończ" button): a publication command END with a UUID stored before the call and
-    resent unchanged on a retry (rule 6). ``reason`` goes to the offer and the event log ("zakończona: ...").
+    resent unchanged on a retry. ``reason`` goes to the offer and the event log ("zakończona: ...").
     An offer never created on Allegro is just marked ended. The sync engine confirms the end later."""
     with event_context(actor=actor) if actor is not None else nullcontext():
         if offer.status in (OfferStatus.ENDED, OfferStatus.ARCHIVED):

@@ -1,4 +1,4 @@
-"""The local pre-publish validator of an offer (issue 7): everything we can check without asking Allegro.
+"""The local pre-publish validator of an offer: everything we can check without asking Allegro.
 
 ``offer_problems`` (in ``allegro.offers.services.offers``) runs these checks before any call; the only Allegro call it may
 make is fetching a category's parameter definitions when they are not cached yet. Each problem has a stable
@@ -66,7 +66,7 @@ def _price_problems(offer: Offer, field: str, value: Decimal | None, label: str,
 
 
 def selling_problems(offer: Offer) -> list[OfferProblem]:
-    """Title, price, quantity, format and duration rules (API.md §4.2, §4.6)."""
+    """Title, price, quantity, format and duration rules."""
     problems: list[OfferProblem] = []
     title = (offer.title or "").strip()
     if not title:
@@ -256,7 +256,7 @@ def gpsr_problems(offer: Offer) -> list[OfferProblem]:
 
 
 def account_problems(offer: Offer, account: AllegroAccount) -> list[OfferProblem]:
-    """What the account must have before Allegro accepts any offer (API.md §4.2, §11.9)."""
+    """What the account must have before Allegro accepts any offer."""
     problems = []
     if not account.is_connected:
         problems.append(

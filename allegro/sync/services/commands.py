@@ -49,7 +49,7 @@ SLUGS = {
     SyncCommand.Kind.ACTIVATE: "offer-publication-commands",
     SyncCommand.Kind.BULK: "offer-bulk-modification-commands",
 }
-# Allegro counts offer changes per user and minute in two budgets (API.md §3).
+# Allegro counts offer changes per user and minute in two budgets.
 FAMILY = {
     SyncCommand.Kind.PRICE: "price",
     SyncCommand.Kind.BULK: "price",

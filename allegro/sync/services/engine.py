@@ -1,4 +1,4 @@
-"""The synchronisation engine (issue 8): price and stock propagation, closing sold-out offers, renewing ended
+"""The synchronisation engine: price and stock propagation, closing sold-out offers, renewing ended
 ones, offer events, reconciliation, and "Synchronizuj aukcje" (``sync_run``).
 
 Every writer respects the account's switches ("Parametry synchronizacji") unless the staff member asks for a

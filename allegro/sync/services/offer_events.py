@@ -1,9 +1,9 @@
 """Offer events (``GET /sale/offer-events``): keep local status, price and stock current and record changes
 made outside the panel (e.g. a price changed in Allegro's web UI) in the event log.
 
-The cursor is the last processed event id, moved in the same transaction as the local updates (RELIABILITY
-rule 3). Events carry ids only, so the current values of price/stock events are read with ``GET /sale/offers``
-filtered by ``offer.id`` (up to 100 ids per call).
+The cursor is the last processed event id, moved in the same transaction as the local updates, so a
+crash replays events rather than skipping them. Events carry ids only, so the current values of price/stock
+events are read with ``GET /sale/offers`` filtered by ``offer.id`` (up to 100 ids per call).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Reconciliation (RELIABILITY rule 2): list every offer of the account with ``GET /sale/offers`` (1000 per page),
-take Allegro's price, stock and status as the confirmed values, store a drift report (which offers differ from
-the shop and how) and fix the drift according to the account's switches.
+"""Reconciliation, because the event stream is never trusted alone: list every offer of the account with
+``GET /sale/offers`` (1000 per page), take Allegro's price, stock and status as the confirmed values, store a
+drift report (which offers differ from the shop and how) and fix the drift according to the account's switches.
 """
 
 from __future__ import annotations

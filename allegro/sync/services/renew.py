@@ -1,6 +1,6 @@
 """Renewal ("Wystaw ponownie"): ended offers go back on sale with ACTIVATE (same offer id, within 60 days),
 after their quantity (and optionally price) is brought up to date; an archived offer becomes a new offer that
-``replaces`` it (issue 7's ``offer_prepare`` + ``offer_publish``). A hidden, deleted or sold-out product is never
+``replaces`` it (``offer_prepare`` + ``offer_publish``). A hidden, deleted or sold-out product is never
 relisted: the run says so.
 """
 
@@ -115,7 +115,7 @@ def offers_renew_ended(ctx: SyncContext) -> RenewResult:
 
 
 def _update_description(ctx: SyncContext, offer: Offer, result: RenewResult) -> None:
-    """PATCH the description composed from the current product and templates (issue 7's offers service)."""
+    """PATCH the description composed from the current product and templates."""
     from allegro.offers.services.offers import offer_update_description
 
     try:

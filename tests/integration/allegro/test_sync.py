@@ -1,4 +1,4 @@
-"""Sync engine (issue 8) against the emulator: propagation, closing, renewal, events, reconciliation, faults."""
+"""Sync engine against the emulator: propagation, closing, renewal, events, reconciliation, faults."""
 
 from __future__ import annotations
 
