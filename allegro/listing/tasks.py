@@ -4,7 +4,8 @@ A run is idempotent (done items are left alone; an item's offer row is recorded 
 ``offer_publish`` looks it up by external.id before creating anything), so ``acks_late`` +
 ``reject_on_worker_lost`` are safe: a job interrupted by a lost worker is picked up again where it stopped.
 A long job runs in slices shorter than the task time limit: when a slice's budget runs out with items left,
-the task enqueues itself again. One run works on a job at a time (a lease renewed by a heartbeat); a redelivered copy that finds the lease held comes back a little later.
+the task enqueues itself again. One run works on a job at a time (a lease renewed by a heartbeat); a redelivered copy
+that finds the lease held comes back a little later.
 """
 
 from celery import shared_task
