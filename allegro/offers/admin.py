@@ -30,7 +30,7 @@ from allegro.descriptions.views import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
 from allegro.offers.models import Offer, OfferStatus
-from allegro.offers.selectors import offer_list, offer_web_url, products_by_listing
+from allegro.offers.selectors import offer_list, offer_web_url, products_filter_by_listing
 from allegro.offers.services.offers import COPY_FIELDS, offer_prepare, offer_problems, offer_publish
 from shop.models import Product
 
@@ -78,7 +78,7 @@ class ProductListingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        return products_by_listing(queryset, self.value()) if self.value() else queryset
+        return products_filter_by_listing(queryset=queryset, state=self.value()) if self.value() else queryset
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -124,7 +124,7 @@ class OfferAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Allegro offer id"), ordering="allegro_id")
     def offer_link(self, obj: Offer) -> str:
-        url = offer_web_url(obj)
+        url = offer_web_url(offer=obj)
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.allegro_id) if url else "—"
 
     @admin.display(description=_("status"), ordering="status")
@@ -181,7 +181,7 @@ class OfferAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": offer.title,
             "offer": offer,
-            "web_url": offer_web_url(offer),
+            "web_url": offer_web_url(offer=offer),
             "payload": json.dumps(offer.request_payload, ensure_ascii=False, indent=2),
             "allegro_view": json.dumps(allegro_view, ensure_ascii=False, indent=2) if allegro_view else "",
             "allegro_error": allegro_error,

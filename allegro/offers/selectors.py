@@ -1,4 +1,4 @@
-"""Reads of offers: the offers list, a product's offers, the product side of listing, links to Allegro."""
+"""Reads of offers: the offers list, the product side of listing, links to Allegro."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shop.models import Product
 LIVE_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
 
 
-def offer_web_url(offer: Offer) -> str:
+def offer_web_url(*, offer: Offer) -> str:
     """The offer's page: https://allegro.pl/oferta/<id>, the sandbox's, or ``<api base>/oferta/<id>`` for the
     emulator (custom addresses). Empty before the offer exists on Allegro. Uses ``offer.account.app``."""
     if not offer.allegro_id:
@@ -23,11 +23,7 @@ def offer_list() -> QuerySet[Offer]:
     return Offer.objects.select_related("account__app", "product")
 
 
-def offers_of_product(*, product: Product) -> QuerySet[Offer]:
-    return offer_list().filter(product=product)
-
-
-def products_by_listing(queryset: QuerySet[Product], state: str, *, account_id: int | None = None) -> QuerySet:
+def products_filter_by_listing(*, queryset: QuerySet[Product], state: str, account_id: int | None = None) -> QuerySet:
     """Filter products by their offers: "listed" (an active or activating offer), "unlisted" (none), "ended" (an
     ended offer and no live one). One subquery each; ``account_id`` narrows to one account."""
     offers = Offer.objects.filter(product=OuterRef("pk"))

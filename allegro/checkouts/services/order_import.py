@@ -74,7 +74,6 @@ LIST_AHEAD = timedelta(seconds=2)  # listed further than this past a batch's las
 LISTED_KEEP = 2000  # listed forms kept for the next batches (~20 MB)
 SWEEP_MARGIN = timedelta(minutes=10)  # updatedAt can be older than the moment we last looked
 SWEEP_EVERY = timedelta(minutes=5)
-RELAY_DOMAIN = "@allegromail.pl"
 
 PAYMENT_TYPES = {
     "ONLINE": PaymentType.ONLINE,
@@ -129,11 +128,11 @@ class ImportResult:
         }
 
 
-def external_key(account: AllegroAccount, checkout_form_id: str) -> str:
+def checkout_external_key(*, account: AllegroAccount, checkout_form_id: str) -> str:
     return f"{account.pk}:{checkout_form_id}"
 
 
-def stock_reference(account: AllegroAccount, checkout_form_id: str, line_item_id: str) -> str:
+def checkout_stock_reference(*, account: AllegroAccount, checkout_form_id: str, line_item_id: str) -> str:
     # One reservation per (account, checkout form, line item): a re-import never moves stock twice.
     return f"allegro:{account.pk}:{checkout_form_id}:{line_item_id}"
 
@@ -542,10 +541,6 @@ def _product_for_line(*, batch: _Batch, line_item: LineItem) -> Product | None:
     return batch.products.get(external) if external else None
 
 
-def _is_relay(email: str) -> bool:
-    return email.lower().endswith(RELAY_DOMAIN)
-
-
 def _customer_for(batch: _Batch, form: CheckoutForm) -> Customer:
     """The buyer's shop customer: by Allegro buyer id on this seller account, then by e-mail
     (case-insensitive), else a new customer. A masked relay address (…@allegromail.pl) is unique to
@@ -624,7 +619,7 @@ def _create_order(batch: _Batch, form: CheckoutForm) -> Order:
             product=_product_for_line(batch=batch, line_item=li),
             sku=_cut(li.offer.external.id if li.offer.external else "", 100),
             external_id=_cut(li.id, 64),
-            stock_reference=stock_reference(account, form.id, li.id),
+            stock_reference=checkout_stock_reference(account=account, checkout_form_id=form.id, line_item_id=li.id),
         )
         for li in form.lineItems
     ]
@@ -635,7 +630,7 @@ def _create_order(batch: _Batch, form: CheckoutForm) -> Order:
         lines=lines,
         customer=_customer_for(batch, form),
         source=OrderSource.ALLEGRO,
-        external_key=external_key(account, form.id),
+        external_key=checkout_external_key(account=account, checkout_form_id=form.id),
         status=OrderStatus.READY_TO_SHIP if ready else OrderStatus.AWAITING_PAYMENT,
         currency=form.summary.totalToPay.currency if form.summary else "PLN",
         delivery_method=method,
@@ -664,7 +659,9 @@ def _reserve(batch: _Batch, order: Order, form: CheckoutForm, lines: list[OrderL
             taken_over.append((line, holder))
         else:
             to_reserve.append(line)
-            references.append(stock_reference(batch.account, form.id, line.external_id))
+            references.append(
+                checkout_stock_reference(account=batch.account, checkout_form_id=form.id, line_item_id=line.external_id)
+            )
     if taken_over:
         OrderLine.objects.filter(pk__in=[h.pk for _, h in taken_over]).update(stock_reserved=False)
         OrderLine.objects.filter(pk__in=[line.pk for line, _ in taken_over]).update(stock_reserved=True)

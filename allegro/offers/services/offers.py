@@ -57,13 +57,13 @@ from allegro.offers.services.validation import (
     GALLERY_MAX,
     TITLE_MAX,
     OfferProblem,
-    account_problems,
-    catalogue_problems,
-    gpsr_problems,
-    is_producer_id,
-    media_problems,
-    parameter_problems,
-    selling_problems,
+    offer_account_problems,
+    offer_catalogue_problems,
+    offer_gpsr_problems,
+    offer_media_problems,
+    offer_parameter_problems,
+    offer_selling_problems,
+    producer_is_allegro_id,
 )
 from allegro.shipping.selectors import shipping_rates_for
 from shop.models import Product, ProductImage
@@ -167,7 +167,7 @@ STATUS_FROM_ALLEGRO = {
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def title_from_name(name: str, *, limit: int = TITLE_MAX) -> str:
+def offer_title_from_name(*, name: str, limit: int = TITLE_MAX) -> str:
     """The product name as an offer title: whitespace collapsed, cut to ``limit`` characters at a word boundary."""
     text = " ".join((name or "").split())
     if len(text) <= limit:
@@ -176,7 +176,7 @@ def title_from_name(name: str, *, limit: int = TITLE_MAX) -> str:
     return (cut or text[:limit]).rstrip(" ,;:-–")[:limit]
 
 
-def price_with_markup(price: Decimal, percent: Decimal | int | str | None) -> Decimal:
+def price_markup_apply(*, price: Decimal, percent: Decimal | int | str | None) -> Decimal:
     """``price`` raised (or lowered) by ``percent`` %, rounded half up to grosze."""
     percent = Decimal(str(percent or 0))
     return (Decimal(price) * (Decimal(100) + percent) / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -327,18 +327,18 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
             offer.image_urls = dict(copy_from.image_urls or {})
         else:
             offer.images = images
-            offer.title = title_from_name(product.name)
+            offer.title = offer_title_from_name(name=product.name)
         if not offer.category_id:
             offer.category_id = lookups.allegro_category(product)
     else:
-        offer.title = title_from_name(product.name)
+        offer.title = offer_title_from_name(name=product.name)
         offer.category_id = lookups.allegro_category(product)
         if offer.category_id:
             product_level, offer_level = parameters_for_offer(lookups.product_parameters(product, offer.category_id))
             offer.parameters, offer.product_parameters = offer_level, product_level
         ean = (product.ean or "").strip()
         offer.catalogue_product_id = ean if ean and gtin_is_valid(ean) else ""
-        offer.price = price_with_markup(product.price, account.price_markup_percent)
+        offer.price = price_markup_apply(price=product.price, percent=account.price_markup_percent)
         offer.quantity = product.stock if product.stock is not None else account.default_quantity
         offer.duration = account.default_duration or ""
         offer.images = images
@@ -359,9 +359,9 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
     if template != "unset":
         offer.template_id = template.pk if isinstance(template, DescriptionTemplate) else (template or None)
     if percent not in (None, ""):
-        offer.price = price_with_markup(offer.price, percent)
+        offer.price = price_markup_apply(price=offer.price, percent=percent)
         if offer.starting_price is not None:
-            offer.starting_price = price_with_markup(offer.starting_price, percent)
+            offer.starting_price = price_markup_apply(price=offer.starting_price, percent=percent)
     if offer.price is None:
         offer.price = Decimal("0.00")
     return offer
@@ -452,9 +452,11 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
             )
         else:
             definitions = lookups.definitions(offer.category_id)
-            problems += parameter_problems(offer, definitions, linked=bool(offer.catalogue_product_id))
-    problems += catalogue_problems(offer, definitions)
-    problems += selling_problems(offer)
+            problems += offer_parameter_problems(
+                offer=offer, definitions=definitions, linked=bool(offer.catalogue_product_id)
+            )
+    problems += offer_catalogue_problems(offer=offer, definitions=definitions)
+    problems += offer_selling_problems(offer=offer)
     image_urls = {pk: _preview_url(pk) for pk in (image.pk for image in product.images.all())}
     for entry in offer.images or []:
         pk = description_image_ref_pk(entry)
@@ -470,9 +472,9 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
         description_error = _("Description: it shows an image the product no longer has.")
     checked = copy.copy(offer)
     checked.images = gallery
-    problems += media_problems(checked, description, description_error)
-    problems += gpsr_problems(offer)
-    problems += account_problems(offer, offer.account)
+    problems += offer_media_problems(offer=checked, description=description, description_error=description_error)
+    problems += offer_gpsr_problems(offer=offer)
+    problems += offer_account_problems(offer=offer, account=offer.account)
     return problems
 
 
@@ -635,7 +637,7 @@ def offers_triage(
 # --- payload ---------------------------------------------------------------------------------------
 
 
-def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str]) -> dict:
+def offer_payload_build(*, offer: Offer, description: dict | None, gallery: list[str]) -> dict:
     """The ``POST /sale/product-offers`` body of an offer: only fields that are set."""
     account = offer.account
     if offer.catalogue_product_id:
@@ -653,7 +655,9 @@ def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str])
         producer = (offer.responsible_producer_id or "").strip()
         if producer:
             item["responsibleProducer"] = (
-                {"type": "ID", "id": producer} if is_producer_id(producer) else {"type": "NAME", "name": producer}
+                {"type": "ID", "id": producer}
+                if producer_is_allegro_id(value=producer)
+                else {"type": "NAME", "name": producer}
             )
         if (offer.safety_information or "").strip():
             item["safetyInformation"] = {"type": "TEXT", "description": offer.safety_information.strip()}
@@ -710,7 +714,7 @@ def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str])
     return body
 
 
-def offer_error_fields(errors) -> dict[str, list[str]]:
+def offer_errors_as_fields(*, errors) -> dict[str, list[str]]:
     """Allegro's error items → {listing form field: [userMessage, ...]}; "__all__" for paths we cannot place."""
     fields: dict[str, list[str]] = {}
     for item in errors:
@@ -848,7 +852,7 @@ def _publish(offer: Offer, actor) -> Offer:
     if offer.created_by_id is None and getattr(actor, "is_authenticated", False):
         offer.created_by = actor
     if not may_have_posted:
-        offer.request_payload = offer_payload(offer, description=None, gallery=list(offer.images or []))
+        offer.request_payload = offer_payload_build(offer=offer, description=None, gallery=list(offer.images or []))
     offer.save()
 
     try:
@@ -877,7 +881,7 @@ def _publish(offer: Offer, actor) -> Offer:
         return _fail(offer, message=message, fields={"description": [message]})
     offer.images = gallery
     offer.image_urls = {str(k): v for k, v in image_urls.items()}
-    payload = offer_payload(offer, description=description, gallery=gallery)
+    payload = offer_payload_build(offer=offer, description=description, gallery=gallery)
 
     # (c) a retry after a crash or a timeout: adopt what the first attempt created
     if may_have_posted:
@@ -934,7 +938,9 @@ def _publish(offer: Offer, actor) -> Offer:
         raise
     except AllegroValidationError as exc:
         # (e) refused: nothing was created
-        return _fail(offer, message="; ".join(exc.user_messages), fields=offer_error_fields(exc.errors), exc=exc)
+        return _fail(
+            offer, message="; ".join(exc.user_messages), fields=offer_errors_as_fields(errors=exc.errors), exc=exc
+        )
     except AllegroError as exc:
         return _fail(offer, message="; ".join(exc.user_messages), fields={"__all__": exc.user_messages}, exc=exc)
 

@@ -96,8 +96,8 @@ def _group_calls(values: dict[str, object]) -> int:
     return sum(math.ceil(n / MAX_PER_CRITERION) for n in Counter(values.values()).values())
 
 
-def split_groups_and_bulk(
-    prices: dict[str, Decimal], quantities: dict[str, int]
+def commands_split_groups_and_bulk(
+    *, prices: dict[str, Decimal], quantities: dict[str, int]
 ) -> tuple[dict[str, Decimal], dict[str, int], list[str]]:
     """Decide which offers go into grouped commands and which into bulk modifications, by counting calls.
 
@@ -128,7 +128,7 @@ def _money(value: Decimal) -> dict:
     return {"amount": f"{value:.2f}", "currency": "PLN"}
 
 
-def plan_commands(changes: list[Change]) -> tuple[list[PlannedCommand], list[PlannedCommand]]:
+def commands_plan(*, changes: list[Change]) -> tuple[list[PlannedCommand], list[PlannedCommand]]:
     """→ (phase 1: end, price, quantity, bulk; phase 2: activate). Pure: no I/O."""
     ends: list[str] = []
     reasons: dict[str, str] = {}
@@ -151,7 +151,7 @@ def plan_commands(changes: list[Change]) -> tuple[list[PlannedCommand], list[Pla
     phase1: list[PlannedCommand] = []
     for chunk in _chunks(sorted(ends), MAX_PER_CRITERION):
         phase1.append(PlannedCommand(SyncCommand.Kind.END, chunk, reasons={o: reasons[o] for o in chunk}))
-    group_prices, group_quantities, bulk = split_groups_and_bulk(prices, quantities)
+    group_prices, group_quantities, bulk = commands_split_groups_and_bulk(prices=prices, quantities=quantities)
     for kind, values in ((SyncCommand.Kind.PRICE, group_prices), (SyncCommand.Kind.QUANTITY, group_quantities)):
         by_value: dict[object, list[str]] = defaultdict(list)
         for oid, value in values.items():
@@ -180,7 +180,7 @@ def _criteria(offer_ids: list[str]) -> list[dict]:
     return [{"type": "CONTAINS_OFFERS", "offers": [{"id": oid} for oid in offer_ids]}]
 
 
-def command_body(planned: PlannedCommand, command_id: str) -> dict:
+def command_body_build(*, planned: PlannedCommand, command_id: str) -> dict:
     kind = planned.kind
     if kind == SyncCommand.Kind.PRICE:
         return {"modification": {"type": "FIXED_PRICE", "price": _money(planned.value)}, "offerCriteria": _criteria(planned.offer_ids)}  # fmt: skip
@@ -201,7 +201,7 @@ def commands_store(*, account: AllegroAccount, run: SyncRun | None, planned: lis
     rows = []
     for p in planned:
         command_id = str(uuid.uuid4())
-        body = command_body(p, command_id)
+        body = command_body_build(planned=p, command_id=command_id)
         rows.append(
             SyncCommand(
                 uuid=command_id,
@@ -367,7 +367,7 @@ def commands_await(*, client: AllegroClient, commands: list[SyncCommand], sleep=
     return waiting
 
 
-def commands_persist(commands: list[SyncCommand]) -> None:
+def commands_persist(*, commands: list[SyncCommand]) -> None:
     if commands:
         SyncCommand.objects.bulk_update(
             commands,
@@ -421,7 +421,7 @@ def _quantity_message(oid: str, quantity: int) -> str:
     return _("Allegro confirmed the quantity of offer %(offer)s: %(quantity)s.") % {"offer": oid, "quantity": quantity}
 
 
-def results_apply(
+def command_results_apply(
     *, account: AllegroAccount, commands: list[SyncCommand], offers: dict[str, Offer], outcome: Outcome
 ) -> set[str]:
     """Move confirmed values of the offers from finished commands' bodies and reports; log failures.
@@ -539,13 +539,13 @@ def commands_execute(
     """Plan, store, send and confirm the commands for these changes (phase 1, then activations)."""
     outcome = Outcome()
     offers = {c.offer.allegro_id: c.offer for c in changes}
-    phase1, phase2 = plan_commands(changes)
+    phase1, phase2 = commands_plan(changes=changes)
     budget = ChangeBudget(account, sleep=sleep)
     quantity_wanted = {c.offer.allegro_id for c in changes if c.activate and c.quantity is not None}
     quantity_ok: set[str] = set()
     for phase, planned in ((1, phase1), (2, phase2)):
         if phase == 2:
-            # Allegro may run an ACTIVATE before a quantity command sent earlier (#13507): activate only
+            # Allegro may run an ACTIVATE before a quantity command sent earlier (commands run out of order): activate only
             # offers whose quantity change is confirmed (or needed none).
             for p in planned:
                 p.offer_ids = [o for o in p.offer_ids if o not in quantity_wanted or o in quantity_ok]
@@ -559,8 +559,8 @@ def commands_execute(
             _send_all(client=client, commands=stored, budget=budget, outcome=outcome)
             commands_await(client=client, commands=stored, sleep=sleep)
         finally:
-            commands_persist(stored)
-            quantity_ok |= results_apply(account=account, commands=stored, offers=offers, outcome=outcome)
+            commands_persist(commands=stored)
+            quantity_ok |= command_results_apply(account=account, commands=stored, offers=offers, outcome=outcome)
     return outcome
 
 
@@ -589,7 +589,7 @@ def commands_resume(*, client: AllegroClient, account: AllegroAccount, outcome: 
             outcome.write_calls += 1
         left = commands_await(client=client, commands=open_commands, sleep=sleep)
     finally:
-        commands_persist(open_commands)
-        results_apply(account=account, commands=open_commands, offers=offers, outcome=outcome)
+        commands_persist(commands=open_commands)
+        command_results_apply(account=account, commands=open_commands, offers=offers, outcome=outcome)
     outcome.commands.extend(str(c.uuid) for c in open_commands)
     return {oid for c in left for oid in c.offer_ids}

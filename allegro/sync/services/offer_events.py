@@ -36,7 +36,7 @@ def _current_values(ctx: SyncContext, offer_ids: list[str]) -> dict[str, dict]:
     return found
 
 
-def offer_events_poll(ctx: SyncContext) -> None:
+def offer_events_poll(*, ctx: SyncContext) -> None:
     """Read new offer events of the account (up to 20 pages per run) and apply them."""
     if ctx.dry_run:
         return
@@ -76,7 +76,7 @@ def offer_events_poll(ctx: SyncContext) -> None:
     changes = [offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding) for o in corrections]
     changes = [c for c in changes if c is not None and not c.end and not c.activate]
     if changes:
-        changes_send(ctx, changes, label=_("corrections after changes outside the panel"))
+        changes_send(ctx=ctx, changes=changes, label=_("corrections after changes outside the panel"))
 
 
 def _log(ctx: SyncContext, offer: Offer, message: str) -> EventLogEntry:

@@ -18,7 +18,7 @@ PAGE = 1000
 REPORT_ROWS = 1000
 
 
-def allegro_offers_all(ctx: SyncContext) -> dict[str, dict]:
+def allegro_offers_list_all(*, ctx: SyncContext) -> dict[str, dict]:
     """Every non-archived offer of the seller: ceil(n / 1000) calls."""
     found: dict[str, dict] = {}
     offset = 0
@@ -32,8 +32,8 @@ def allegro_offers_all(ctx: SyncContext) -> dict[str, dict]:
             return found
 
 
-def offers_reconcile(ctx: SyncContext) -> None:
-    remote = allegro_offers_all(ctx)
+def offers_reconcile(*, ctx: SyncContext) -> None:
+    remote = allegro_offers_list_all(ctx=ctx)
     now = timezone.now()
     local = list(
         Offer.objects.filter(account=ctx.account)
@@ -105,4 +105,4 @@ def offers_reconcile(ctx: SyncContext) -> None:
     ctx.counts["drift"] = len({d["offer"] for d in drift})
     ctx.run.details["drift"] = drift[:REPORT_ROWS]
     ctx.run.details["drift_total"] = len(drift)
-    changes_send(ctx, fixes, label=_("reconciliation"))
+    changes_send(ctx=ctx, changes=fixes, label=_("reconciliation"))
