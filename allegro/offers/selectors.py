@@ -23,6 +23,29 @@ def offer_list() -> QuerySet[Offer]:
     return Offer.objects.select_related("account__app", "product")
 
 
+def offer_refused_row(*, pk, product: Product, account) -> Offer | None:
+    """The row of a refused attempt to list ``product`` on ``account`` (never created on Allegro): the corrected
+    form updates it instead of leaving one error row per try."""
+    if not pk or not str(pk).isdigit():
+        return None
+    return Offer.objects.filter(
+        pk=pk,
+        product=product,
+        account=account,
+        allegro_id__isnull=True,
+        status__in=(OfferStatus.ERROR, OfferStatus.DRAFT),
+    ).first()
+
+
+def offers_live_of_product(*, product: Product, account) -> list[Offer]:
+    """The product's active or activating offers on ``account`` (the listing form warns about them)."""
+    return list(
+        Offer.objects.filter(product=product, account=account, status__in=LIVE_STATUSES).only(
+            "pk", "allegro_id", "title"
+        )
+    )
+
+
 def products_filter_by_listing(*, queryset: QuerySet[Product], state: str, account_id: int | None = None) -> QuerySet:
     """Filter products by their offers: "listed" (an active or activating offer), "unlisted" (none), "ended" (an
     ended offer and no live one). One subquery each; ``account_id`` narrows to one account."""

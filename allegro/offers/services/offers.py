@@ -367,6 +367,14 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
     return offer
 
 
+def offer_copy_onto(*, existing: Offer, prepared: Offer) -> Offer:
+    """``existing`` (a refused attempt's row) with the content of ``prepared``, so a corrected listing reuses
+    the row instead of adding one per try."""
+    for name in (*COPY_FIELDS, "images", "image_urls", "external_id"):
+        setattr(existing, name, getattr(prepared, name))
+    return existing
+
+
 # --- local validation ------------------------------------------------------------------------------
 
 
@@ -965,6 +973,12 @@ def _publish(offer: Offer, actor) -> Offer:
         trace_id=response.trace_id,
     )
     return offer
+
+
+def offer_fetch_from_allegro(*, offer: Offer) -> dict:
+    """Allegro's current view of the offer (GET /sale/product-offers/{id}) as Allegro sent it, for the offer's
+    page to show next to what the panel sent. Raises AllegroError."""
+    return account_client(account=offer.account).get_product_offer(offer.allegro_id)
 
 
 # --- end -------------------------------------------------------------------------------------------
