@@ -254,6 +254,17 @@ def account_authorization_start(*, account: AllegroAccount, session, user) -> st
 def account_authorization_complete(*, session, user, params: dict) -> AllegroAccount:
     """Accept the callback: state must be one we issued to this session and user, unused and
     younger than 10 minutes — checked before the code is exchanged. Raises AuthorizationRefused."""
+    account, entry = _authorization_pending(session=session, user=user, params=params)
+    code = params.get("code", "")
+    if not code:
+        raise AuthorizationRefused(_("Allegro did not send an authorisation code."))
+    tokens, me = _authorization_exchange(account=account, user=user, code=code, verifier=entry["verifier"])
+    return _authorization_store(account=account, user=user, tokens=tokens, me=me)
+
+
+def _authorization_pending(*, session, user, params: dict) -> tuple[AllegroAccount, dict]:
+    """The account whose authorisation this callback answers, with the pending entry (spent here: a state is
+    used once). A refusal on Allegro's side is logged and refused."""
     state = params.get("state", "")
     pending = session.get(SESSION_KEY, {})
     entry = pending.pop(state, None) if state else None
@@ -278,17 +289,18 @@ def account_authorization_complete(*, session, user, params: dict) -> AllegroAcc
             actor=user,
         )
         raise AuthorizationRefused(_("Access was refused on Allegro. The account was not connected."))
-    code = params.get("code", "")
-    if not code:
-        raise AuthorizationRefused(_("Allegro did not send an authorisation code."))
+    return account, entry
 
+
+def _authorization_exchange(*, account: AllegroAccount, user, code: str, verifier: str):
+    """The code exchanged for tokens (PKCE verifier) and the seller those tokens belong to (GET /me)."""
     client = AllegroClient(
         endpoints=_endpoints(account.app),
         client_id=account.app.client_id,
         client_secret=lambda: account.app.client_secret,
     )
     try:
-        tokens = client.exchange_code(code=code, redirect_uri=oauth_redirect_uri(), code_verifier=entry["verifier"])
+        tokens = client.exchange_code(code=code, redirect_uri=oauth_redirect_uri(), code_verifier=verifier)
         me_client = AllegroClient(
             endpoints=_endpoints(account.app),
             client_id=account.app.client_id,
@@ -307,7 +319,12 @@ def account_authorization_complete(*, session, user, params: dict) -> AllegroAcc
             actor=user,
         )
         raise AuthorizationRefused(_("Allegro refused the authorisation: %(reason)s") % {"reason": exc}) from None
+    return tokens, me
 
+
+def _authorization_store(*, account: AllegroAccount, user, tokens, me) -> AllegroAccount:
+    """Connect the account to the seller, unless it belongs to another seller or the seller is already
+    connected as another account of this application."""
     with transaction.atomic():
         account = AllegroAccount.objects.select_for_update().select_related("app").get(pk=account.pk)
         if account.seller_id and account.seller_id != me.id:

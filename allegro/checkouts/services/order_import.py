@@ -219,78 +219,20 @@ class _Batch:
 
     @classmethod
     def load(cls, *, account, cursor, items: list[_Item], methods: dict) -> _Batch:
-        parsed: dict[str, CheckoutForm | CheckoutFormInvalid] = {}
-        for item in items:
-            if item.fetch_error:
-                parsed[item.checkout_form_id] = CheckoutFormInvalid(
-                    item.fetch_error, checkout_form_id=item.checkout_form_id
-                )
-                continue
-            try:
-                parsed[item.checkout_form_id] = parse_checkout_form(item.payload, expected_id=item.checkout_form_id)
-            except CheckoutFormInvalid as exc:
-                parsed[item.checkout_form_id] = exc
+        """Parse the items and read, in a constant number of queries, everything their import needs (the rows
+        that may change are locked)."""
+        parsed = _parse_items(items)
         forms = [f for f in parsed.values() if isinstance(f, CheckoutForm)]
         ids = list(parsed)
-        checkouts = {
-            c.checkout_form_id: c
-            for c in AllegroCheckout.objects.select_for_update().filter(account=account, checkout_form_id__in=ids)
-        }
-        order_ids = [c.order_id for c in checkouts.values() if c.order_id]
-        orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids)} if order_ids else {}
-        for checkout in checkouts.values():
-            if checkout.order_id:
-                checkout.order = orders.get(checkout.order_id)
+        checkouts = _load_checkouts(account, ids)
         quarantined = set(
             CheckoutQuarantine.objects.filter(
                 account=account, checkout_form_id__in=ids, resolved_at__isnull=True
             ).values_list("checkout_form_id", flat=True)
         )
-        buyer_ids = {f.buyer.id for f in forms}
-        identities = {
-            i.buyer_id: i
-            for i in CustomerAllegroIdentity.objects.filter(
-                seller_id=account.seller_id, buyer_id__in=buyer_ids
-            ).select_related("customer")
-        }
-        emails = {f.buyer.email.lower() for f in forms if f.buyer.id not in identities}
-        customers = (
-            {
-                c.email_lower: c
-                for c in Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-            }
-            if emails
-            else {}
-        )
-        skus = {li.offer.external.id for f in forms for li in f.lineItems if li.offer.external and li.offer.external.id}
-        products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
-        # Offers listed from the panel know their product even when the SKU changed since.
-        offer_ids = {li.offer.id for f in forms for li in f.lineItems if li.offer.id}
-        offer_products = (
-            {
-                offer.allegro_id: offer.product
-                for offer in Offer.objects.filter(
-                    account=account, allegro_id__in=offer_ids, product__isnull=False
-                ).select_related("product")
-            }
-            if offer_ids
-            else {}
-        )
-        # Line items that moved into a merged form: who holds their stock now (each side effect has a uniqueness key).
-        line_ids = {li.id for f in forms for li in f.lineItems}
-        holders = {}
-        if line_ids and checkouts:
-            holders = {
-                line.external_id: line
-                for line in OrderLine.objects.select_for_update()
-                .filter(
-                    order__source=OrderSource.ALLEGRO,
-                    order__external_key__startswith=f"{account.pk}:",
-                    external_id__in=line_ids,
-                    stock_reserved=True,
-                )
-                .exclude(order__status=OrderStatus.CANCELLED)
-            }
+        identities, customers = _load_buyers(account, forms)
+        products, offer_products = _load_products(account, forms)
+        holders = _load_stock_holders(account, forms) if checkouts else {}
         return cls(
             account,
             cursor,
@@ -304,6 +246,93 @@ class _Batch:
             holders,
             methods,
         )
+
+
+def _parse_items(items: list[_Item]) -> dict[str, CheckoutForm | CheckoutFormInvalid]:
+    """Each item's checkout form, or why it cannot be imported (a failed fetch or an invalid payload)."""
+    parsed: dict[str, CheckoutForm | CheckoutFormInvalid] = {}
+    for item in items:
+        if item.fetch_error:
+            parsed[item.checkout_form_id] = CheckoutFormInvalid(
+                item.fetch_error, checkout_form_id=item.checkout_form_id
+            )
+            continue
+        try:
+            parsed[item.checkout_form_id] = parse_checkout_form(item.payload, expected_id=item.checkout_form_id)
+        except CheckoutFormInvalid as exc:
+            parsed[item.checkout_form_id] = exc
+    return parsed
+
+
+def _load_checkouts(account, ids: list[str]) -> dict[str, AllegroCheckout]:
+    """The checkout rows already seen (locked), with their shop orders."""
+    checkouts = {
+        c.checkout_form_id: c
+        for c in AllegroCheckout.objects.select_for_update().filter(account=account, checkout_form_id__in=ids)
+    }
+    order_ids = [c.order_id for c in checkouts.values() if c.order_id]
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids)} if order_ids else {}
+    for checkout in checkouts.values():
+        if checkout.order_id:
+            checkout.order = orders.get(checkout.order_id)
+    return checkouts
+
+
+def _load_buyers(account, forms: list[CheckoutForm]) -> tuple[dict, dict]:
+    """(Allegro identities by buyer id on this seller, shop customers by lower-cased e-mail for the buyers
+    without an identity)."""
+    buyer_ids = {f.buyer.id for f in forms}
+    identities = {
+        i.buyer_id: i
+        for i in CustomerAllegroIdentity.objects.filter(
+            seller_id=account.seller_id, buyer_id__in=buyer_ids
+        ).select_related("customer")
+    }
+    emails = {f.buyer.email.lower() for f in forms if f.buyer.id not in identities}
+    customers = (
+        {c.email_lower: c for c in Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)}
+        if emails
+        else {}
+    )
+    return identities, customers
+
+
+def _load_products(account, forms: list[CheckoutForm]) -> tuple[dict, dict]:
+    """(shop products by SKU, products by Allegro offer id): offers listed from the panel know their product
+    even when the SKU changed since."""
+    skus = {li.offer.external.id for f in forms for li in f.lineItems if li.offer.external and li.offer.external.id}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
+    offer_ids = {li.offer.id for f in forms for li in f.lineItems if li.offer.id}
+    offer_products = (
+        {
+            offer.allegro_id: offer.product
+            for offer in Offer.objects.filter(
+                account=account, allegro_id__in=offer_ids, product__isnull=False
+            ).select_related("product")
+        }
+        if offer_ids
+        else {}
+    )
+    return products, offer_products
+
+
+def _load_stock_holders(account, forms: list[CheckoutForm]) -> dict[str, OrderLine]:
+    """Line items that moved into a merged form: the order line that holds their stock now (locked), so the
+    stock is moved, never reserved twice."""
+    line_ids = {li.id for f in forms for li in f.lineItems}
+    if not line_ids:
+        return {}
+    return {
+        line.external_id: line
+        for line in OrderLine.objects.select_for_update()
+        .filter(
+            order__source=OrderSource.ALLEGRO,
+            order__external_key__startswith=f"{account.pk}:",
+            external_id__in=line_ids,
+            stock_reserved=True,
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+    }
 
 
 def _order_wanted(batch: _Batch, form: CheckoutForm) -> bool:

@@ -434,79 +434,17 @@ def command_results_apply(
         if command.status not in (SyncCommand.Status.COMPLETED, SyncCommand.Status.FAILED):
             continue
         failed = command.failed_offers or {}
-        values: dict[str, dict] = {}
-        if command.kind == SyncCommand.Kind.BULK:
-            for mod in command.body.get("modifications", []):
-                entry = {}
-                if "prices" in mod:
-                    entry["price"] = Decimal(mod["prices"]["allegro-pl"]["value"]["amount"])
-                if "stock" in mod:
-                    entry["quantity"] = int(mod["stock"]["value"])
-                values[mod["offerId"]] = entry
+        values = _bulk_values(command)
         for oid in command.offer_ids:
             offer = offers.get(oid)
             if offer is None:
                 continue
+            touched[oid] = offer
             if oid in failed:
-                message = failed[oid]
-                offer.last_error = message[:2000]
-                if "OfferNotFoundException" in message:
-                    offer.status = OfferStatus.ARCHIVED
-                    offer.confirmed_status = ""
-                touched[oid] = offer
-                outcome.failed[command.kind] += 1
-                outcome.failures.append((oid, command.kind, message))
-                log_rows.append(
-                    EventLogEntry(
-                        kind=EventKind.SYNC,
-                        action=f"sync {command.kind}"[:60],
-                        message=_("Allegro refused %(what)s for offer %(offer)s: %(error)s")
-                        % {"what": SyncCommand.Kind(command.kind).label, "offer": oid, "error": message},
-                        account=account,
-                        success=False,
-                        offer_id=oid,
-                        product_id=offer.product_id,
-                        request_summary={"command": str(command.uuid), "kind": command.kind},
-                        rule="sync",
-                    )
-                )
+                log_rows.append(_apply_refusal(account, command, offer, failed[oid], outcome))
                 continue
             outcome.succeeded[command.kind] += 1
-            offer.last_error = ""
-            offer.confirmed_at = now
-            touched[oid] = offer
-            reason = (command.reasons or {}).get(oid, "")
-            messages = []
-            if command.kind == SyncCommand.Kind.PRICE:
-                offer.price = offer.confirmed_price = Decimal(command.body["modification"]["price"]["amount"])
-                messages.append(_price_message(oid, offer.price))
-            elif command.kind == SyncCommand.Kind.QUANTITY:
-                offer.quantity = offer.confirmed_quantity = int(command.body["modification"]["value"])
-                quantity_ok.add(oid)
-                messages.append(_quantity_message(oid, offer.quantity))
-            elif command.kind == SyncCommand.Kind.BULK:
-                entry = values.get(oid, {})
-                if "price" in entry:
-                    offer.price = offer.confirmed_price = entry["price"]
-                    messages.append(_price_message(oid, offer.price))
-                if "quantity" in entry:
-                    offer.quantity = offer.confirmed_quantity = entry["quantity"]
-                    quantity_ok.add(oid)
-                    messages.append(_quantity_message(oid, offer.quantity))
-            elif command.kind == SyncCommand.Kind.END:
-                offer.status = OfferStatus.ENDED
-                offer.confirmed_status = "ENDED"
-                offer.ended_reason = reason[:200]
-                offer.ended_at = now
-                messages.append(_("Offer %(offer)s ended on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
-            elif command.kind == SyncCommand.Kind.ACTIVATE:
-                offer.status = OfferStatus.ACTIVE
-                offer.confirmed_status = "ACTIVE"
-                offer.ended_reason = ""
-                offer.ended_at = None
-                messages.append(
-                    _("Offer %(offer)s active again on Allegro (%(reason)s).") % {"offer": oid, "reason": reason}
-                )
+            messages = _apply_success(command, offer, values.get(oid, {}), now=now, quantity_ok=quantity_ok)
             # What the sync changed, per offer: the event log filtered by the offer shows it (not only the run).
             log_rows.extend(
                 EventLogEntry(
@@ -526,6 +464,82 @@ def command_results_apply(
     if log_rows:
         EventLogEntry.objects.bulk_create(log_rows, batch_size=500)
     return quantity_ok
+
+
+def _bulk_values(command: SyncCommand) -> dict[str, dict]:
+    """A bulk-modification command's values per offer id: {"price": Decimal, "quantity": int} (either or both)."""
+    values: dict[str, dict] = {}
+    if command.kind == SyncCommand.Kind.BULK:
+        for mod in command.body.get("modifications", []):
+            entry = {}
+            if "prices" in mod:
+                entry["price"] = Decimal(mod["prices"]["allegro-pl"]["value"]["amount"])
+            if "stock" in mod:
+                entry["quantity"] = int(mod["stock"]["value"])
+            values[mod["offerId"]] = entry
+    return values
+
+
+def _apply_refusal(
+    account: AllegroAccount, command: SyncCommand, offer: Offer, message: str, outcome: Outcome
+) -> EventLogEntry:
+    """Keep Allegro's reason on the offer (an offer Allegro no longer knows is archived) and log it."""
+    oid = offer.allegro_id
+    offer.last_error = message[:2000]
+    if "OfferNotFoundException" in message:
+        offer.status = OfferStatus.ARCHIVED
+        offer.confirmed_status = ""
+    outcome.failed[command.kind] += 1
+    outcome.failures.append((oid, command.kind, message))
+    return EventLogEntry(
+        kind=EventKind.SYNC,
+        action=f"sync {command.kind}"[:60],
+        message=_("Allegro refused %(what)s for offer %(offer)s: %(error)s")
+        % {"what": SyncCommand.Kind(command.kind).label, "offer": oid, "error": message},
+        account=account,
+        success=False,
+        offer_id=oid,
+        product_id=offer.product_id,
+        request_summary={"command": str(command.uuid), "kind": command.kind},
+        rule="sync",
+    )
+
+
+def _apply_success(command: SyncCommand, offer: Offer, bulk: dict, *, now, quantity_ok: set[str]) -> list[str]:
+    """Store on the offer what the finished command confirmed; the messages for the event log."""
+    oid = offer.allegro_id
+    offer.last_error = ""
+    offer.confirmed_at = now
+    reason = (command.reasons or {}).get(oid, "")
+    messages = []
+    if command.kind == SyncCommand.Kind.PRICE:
+        offer.price = offer.confirmed_price = Decimal(command.body["modification"]["price"]["amount"])
+        messages.append(_price_message(oid, offer.price))
+    elif command.kind == SyncCommand.Kind.QUANTITY:
+        offer.quantity = offer.confirmed_quantity = int(command.body["modification"]["value"])
+        quantity_ok.add(oid)
+        messages.append(_quantity_message(oid, offer.quantity))
+    elif command.kind == SyncCommand.Kind.BULK:
+        if "price" in bulk:
+            offer.price = offer.confirmed_price = bulk["price"]
+            messages.append(_price_message(oid, offer.price))
+        if "quantity" in bulk:
+            offer.quantity = offer.confirmed_quantity = bulk["quantity"]
+            quantity_ok.add(oid)
+            messages.append(_quantity_message(oid, offer.quantity))
+    elif command.kind == SyncCommand.Kind.END:
+        offer.status = OfferStatus.ENDED
+        offer.confirmed_status = "ENDED"
+        offer.ended_reason = reason[:200]
+        offer.ended_at = now
+        messages.append(_("Offer %(offer)s ended on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
+    elif command.kind == SyncCommand.Kind.ACTIVATE:
+        offer.status = OfferStatus.ACTIVE
+        offer.confirmed_status = "ACTIVE"
+        offer.ended_reason = ""
+        offer.ended_at = None
+        messages.append(_("Offer %(offer)s active again on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
+    return messages
 
 
 def commands_execute(
