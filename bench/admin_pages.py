@@ -1,4 +1,4 @@
-"""Benchmark (issue 10, "Scale of the panel"): every admin changelist, the dashboard and the typical filtered and
+"""Benchmark ("Scale of the panel"): every admin changelist, the dashboard and the typical filtered and
 searched lists, on big data (100,000 products, 50,000 offers, 100,000 orders, 1,000,000 event-log rows).
 Targets: each page ≤ 300 ms server time (median of 5 after one warm-up) on PostgreSQL, and the same number of
 queries on page 1 and page 2 of every changelist (no N+1).

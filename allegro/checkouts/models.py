@@ -1,7 +1,7 @@
-"""Importing Allegro orders (issue 9): the journal cursor per account, every checkout form seen, the
+"""Importing Allegro orders: the journal cursor per account, every checkout form seen, the
 quarantine of payloads that could not be imported, and shipments sent back to Allegro.
 
-Each side effect has a database uniqueness key (RELIABILITY.md rule 1): one ``AllegroCheckout`` per
+Each side effect has a database uniqueness key: one ``AllegroCheckout`` per
 (account, checkout form id), one shop ``Order`` per ``external_key`` "<account id>:<form id>", one
 stock movement per (account, checkout form, line item), one open quarantine row per form.
 """
@@ -24,7 +24,7 @@ class CreateOrdersAt(models.TextChoices):
 class OrderEventCursor(models.Model):
     """Where the import of one account stands in Allegro's order journal.
 
-    ``last_event_id`` is the last event actually processed (never event-stats' head, API.md §7.1) and
+    ``last_event_id`` is the last event actually processed (never event-stats' head) and
     moves in the same transaction as the orders it covers. ``lock_token``/``locked_until`` is a lease:
     one import per account at a time, and a killed worker's lease simply runs out.
     """

@@ -1,4 +1,4 @@
-"""The sync engine's state (issue 8): the queue of offers to bring in line with the shop, the batch
+"""The sync engine's state: the queue of offers to bring in line with the shop, the batch
 commands sent to Allegro (UUIDs stored before sending), per-account cursors, locks and run records.
 """
 
@@ -110,7 +110,7 @@ class SyncRun(models.Model):
 
 class SyncCommand(models.Model):
     """One batch command to Allegro. The row (UUID and body) is written BEFORE the call; a retry after a crash
-    resends the same UUID with the same body, which Allegro answers with the same report (RELIABILITY rule 6).
+    resends the same UUID with the same body, which Allegro answers with the same report.
     The body is never changed once stored: a different body under the same UUID gets 409."""
 
     class Kind(models.TextChoices):
@@ -154,7 +154,7 @@ class SyncCommand(models.Model):
 
 
 class SyncCursor(models.Model):
-    """The last processed event id of a journal per account (RELIABILITY rule 3)."""
+    """The last processed event id of a journal per account, advanced in the same transaction as the work it covers."""
 
     account = models.ForeignKey("allegro.AllegroAccount", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20)

@@ -1,4 +1,4 @@
-"""Writing order changes back to Allegro (API.md §7.3): the fulfillment status when staff move an
+"""Writing order changes back to Allegro: the fulfillment status when staff move an
 Allegro order along the shop's pipeline, and tracking numbers as shipments.
 
 Both run in Celery tasks enqueued after commit with ids only, by the caller (the receiver of the

@@ -23,7 +23,7 @@ already listed on the account unless "Kolejna aukcja tego przedmiotu" is ticked)
 * "Anuluj" flips the job to cancelled; threads stop taking new items (they poll the flag at most every
   half second), items in flight finish, and the untouched ones are marked skipped ("cancelled").
 
-Idempotency (RELIABILITY.md rules 6–7)
+Idempotency
 --------------------------------------
 An item's Offer row (the recorded intent) is saved and linked to the item **before** ``offer_publish`` is
 called. A re-run of the item (task redelivered after a crash, "Ponów nieudane") reuses that row, and
@@ -201,7 +201,7 @@ def _filter_reasons(product: Product, *, options: ListingOptions, listed: dict[i
     return reasons
 
 
-# --- the offers service (issue 7, single listing) ----------------------------------------------------------
+# --- the offers service (single listing) -------------------------------------------------------------------
 
 
 def _problem_text(problems: list[OfferProblem]) -> str:

@@ -32,7 +32,7 @@ from allegro.core.services.events import event_context, event_log
 from allegro.integration.client import AllegroClient, AllegroError, AllegroReauthRequired, ApiResponse
 from allegro.offers.models import Offer, OfferFormat, OfferStatus
 from allegro.sync.models import AccountPriceRule, PriceRounding, SyncRun
-from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, plan_commands
+from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, commands_plan
 from allegro.sync.services.queue import LIVE_STATUSES, SyncBusy, account_lock
 
 CENT = Decimal("0.01")
@@ -41,7 +41,7 @@ CENT = Decimal("0.01")
 # --- targets ------------------------------------------------------------------------------------------------
 
 
-def price_target(*, account: AllegroAccount, shop_price: Decimal, rounding: str = PriceRounding.NONE) -> Decimal:
+def offer_target_price(*, account: AllegroAccount, shop_price: Decimal, rounding: str = PriceRounding.NONE) -> Decimal:
     """The offer price for a shop price: markup in % (ROUND_HALF_UP to the grosz), then the rounding rule."""
     markup = account.price_markup_percent or Decimal("0")
     value = (Decimal(shop_price) * (Decimal("100") + markup) / Decimal("100")).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -53,12 +53,12 @@ def price_target(*, account: AllegroAccount, shop_price: Decimal, rounding: str 
     return value
 
 
-def account_rounding(account: AllegroAccount) -> str:
+def account_price_rounding(*, account: AllegroAccount) -> str:
     rule = AccountPriceRule.objects.filter(account=account).values_list("rounding", flat=True).first()
     return rule or PriceRounding.NONE
 
 
-def end_reason(product) -> str:
+def product_end_reason(*, product) -> str:
     """Why an offer of this product may not sell: deleted, hidden or sold out ("" when it may)."""
     if product is None:
         return _("product deleted from the shop")
@@ -69,11 +69,11 @@ def end_reason(product) -> str:
     return ""
 
 
-def quantity_target(*, account: AllegroAccount, product) -> int:
+def offer_target_quantity(*, account: AllegroAccount, product) -> int:
     return int(product.stock) if product.stock is not None else int(account.default_quantity or 1)
 
 
-def account_parts(account: AllegroAccount) -> set[str]:
+def account_sync_parts(*, account: AllegroAccount) -> set[str]:
     parts = set()
     if account.sync_prices:
         parts.add("prices")
@@ -92,7 +92,7 @@ ALL_PARTS = frozenset({"prices", "stock", "close", "activate"})
 def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], rounding: str) -> Change | None:
     """What this offer needs to match the shop under ``parts``; None when nothing."""
     product = offer.product
-    reason = end_reason(product)
+    reason = product_end_reason(product=product)
     buy_now = offer.format == OfferFormat.BUY_NOW
     current_price = offer.confirmed_price if offer.confirmed_price is not None else offer.price
     current_quantity = offer.confirmed_quantity if offer.confirmed_quantity is not None else offer.quantity
@@ -105,22 +105,22 @@ def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], roun
             if product is None:
                 return None
         if buy_now and "prices" in parts:
-            target = price_target(account=account, shop_price=product.price, rounding=rounding)
+            target = offer_target_price(account=account, shop_price=product.price, rounding=rounding)
             if target != current_price:
                 change.price = target
         if buy_now and "stock" in parts:
-            target_q = quantity_target(account=account, product=product)
+            target_q = offer_target_quantity(account=account, product=product)
             if target_q > 0 and target_q != current_quantity:
                 change.quantity = target_q
     elif offer.status == OfferStatus.ENDED and offer.renew_after_end and "activate" in parts:
         if reason:
             return None  # renewal never relists a hidden, deleted or sold-out product
         if buy_now:
-            target_q = quantity_target(account=account, product=product)
+            target_q = offer_target_quantity(account=account, product=product)
             if target_q != current_quantity or not current_quantity:
                 change.quantity = max(1, target_q)
             if "prices" in parts:
-                target = price_target(account=account, shop_price=product.price, rounding=rounding)
+                target = offer_target_price(account=account, shop_price=product.price, rounding=rounding)
                 if target != current_price:
                     change.price = target
         change.activate = True
@@ -145,7 +145,7 @@ class SyncContext:
     rounding: str = PriceRounding.NONE
 
     def parts(self, wanted: set[str] | frozenset[str] = ALL_PARTS) -> set[str]:
-        return set(wanted) if self.forced else set(wanted) & account_parts(self.account)
+        return set(wanted) if self.forced else set(wanted) & account_sync_parts(account=self.account)
 
 
 def sync_client(*, account: AllegroAccount, counter: Counter) -> AllegroClient:
@@ -167,7 +167,7 @@ def sync_client(*, account: AllegroAccount, counter: Counter) -> AllegroClient:
     return client
 
 
-def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None:
+def changes_send(*, ctx: SyncContext, changes: list[Change], label: str) -> None:
     """Send the changes (or, in a preview, count what would be sent)."""
     changes = [c for c in changes if c is not None and not c.empty]
     ends = sum(1 for c in changes if c.end)
@@ -175,7 +175,7 @@ def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None
     quantities = sum(1 for c in changes if c.quantity is not None)
     activations = sum(1 for c in changes if c.activate)
     if ctx.dry_run:
-        phase1, phase2 = plan_commands(changes)
+        phase1, phase2 = commands_plan(changes=changes)
         ctx.counts.update(
             {
                 "would_end": ends,
@@ -249,7 +249,7 @@ def sync_account_run(
         with event_context(actor=actor, rule="" if actor else f"sync:{trigger}"):
             with account_lock(account=account):
                 ctx.client = sync_client(account=account, counter=counter)
-                ctx.rounding = account_rounding(account)
+                ctx.rounding = account_price_rounding(account=account)
                 for step in steps.values():
                     step(ctx)
         run.status = SyncRun.Status.FAILED if ctx.outcome.failed and not ctx.outcome.succeeded else SyncRun.Status.DONE
@@ -270,7 +270,7 @@ def sync_account_run(
     run.errors = ctx.errors[:200]
     run.api_calls = counter["calls"]
     run.counts.update({"write_calls": counter["write_calls"], "seconds": round(time.monotonic() - started, 2)})
-    run.summary = sync_run_summary(run, ctx.lines)
+    run.summary = sync_run_summary(run=run, lines=ctx.lines)
     run.finished_at = timezone.now()
     run.save()
     if counter["calls"] and counter["calls"] > counter["failed_calls"]:
@@ -280,7 +280,7 @@ def sync_account_run(
     return run
 
 
-def sync_run_summary(run: SyncRun, lines: list[str]) -> str:
+def sync_run_summary(*, run: SyncRun, lines: list[str]) -> str:
     c = run.counts
     if run.dry_run:
         text = _(

@@ -1,4 +1,4 @@
-"""Dirty-offer queue, debounced flush scheduling and the per-account sync lock (issue 8).
+"""Dirty-offer queue, debounced flush scheduling and the per-account sync lock.
 
 The shop's ``product_changed`` signal (sent on commit) lands in ``offers_queue_for_products``: one SELECT of the
 affected offers, one INSERT ... ON CONFLICT into ``OfferSyncQueue`` and one conditional UPDATE of the "flush"

@@ -181,7 +181,7 @@ def _account_steps(names) -> dict[str, AccountStep]:
 # --- entry points -------------------------------------------------------------------------------------------
 
 
-def sync_accounts(account: AllegroAccount | None = None):
+def accounts_to_sync(*, account: AllegroAccount | None = None):
     qs = AllegroAccount.objects.select_related("app").filter(state=ConnectionState.CONNECTED)
     return qs.filter(pk=account.pk) if account is not None else qs
 
@@ -203,7 +203,7 @@ def sync_run(
     forced = bool(only)
     return [
         sync_account_run(account=a, steps=steps, forced=forced, actor=actor, dry_run=dry_run, trigger=trigger)
-        for a in sync_accounts(account)
+        for a in accounts_to_sync(account=account)
     ]
 
 
@@ -265,6 +265,6 @@ def sync_scheduled(*, step: str) -> list[SyncRun]:
         "renew": _account_steps(["renew"]),
     }[step]
     runs = []
-    for a in sync_accounts().filter(wanted):
+    for a in accounts_to_sync().filter(wanted):
         runs.append(sync_account_run(account=a, steps=steps, trigger=SyncRun.Trigger.SCHEDULE))
     return runs

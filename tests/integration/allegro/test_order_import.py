@@ -1,4 +1,4 @@
-"""Importing Allegro orders against the emulator (issue 9): every scenario ends with exactly one shop
+"""Importing Allegro orders against the emulator: every scenario ends with exactly one shop
 order per surviving checkout form, stock never below zero and no customer duplicated."""
 
 from __future__ import annotations
