@@ -42,9 +42,11 @@ fast: $(VENV)/.dev-installed
 typecheck: $(VENV)/.dev-installed
 	$(BIN)/mypy
 
+## make lint — ruff (style) and lint-imports (the import arrows of docs/architecture.md)
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## make messages — refresh and compile the Polish translations (needs gettext)
 messages: $(VENV)/.dev-installed
