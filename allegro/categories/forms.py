@@ -7,12 +7,12 @@ import json
 from dataclasses import dataclass, field
 
 from allegro.categories.services.category_forms import (
-    autofill_kind,
-    custom_dictionary_value,
-    is_range,
-    normalize_number,
-    parameter_displayed,
-    parameter_required,
+    number_normalize,
+    parameter_autofill_kind,
+    parameter_custom_value_build,
+    parameter_is_displayed,
+    parameter_is_range,
+    parameter_is_required,
 )
 
 
@@ -32,19 +32,19 @@ def values_from_post(*, definitions: list[dict], data) -> list[dict]:
             custom = (data.get(f"{name}-custom") or "").strip()
             options = definition.get("options") or {}
             if custom and options.get("customValuesEnabled"):
-                item = {"id": param_id, **custom_dictionary_value(definition, custom)}
+                item = {"id": param_id, **parameter_custom_value_build(definition=definition, text=custom)}
                 # Nothing chosen, or the list's ambiguous entry ("inne"): the typed value says it all.
                 item["valuesIds"] = list(dict.fromkeys([*ids, *item.get("valuesIds", [])]))
                 values.append(item)
             elif ids:
                 values.append({"id": param_id, "valuesIds": ids})
-        elif is_range(definition):
-            start = normalize_number(data.get(f"{name}-from", ""))
-            end = normalize_number(data.get(f"{name}-to", ""))
+        elif parameter_is_range(definition=definition):
+            start = number_normalize(text=data.get(f"{name}-from", ""))
+            end = number_normalize(text=data.get(f"{name}-to", ""))
             if start or end:
                 values.append({"id": param_id, "rangeValue": {"from": start, "to": end}})
         elif kind in ("integer", "float"):
-            text = normalize_number(data.get(name, ""))
+            text = number_normalize(text=data.get(name, ""))
             if text:
                 values.append({"id": param_id, "values": [text]})
         elif kind == "string":
@@ -106,12 +106,12 @@ def parameter_fields(
         options = definition.get("options") or {}
         item = by_id.get(param_id) or {}
         kind = definition.get("type")
-        autofill = autofill_kind(definition)
+        autofill = parameter_autofill_kind(definition=definition)
         spec = ParameterField(
             id=param_id,
             name=str(definition.get("name") or param_id),
             widget="text",
-            required=parameter_required(definition, values) and not autofill,
+            required=parameter_is_required(definition=definition, values=values) and not autofill,
             unit=str(definition.get("unit") or ""),
             describes_product=bool(options.get("describesProduct")),
             autofill=autofill,
@@ -122,7 +122,7 @@ def parameter_fields(
         if definition.get("displayedIf"):
             spec.displayed_if = json.dumps(definition["displayedIf"])
             # A value given where it does not apply stays visible, with its error, to be cleared.
-            spec.shown = parameter_displayed(definition, values) or bool(item)
+            spec.shown = parameter_is_displayed(definition=definition, values=values) or bool(item)
         if kind == "dictionary":
             selected = {str(v) for v in item.get("valuesIds") or []}
             spec.widget = "multiselect" if restrictions.get("multipleChoices") else "select"
@@ -147,7 +147,7 @@ def parameter_fields(
             spec.maximum = "" if restrictions.get("max") is None else str(restrictions["max"])
             precision = int(restrictions.get("precision") or 0) if kind == "float" else 0
             spec.step = "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"
-            if is_range(definition):
+            if parameter_is_range(definition=definition):
                 spec.widget = "range"
                 rng = item.get("rangeValue") or {}
                 spec.range_from, spec.range_to = str(rng.get("from") or ""), str(rng.get("to") or "")

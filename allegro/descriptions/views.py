@@ -10,7 +10,7 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from allegro.descriptions.services.offers import description_image_ref
+from allegro.descriptions.services.offers import description_image_ref_make
 from shop.models import Product, ProductImage
 
 
@@ -20,7 +20,7 @@ class _UploadForm(forms.Form):
 
 def description_image_json(image: ProductImage) -> dict:
     """How the editor's picker sees a product image (``ref`` is what descriptions store)."""
-    return {"id": image.pk, "ref": description_image_ref(image.pk), "thumb": image.image.url, "alt": image.alt}
+    return {"id": image.pk, "ref": description_image_ref_make(pk=image.pk), "thumb": image.image.url, "alt": image.alt}
 
 
 @require_POST

@@ -22,10 +22,10 @@ from allegro.accounts.selectors import current_account
 from allegro.accounts.services.accounts import account_client
 from allegro.categories.forms import parameter_fields, values_from_post
 from allegro.categories.models import AllegroCategory
-from allegro.categories.services.categories import category_source
-from allegro.categories.services.category_forms import category_definitions
+from allegro.categories.services.categories import category_source_key
+from allegro.categories.services.category_forms import category_definitions_get
 from allegro.descriptions.services.descriptions import description_clean
-from allegro.descriptions.services.offers import description_product_body
+from allegro.descriptions.services.offers import description_product_body_get
 from allegro.descriptions.views import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
@@ -217,11 +217,11 @@ class OfferAdmin(admin.ModelAdmin):
             _fetch_producers(account)
         offer = offer_prepare(product=product, account=account, copy_from=copy_from)
         definitions = (
-            category_definitions(allegro_category_id=offer.category_id, app=account.app)
+            category_definitions_get(allegro_category_id=offer.category_id, app=account.app)
             if (offer.category_id)
             else None
         )
-        body = description_product_body(product=product)
+        body = description_product_body_get(product=product)
         editor_images = [description_image_json(image) for image in product.images.all()]
         upload_url = reverse("allegro:description_image_upload", args=[product.pk])
         field_errors: dict[str, list[str]] = {}
@@ -297,7 +297,9 @@ class OfferAdmin(admin.ModelAdmin):
             ).only("pk", "allegro_id", "title")
         )
         allegro_category = (
-            AllegroCategory.objects.filter(source=category_source(account.app), allegro_id=offer.category_id).first()
+            AllegroCategory.objects.filter(
+                source=category_source_key(app=account.app), allegro_id=offer.category_id
+            ).first()
             if offer.category_id
             else None
         )
@@ -447,9 +449,9 @@ def _offer_from_form(form, *, product, account, copy_from, definitions, paramete
     overrides["template"] = data.get("template")
     overrides["duration"] = data.get("duration") or ""
     overrides["catalogue_product_id"] = (data.get("catalogue_product_id") or "").strip()
-    description = description_clean(data.get("description") or {"sections": []})
+    description = description_clean(description=data.get("description") or {"sections": []})
     # Stored only when the staff member changed it; otherwise the product's description is composed at publish.
-    overrides["description"] = {} if description == description_clean(body) else description
+    overrides["description"] = {} if description == description_clean(description=body) else description
     if data.get("new_producer"):
         overrides["responsible_producer_id"] = _create_producer(account, data["new_producer"].strip())[:64]
     product_level_ids = {str(d["id"]) for d in definitions if (d.get("options") or {}).get("describesProduct")}

@@ -11,7 +11,7 @@ from PIL import Image
 
 from allegro.accounts.services.settings import account_fetch_choices
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.offers.models import Offer, OfferStatus
 from shop.models import ProductImage
 from tests.factories import make_category, make_emulator_app, make_product
@@ -36,7 +36,7 @@ def listing_setup(emulator, settings, tmp_path):
     account.save()
     category = make_category("Czajniki")
     category_mapping_set(category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[])  # "Stan" is left for the staff member
     product = make_product(
         category=category,

@@ -21,7 +21,7 @@ from allegro.accounts.models import AllegroAccount, AllegroApp
 from allegro.accounts.services.accounts import app_client
 from allegro.accounts.services.checklist import Check, register_check
 from allegro.categories.models import AllegroCategory, AllegroCategoryLevel, CategoryMapping, MappingEnvironment
-from allegro.categories.selectors import mapping_environment, unmapped_categories_with_products
+from allegro.categories.selectors import category_unmapped_list, mapping_environment_get
 from allegro.integration.client import AllegroClient, AllegroNotFound
 from shop.models import Category, Product
 
@@ -33,7 +33,7 @@ _token_providers: dict[tuple, object] = {}
 _token_lock = threading.Lock()
 
 
-def category_source(app: AllegroApp) -> str:
+def category_source_key(*, app: AllegroApp) -> str:
     """The cache key of an app's categories: its REST API base URL (production, sandbox or one emulator)."""
     return app.url("api")[:200]
 
@@ -55,10 +55,10 @@ def _upsert(rows: list[AllegroCategory], *, update_position: bool = True) -> Non
     )
 
 
-def category_level(*, app: AllegroApp, parent_id: str = "", refresh: bool = False) -> list[AllegroCategory]:
+def category_level_fetch(*, app: AllegroApp, parent_id: str = "", refresh: bool = False) -> list[AllegroCategory]:
     """The children of ``parent_id`` ("" = the roots), from the cache or — cold or ``refresh`` — one Allegro call
     (GET /sale/categories[?parent.id=])."""
-    source = category_source(app)
+    source = category_source_key(app=app)
     cached = AllegroCategoryLevel.objects.filter(source=source, parent_allegro_id=parent_id).exists()
     if cached and not refresh:
         return list(AllegroCategory.objects.filter(source=source, parent_allegro_id=parent_id).order_by("position"))
@@ -98,7 +98,7 @@ def category_get(*, app: AllegroApp, allegro_id: str) -> AllegroCategory:
 
     Raises AllegroNotFound when Allegro does not know it.
     """
-    source = category_source(app)
+    source = category_source_key(app=app)
     row = AllegroCategory.objects.filter(source=source, allegro_id=allegro_id).first()
     if row is not None:
         return row
@@ -119,10 +119,10 @@ def category_get(*, app: AllegroApp, allegro_id: str) -> AllegroCategory:
     return AllegroCategory.objects.get(source=source, allegro_id=row.allegro_id)
 
 
-def category_parameters(*, app: AllegroApp, allegro_id: str, refresh: bool = False) -> list[dict]:
+def category_parameters_fetch(*, app: AllegroApp, allegro_id: str, refresh: bool = False) -> list[dict]:
     """The parameter definitions of a category, cached; cold or ``refresh``: one call
     (GET /sale/categories/{id}/parameters)."""
-    source = category_source(app)
+    source = category_source_key(app=app)
     row = AllegroCategory.objects.filter(source=source, allegro_id=allegro_id).first()
     if row is not None and row.parameters is not None and not refresh:
         return row.parameters
@@ -150,7 +150,7 @@ def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCate
         .values_list("name", flat=True)[:SUGGEST_PRODUCT_NAMES]
     )
     names = list(names) or [category.name]
-    source = category_source(app)
+    source = category_source_key(app=app)
     client = _client(app)
     votes: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
@@ -243,8 +243,8 @@ def category_mapping_clear(*, category: Category, environment: str) -> bool:
 @register_check
 def category_mapping_check(account: AllegroAccount) -> list[Check]:
     """Red when shop categories with visible products have no Allegro category (own or inherited)."""
-    environment = mapping_environment(account.app)
-    unmapped = unmapped_categories_with_products(environment=environment)
+    environment = mapping_environment_get(app=account.app)
+    unmapped = category_unmapped_list(environment=environment)
     name = _("Category mappings")
     if not unmapped:
         return [Check(name, True, _("Every shop category with visible products has an Allegro category."))]

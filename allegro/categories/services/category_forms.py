@@ -28,7 +28,7 @@ class CategoryFormInvalid(Exception):
         super().__init__("; ".join(m for messages in errors.values() for m in messages))
 
 
-def autofill_kind(definition: dict) -> str:
+def parameter_autofill_kind(*, definition: dict) -> str:
     """ "brand" or "ean" when the parameter is filled from the product's own attribute, else ""."""
     name = str(definition.get("name") or "").strip().lower()
     if name in BRAND_PARAMETER_NAMES:
@@ -38,7 +38,7 @@ def autofill_kind(definition: dict) -> str:
     return ""
 
 
-def is_range(definition: dict) -> bool:
+def parameter_is_range(*, definition: dict) -> bool:
     return definition.get("type") in ("integer", "float") and bool((definition.get("restrictions") or {}).get("range"))
 
 
@@ -70,7 +70,7 @@ def _number(text: str, definition: dict) -> tuple[Decimal | None, str]:
     return value, ""
 
 
-def normalize_number(text: str) -> str:
+def number_normalize(*, text: str) -> str:
     return str(text).strip().replace(",", ".").replace(" ", "")
 
 
@@ -83,7 +83,9 @@ def _has_value(item: dict | None) -> bool:
     return bool(rng.get("from") not in (None, "") or rng.get("to") not in (None, ""))
 
 
-def conditions_met(conditions: dict | None, values: list[dict], *, unknown: frozenset[str] = frozenset()) -> bool:
+def parameter_conditions_met(
+    *, conditions: dict | None, values: list[dict], unknown: frozenset[str] = frozenset()
+) -> bool:
     """Allegro's ``requiredIf`` / ``displayedIf`` against ``values``: every other parameter in
     ``parametersWithValue`` has one of its ``oneOfValueIds`` chosen, and every one in
     ``parametersWithoutValue`` has no value at all. A condition on a parameter in ``unknown`` (filled
@@ -106,21 +108,21 @@ def conditions_met(conditions: dict | None, values: list[dict], *, unknown: froz
     return True
 
 
-def parameter_required(definition: dict, values: list[dict], *, unknown: frozenset[str] = frozenset()) -> bool:
+def parameter_is_required(*, definition: dict, values: list[dict], unknown: frozenset[str] = frozenset()) -> bool:
     """Required outright, or (with ``requiredIf``) only when its conditions are met by ``values``."""
     if definition.get("requiredIf"):
-        return conditions_met(definition["requiredIf"], values, unknown=unknown)
+        return parameter_conditions_met(conditions=definition["requiredIf"], values=values, unknown=unknown)
     return bool(definition.get("required"))
 
 
-def parameter_displayed(definition: dict, values: list[dict], *, unknown: frozenset[str] = frozenset()) -> bool:
+def parameter_is_displayed(*, definition: dict, values: list[dict], unknown: frozenset[str] = frozenset()) -> bool:
     """Whether the parameter applies at all (``displayedIf``): a value for one that does not is not sent."""
-    return conditions_met(definition.get("displayedIf"), values, unknown=unknown)
+    return parameter_conditions_met(conditions=definition.get("displayedIf"), values=values, unknown=unknown)
 
 
 def _filled_later(definitions: list[dict]) -> frozenset[str]:
     """Parameters the product fills (brand, EAN): unknown while a category form is edited."""
-    return frozenset(str(d["id"]) for d in definitions if autofill_kind(d))
+    return frozenset(str(d["id"]) for d in definitions if parameter_autofill_kind(definition=d))
 
 
 def category_values_validate(
@@ -163,10 +165,14 @@ def category_values_validate(
         item = given.get(param_id)
         restrictions = definition.get("restrictions") or {}
         if not _has_value(item):
-            if require and not autofill_kind(definition) and parameter_required(definition, present, unknown=undecided):
+            if (
+                require
+                and not parameter_autofill_kind(definition=definition)
+                and parameter_is_required(definition=definition, values=present, unknown=undecided)
+            ):
                 add(param_id, _("This parameter is required."))
             continue
-        if not parameter_displayed(definition, present, unknown=undecided):
+        if not parameter_is_displayed(definition=definition, values=present, unknown=undecided):
             add(param_id, _("This parameter does not apply to the values chosen above; clear it."))
             continue
         kind = definition.get("type")
@@ -215,7 +221,7 @@ def category_values_validate(
                                 "parent_value": ", ".join(parent_values.get(p, p) for p in parent_ids),
                             },
                         )
-        elif kind in ("integer", "float") and is_range(definition):
+        elif kind in ("integer", "float") and parameter_is_range(definition=definition):
             rng = item.get("rangeValue") or {}
             start, end = rng.get("from"), rng.get("to")
             if start in (None, "") or end in (None, ""):
@@ -253,13 +259,13 @@ def category_values_validate(
     return errors
 
 
-def category_definitions(*, allegro_category_id: str, app: AllegroApp | None = None) -> list[dict] | None:
+def category_definitions_get(*, allegro_category_id: str, app: AllegroApp | None = None) -> list[dict] | None:
     """Cached parameter definitions of a category: through ``app`` (fetched when cold: one call), or without an app
     the most recently fetched cached copy (no call). None when nothing is cached."""
     if app is not None:
-        from allegro.categories.services.categories import category_parameters
+        from allegro.categories.services.categories import category_parameters_fetch
 
-        return category_parameters(app=app, allegro_id=allegro_category_id)
+        return category_parameters_fetch(app=app, allegro_id=allegro_category_id)
     row = (
         AllegroCategory.objects.filter(allegro_id=allegro_category_id, parameters__isnull=False)
         .order_by("-parameters_fetched_at")
@@ -291,7 +297,7 @@ def category_form_save(
     return form
 
 
-def category_form_problems(*, form: CategoryForm | None, definitions: list[dict]) -> list[dict]:
+def category_form_problems_list(*, form: CategoryForm | None, definitions: list[dict]) -> list[dict]:
     """What became invalid in a saved form after Allegro changed the category's parameters: each
     ``{"id", "name", "messages"}`` (parameters gone, dictionary values gone, restrictions now broken, new required)."""
     if form is None:
@@ -315,18 +321,18 @@ def _brand_value(definition: dict, brand: str) -> dict | None:
             return {"valuesIds": [str(entry["id"])]}
     options = definition.get("options") or {}
     if options.get("customValuesEnabled"):
-        return custom_dictionary_value(definition, brand.strip())
+        return parameter_custom_value_build(definition=definition, text=brand.strip())
     return None
 
 
-def custom_dictionary_value(definition: dict, text: str) -> dict:
+def parameter_custom_value_build(*, definition: dict, text: str) -> dict:
     """A value typed by the staff for a dictionary parameter that takes one: sent with the list's ambiguous
     entry ("inne"), which Allegro's definition names."""
     ambiguous = str((definition.get("options") or {}).get("ambiguousValueId") or "")
     return {"valuesIds": [ambiguous], "values": [text]} if ambiguous else {"values": [text]}
 
 
-def category_form_values(*, definitions: list[dict], values: list[dict]) -> dict[str, dict]:
+def category_form_values_filter(*, definitions: list[dict], values: list[dict]) -> dict[str, dict]:
     """A category form's saved ``values`` still valid for ``definitions``, by parameter id, in Allegro's
     plain shape (what became invalid after Allegro changed the category is left out)."""
     by_id = {str(d["id"]) for d in definitions}
@@ -339,19 +345,19 @@ def category_form_values(*, definitions: list[dict], values: list[dict]) -> dict
     return chosen
 
 
-def product_parameters(*, definitions: list[dict], form_values: dict[str, dict], product) -> list[dict]:
-    """The parameters of one product: ``form_values`` (from ``category_form_values``) with the product's own
+def product_parameters_build(*, definitions: list[dict], form_values: dict[str, dict], product) -> list[dict]:
+    """The parameters of one product: ``form_values`` (from ``category_form_values_filter``) with the product's own
     attributes filled in (brand → "Marka"/"Producent", EAN → "EAN (GTIN)"/"EAN"; the product wins), less
     the parameters that do not apply to the result (``displayedIf``).
 
-    Each item is Allegro's shape plus two keys the caller strips (``parameters_for_offer`` does):
+    Each item is Allegro's shape plus two keys the caller strips (``product_parameters_split`` does):
     ``describesProduct`` (product-level, goes to ``productSet[].product.parameters``) and ``source``
     ("form" or "product").
     """
     chosen = {param_id: {**item, "source": "form"} for param_id, item in form_values.items()}
     for definition in definitions:
         param_id = str(definition["id"])
-        kind = autofill_kind(definition)
+        kind = parameter_autofill_kind(definition=definition)
         value = None
         if kind == "brand" and (product.brand or "").strip():
             value = _brand_value(definition, product.brand.strip())
@@ -367,24 +373,26 @@ def product_parameters(*, definitions: list[dict], form_values: dict[str, dict],
     for definition in definitions:
         item = chosen.get(str(definition["id"]))
         # With the product's own values in, a parameter that does not apply is not sent (displayedIf).
-        if item is not None and parameter_displayed(definition, final):
+        if item is not None and parameter_is_displayed(definition=definition, values=final):
             item["describesProduct"] = bool((definition.get("options") or {}).get("describesProduct"))
             result.append(item)
     return result
 
 
-def category_parameters_for_product(*, product, allegro_category_id: str, app: AllegroApp | None = None) -> list[dict]:
-    """``product_parameters`` for one product listed in an Allegro category, from its cached definitions
+def category_product_parameters_build(
+    *, product, allegro_category_id: str, app: AllegroApp | None = None
+) -> list[dict]:
+    """``product_parameters_build`` for one product listed in an Allegro category, from its cached definitions
     and saved category form. No Allegro call without ``app``; with ``app`` at most one when its parameters
     are not cached. (A selection of products uses ``OfferLookups``, which reads each category once.)"""
-    definitions = category_definitions(allegro_category_id=allegro_category_id, app=app) or []
+    definitions = category_definitions_get(allegro_category_id=allegro_category_id, app=app) or []
     form = CategoryForm.objects.filter(allegro_category_id=allegro_category_id).first()
-    form_values = category_form_values(definitions=definitions, values=form.values) if form is not None else {}
-    return product_parameters(definitions=definitions, form_values=form_values, product=product)
+    form_values = category_form_values_filter(definitions=definitions, values=form.values) if form is not None else {}
+    return product_parameters_build(definitions=definitions, form_values=form_values, product=product)
 
 
-def parameters_for_offer(parameters: list[dict]) -> tuple[list[dict], list[dict]]:
-    """Split ``product_parameters`` into (product-level, offer-level) lists in Allegro's plain shape."""
+def product_parameters_split(*, parameters: list[dict]) -> tuple[list[dict], list[dict]]:
+    """Split ``product_parameters_build`` into (product-level, offer-level) lists in Allegro's plain shape."""
     product_level, offer_level = [], []
     for item in parameters:
         plain = {k: v for k, v in item.items() if k in ("id", "valuesIds", "values", "rangeValue")}

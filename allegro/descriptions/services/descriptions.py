@@ -14,7 +14,7 @@ emits blocks in Allegro's grammar -> sectioning. The ideas follow Allegro's ``@a
 (headings start sections, images become image items next to the neighbouring text, everything else is reduced
 to paragraphs and flat lists), rewritten for speed: one regex tokenizer, no DOM.
 
-Size: ``description_size_bytes`` is the length in UTF-8 of the compact JSON (``separators=(",", ":")``,
+Size: ``description_size_measure`` is the length in UTF-8 of the compact JSON (``separators=(",", ":")``,
 ``ensure_ascii=False``) of ``{"sections": ...}``. That counts markup, JSON keys and escapes, so it is never
 below what Allegro counts for the same description; staying under 40,000 by this measure is safe.
 
@@ -393,7 +393,7 @@ def _sections_from_blocks(blocks: list[tuple[str, object]], *, split: bool) -> l
 
 
 def _approx_size(sections: list[dict]) -> int:
-    """``description_size_bytes`` without serialising: exact for our own output (no control characters, so the
+    """``description_size_measure`` without serialising: exact for our own output (no control characters, so the
     only JSON escapes are `"` and `\\`); used to skip the exact count when far from the limit."""
     size = 15 + max(len(sections) - 1, 0)  # {"sections":[ ]} and commas
     for section in sections:
@@ -410,7 +410,7 @@ def _fits(sections: list[dict]) -> bool:
         return False
     if _approx_size(sections) < MAX_BYTES - 1_000:
         return True
-    return description_size_bytes({"sections": sections}) <= MAX_BYTES
+    return description_size_measure(description={"sections": sections}) <= MAX_BYTES
 
 
 def _build(blocks: list[tuple[str, object]]) -> tuple[dict, int]:
@@ -452,7 +452,7 @@ class DescriptionConversion:
         return not self.messages
 
 
-def description_convert(html: str) -> tuple[dict, int, int, list[str]]:
+def description_convert(*, html: str) -> tuple[dict, int, int, list[str]]:
     """(description, blocks found, blocks kept, dropped image srcs) for any HTML."""
     parsed = _parse(html or "")
     description, kept = _build(parsed.blocks)
@@ -461,7 +461,7 @@ def description_convert(html: str) -> tuple[dict, int, int, list[str]]:
 
 def description_from_html(html: str) -> dict:
     """Allegro's ``{"sections": [...]}`` built from any HTML; empty input gives ``{"sections": []}``."""
-    return description_convert(html)[0]
+    return description_convert(html=html)[0]
 
 
 # Tags whose loss is worth telling the user about, grouped into Polish explanations.
@@ -483,9 +483,9 @@ _RAW_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)")
 _RAW_COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 
 
-def description_conversion_report(html: str) -> DescriptionConversion:
+def description_conversion_report(*, html: str) -> DescriptionConversion:
     """Convert a shop's HTML description and list what could not be kept (dropped tags, images, truncation)."""
-    description, total, kept, dropped_images = description_convert(html)
+    description, total, kept, dropped_images = description_convert(html=html)
     names = Counter(m.group(1).lower() for m in _RAW_TAG_RE.finditer(_RAW_COMMENT_RE.sub("", html or "")))
     reported = set().union(*(group for group, _ in _REPORT_GROUPS))
     dropped_tags = {
@@ -526,7 +526,7 @@ def _clean_text(content: str) -> str:
     return "".join(_block_html(b) for b in _parse(content).blocks if b[0] != "img")
 
 
-def description_clean(description: dict) -> dict:
+def description_clean(*, description: dict) -> dict:
     """Normalise a sections dict: every TEXT through the cleaner, empty items/sections dropped, adjacent TEXT
     items of a section merged, sections with more than two items split. Idempotent; never truncates (the
     validator reports limits so nothing the user wrote disappears silently)."""
@@ -557,7 +557,7 @@ def description_clean(description: dict) -> dict:
     return {"sections": sections}
 
 
-def description_size_bytes(description: dict) -> int:
+def description_size_measure(*, description: dict) -> int:
     """Bytes Allegro counts against the 40,000 limit: UTF-8 of the compact JSON of ``{"sections": ...}``."""
     sections = description.get("sections", []) if isinstance(description, dict) else []
     return len(json.dumps({"sections": sections}, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -685,7 +685,7 @@ def _text_errors(content: str) -> list[tuple[str, str]]:
     return errors
 
 
-def description_errors(description: dict, *, gallery: list[str] | None = None) -> list[DescriptionError]:
+def description_errors_list(*, description: dict, gallery: list[str] | None = None) -> list[DescriptionError]:
     """Structured list of every rule the description breaks (for the editor: highlight the section/item)."""
     errors: list[DescriptionError] = []
     if not isinstance(description, dict) or not isinstance(description.get("sections"), list):
@@ -734,7 +734,7 @@ def description_errors(description: dict, *, gallery: list[str] | None = None) -
                 errors.append(
                     DescriptionError(s, i, "item_type", f"nieznany typ elementu {kind!r}, dozwolone: IMAGE, TEXT")
                 )
-    size = description_size_bytes(description)
+    size = description_size_measure(description=description)
     if size > MAX_BYTES:
         errors.append(
             DescriptionError(None, None, "size", f"opis ma {size} bajtów, Allegro pozwala na najwyżej {MAX_BYTES}")
@@ -744,7 +744,7 @@ def description_errors(description: dict, *, gallery: list[str] | None = None) -
 
 def description_validate(description: dict, *, gallery: list[str] | None = None) -> list[str]:
     """Every way the description breaks Allegro's rules, as Polish messages with their place; empty when valid."""
-    return [e.message for e in description_errors(description, gallery=gallery)]
+    return [e.message for e in description_errors_list(description=description, gallery=gallery)]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -783,7 +783,7 @@ def _canonical_context(context: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def description_placeholders(description: dict) -> set[str]:
+def description_placeholders_list(*, description: dict) -> set[str]:
     """Names of all placeholders used in TEXT contents and IMAGE urls (for template forms)."""
     names: set[str] = set()
     for section in description.get("sections", []):
@@ -792,7 +792,7 @@ def description_placeholders(description: dict) -> set[str]:
     return names
 
 
-def description_render_placeholders(description: dict, context: dict[str, str]) -> dict:
+def description_placeholders_render(*, description: dict, context: dict[str, str]) -> dict:
     """Fill ``{{ nazwa }}``/``{{ name }}``, ``cena``/``price``, ``sku``, ``ean``, ``marka``/``brand`` (escaped) and
     ``{{ zdjecie_glowne }}``/``{{ main_image }}`` (an IMAGE url, or a TEXT item holding only that placeholder).
 
@@ -856,7 +856,7 @@ def description_render_placeholders(description: dict, context: dict[str, str]) 
     return {"sections": sections}
 
 
-def description_compose(header: dict | None, body: dict, footer: dict | None) -> dict:
+def description_compose(*, header: dict | None, body: dict, footer: dict | None) -> dict:
     """A template's header sections, then the product's description, then the footer (copies; never mutates)."""
     sections: list[dict] = []
     for part in (header, body, footer):

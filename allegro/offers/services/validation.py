@@ -15,7 +15,11 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from allegro.categories.services.category_forms import autofill_kind, category_values_validate, parameter_required
+from allegro.categories.services.category_forms import (
+    category_values_validate,
+    parameter_autofill_kind,
+    parameter_is_required,
+)
 from allegro.descriptions.services.descriptions import description_validate
 from shop.validators import gtin_is_valid
 
@@ -150,13 +154,13 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     names = {str(d["id"]): str(d.get("name") or d["id"]) for d in definitions}
     for definition in definitions:
         param_id = str(definition["id"])
-        if param_id in given or not parameter_required(definition, values):
+        if param_id in given or not parameter_is_required(definition=definition, values=values):
             continue
         if linked and (definition.get("options") or {}).get("describesProduct"):
             continue
         name = names[param_id]
         message = _("Parameter “%(name)s” is required.") % {"name": name}
-        if autofill_kind(definition) == "brand":
+        if parameter_autofill_kind(definition=definition) == "brand":
             message = _("Parameter “%(name)s” is required: %(hint)s") % {
                 "name": name,
                 "hint": _("fill in the product's brand."),
@@ -184,7 +188,9 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     given = {str(v.get("id")) for v in offer.product_parameters or []}
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     incomplete = any(
-        (d.get("options") or {}).get("describesProduct") and str(d["id"]) not in given and parameter_required(d, values)
+        (d.get("options") or {}).get("describesProduct")
+        and str(d["id"]) not in given
+        and parameter_is_required(definition=d, values=values)
         for d in definitions or []
     )
     if incomplete:

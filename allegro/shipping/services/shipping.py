@@ -29,7 +29,7 @@ from allegro.shipping.models import (
     ShippingRate,
     ShippingRateSet,
 )
-from allegro.shipping.selectors import delivery_methods_by_id, unmapped_delivery_methods
+from allegro.shipping.selectors import delivery_method_map, delivery_method_unmapped_list
 from shop.models import DeliveryMethod
 
 # Allegro: "1–64 characters: letters, digits, hyphens, dots, commas and spaces" (the emulator's rule too).
@@ -71,7 +71,7 @@ class ShippingRatesInvalid(Exception):
 # --- Allegro's delivery methods ----------------------------------------------------------------
 
 
-def delivery_methods_refresh(*, app: AllegroApp) -> int:
+def delivery_method_refresh(*, app: AllegroApp) -> int:
     """Fetch ``GET /sale/delivery-methods`` and replace the app's cache; returns how many there are."""
     methods = app_client(app=app).get_delivery_methods()
     now = timezone.now()
@@ -105,10 +105,10 @@ def delivery_methods_refresh(*, app: AllegroApp) -> int:
 
 def _methods_for(app: AllegroApp, needed: set[str]) -> dict[str, AllegroDeliveryMethod]:
     """The app's cached methods; refreshed once when the cache is empty or misses one of ``needed``."""
-    methods = delivery_methods_by_id(app=app)
+    methods = delivery_method_map(app=app)
     if not methods or not needed <= set(methods):
-        delivery_methods_refresh(app=app)
-        methods = delivery_methods_by_id(app=app)
+        delivery_method_refresh(app=app)
+        methods = delivery_method_map(app=app)
     return methods
 
 
@@ -256,7 +256,7 @@ def shipping_rates_check(
     return issues
 
 
-def shipping_rates_payload(*, name: str, rates: list[RateData]) -> dict:
+def shipping_rates_payload_build(*, name: str, rates: list[RateData]) -> dict:
     """The ``ShippingRatesSet`` body Allegro takes."""
     out = []
     for rate in rates:
@@ -316,7 +316,7 @@ def shipping_rate_set_save(
     issues = shipping_rates_check(name=name, rates=rates, methods=methods)
     if issues:
         raise ShippingRatesInvalid(issues)
-    body = shipping_rates_payload(name=name, rates=rates)
+    body = shipping_rates_payload_build(name=name, rates=rates)
     client = account_client(account=account)
     allegro_id = rate_set.allegro_id
     if not allegro_id:
@@ -418,7 +418,7 @@ class ImportResult:
     updated: int
 
 
-def shipping_rate_sets_import(*, account: AllegroAccount, actor=None) -> ImportResult:
+def shipping_rate_set_import(*, account: AllegroAccount, actor=None) -> ImportResult:
     """ "Pobierz cenniki z Allegro": create or update local copies by Allegro id; never delete one."""
     client = account_client(account=account)
     docs = [client.get_shipping_rate_set(item["id"]) for item in client.get_shipping_rates()]
@@ -460,7 +460,7 @@ def shipping_rate_sets_import(*, account: AllegroAccount, actor=None) -> ImportR
     return ImportResult(created=created, updated=updated)
 
 
-def account_set_default_shipping_rates(*, account: AllegroAccount, rate_set: ShippingRateSet, actor=None) -> None:
+def shipping_rate_set_make_default(*, account: AllegroAccount, rate_set: ShippingRateSet, actor=None) -> None:
     """Make ``rate_set`` the account's default price list (``AllegroAccount.shipping_rates_id``)."""
     if rate_set.account_id != account.pk or not rate_set.allegro_id:
         raise ValueError("the price list must belong to the account and be saved to Allegro")
@@ -527,7 +527,7 @@ def delivery_mapping_check(account: AllegroAccount) -> list[Check]:
                 warning=True,
             )
         ]
-    unmapped = unmapped_delivery_methods(account=account)
+    unmapped = delivery_method_unmapped_list(account=account)
     if not unmapped:
         return [Check(name, True, _("Every delivery method of the price lists is mapped to a shop method."))]
     return [
