@@ -223,7 +223,7 @@ class CategoryFormAdmin(admin.ModelAdmin):
             "form_obj": form,
             "fields": parameter_fields(definitions=definitions, values=values, errors=errors),
             "problems": category_form_problems_list(form=form, definitions=definitions) if not errors else [],
-            "other_errors": {k: v for k, v in errors.items() if k not in {str(d["id"]) for d in definitions}},
+            "other_errors": {k: v for k, v in errors.items() if k not in {d.id for d in definitions}},
             "has_errors": bool(errors),
             "can_change": can_change,
             "app": app,

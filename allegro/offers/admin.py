@@ -267,7 +267,7 @@ class OfferAdmin(admin.ModelAdmin):
                             missing = problem.code.startswith("missing_parameter:")
                             text = gettext("This parameter is required.") if missing else problem.message
                             param_errors.setdefault(problem.param_id, []).append(text)
-                            if problem.param_id not in {str(d["id"]) for d in definitions or []}:
+                            if problem.param_id not in {d.id for d in definitions or []}:
                                 field_errors.setdefault("parameters", []).append(problem.message)
                         elif problem.field in form.fields or problem.field in ("images", "parameters", "category_id"):
                             field_errors.setdefault(problem.field, []).append(problem.message)
@@ -454,7 +454,7 @@ def _offer_from_form(form, *, product, account, copy_from, definitions, paramete
     overrides["description"] = {} if description == description_clean(description=body) else description
     if data.get("new_producer"):
         overrides["responsible_producer_id"] = _create_producer(account, data["new_producer"].strip())[:64]
-    product_level_ids = {str(d["id"]) for d in definitions if (d.get("options") or {}).get("describesProduct")}
+    product_level_ids = {d.id for d in definitions if d.options.describesProduct}
     overrides["parameters"] = [v for v in parameter_values if str(v["id"]) not in product_level_ids]
     overrides["product_parameters"] = [v for v in parameter_values if str(v["id"]) in product_level_ids]
     overrides["images"] = images

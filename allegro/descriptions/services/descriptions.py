@@ -207,10 +207,9 @@ class _Parsed:
     dropped_images: list[str] = field(default_factory=list)
 
 
-def _parse(source: str) -> _Parsed:
-    """nh3 + one pass over its tokens producing blocks in Allegro's grammar."""
-    if not source:
-        return _Parsed([])
+def _sanitise(source: str) -> str:
+    """nh3's well-formed HTML of ``source``: Word's pasted lists rebuilt first, control characters and
+    ``&nbsp;`` gone after."""
     if "MsoListParagraph" in source:
         source = _word_lists(source)
     try:
@@ -223,123 +222,188 @@ def _parse(source: str) -> _Parsed:
     # already Allegro's canonical escaping, so text stays escaped end to end; &nbsp; is collapsed like any space.
     if "&nbsp;" in cleaned:
         cleaned = cleaned.replace("&nbsp;", " ")
+    return cleaned
 
-    blocks: list[tuple[str, object]] = []
-    dropped: list[str] = []
-    runs: list[tuple[str, bool]] = []
-    runs_has_text = False
-    runs_bold = False
-    pending_sep = False
-    lists: list[str] = []
-    headings: list[str] = []
-    cur_items: list[str] | None = None
-    bold = 0
 
-    def flush() -> None:
-        nonlocal runs, runs_has_text, runs_bold, pending_sep, cur_items
-        pending_sep = False
+class _BlockWriter:
+    """The state of the one pass over nh3's tokens, turning them into blocks of Allegro's grammar.
+
+    Text gathers in ``runs`` until a block boundary ``flush``es it into a paragraph, a heading or the open
+    list's next item. Inside a list or a heading, boundaries that would start a new block (a paragraph, a
+    line break, a nested heading) become spaces instead: Allegro allows neither nested lists nor blocks
+    inside headings. Table cells are joined with `` | ``.
+    """
+
+    __slots__ = (
+        "blocks",
+        "dropped",
+        "runs",
+        "runs_has_text",
+        "runs_bold",
+        "pending_sep",
+        "lists",
+        "headings",
+        "cur_items",
+        "bold",
+    )
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[str, object]] = []
+        self.dropped: list[str] = []
+        self.runs: list[tuple[str, bool]] = []
+        self.runs_has_text = False
+        self.runs_bold = False
+        self.pending_sep = False
+        self.lists: list[str] = []
+        self.headings: list[str] = []
+        self.cur_items: list[str] | None = None
+        self.bold = 0
+
+    def flush(self) -> None:
+        """Close the gathered text as one block (or list item)."""
+        self.pending_sep = False
+        runs = self.runs
         if not runs:
             return
-        if runs_bold and not (headings and not lists):
+        if self.runs_bold and not (self.headings and not self.lists):
             content = _render_inline(runs)
         else:
             content = _render_plain(runs)
-        runs = []
-        runs_has_text = False
-        runs_bold = False
+        self.runs = []
+        self.runs_has_text = False
+        self.runs_bold = False
         if not content:
             return
-        if lists:
-            if cur_items is None:
-                cur_items = []
-                blocks.append((lists[0], cur_items))
-            cur_items.append(content)
-        elif headings:
-            blocks.append((headings[-1], content))
+        if self.lists:
+            if self.cur_items is None:
+                self.cur_items = []
+                self.blocks.append((self.lists[0], self.cur_items))
+            self.cur_items.append(content)
+        elif self.headings:
+            self.blocks.append((self.headings[-1], content))
         else:
-            blocks.append(("p", content))
+            self.blocks.append(("p", content))
 
-    is_tag = False
-    for part in _SPLIT_RE.split(cleaned):
-        if not is_tag:
-            is_tag = True
-            if not part:
-                continue
-            if part.isspace():
-                runs.append((" ", False))
-                continue
-            if pending_sep and runs_has_text:
-                runs.append((_CELL_SEP, False))
-            pending_sep = False
-            if bold:
-                runs.append((part, True))
-                runs_bold = True
-            else:
-                runs.append((part, False))
-            runs_has_text = True
-            continue
-        is_tag = False
+    def boundary(self) -> None:
+        """A block ends here."""
+        if self.runs:
+            self.flush()
+        self.pending_sep = False
+
+    def text(self, part: str) -> None:
+        if not part:
+            return
+        if part.isspace():
+            self.runs.append((" ", False))
+            return
+        if self.pending_sep and self.runs_has_text:
+            self.runs.append((_CELL_SEP, False))
+        self.pending_sep = False
+        if self.bold:
+            self.runs.append((part, True))
+            self.runs_bold = True
+        else:
+            self.runs.append((part, False))
+        self.runs_has_text = True
+
+    def tag(self, part: str) -> None:
         info = _TAG_LOOKUP.get(part)
         if info is None:
             if part.startswith("<img"):
-                src = _SRC_RE.search(part)
-                url = _html.unescape(src.group(1)).strip() if src else ""
-                if _is_http_url(url):
-                    if runs:
-                        flush()
-                    pending_sep = False
-                    blocks.append(("img", url))
-                    cur_items = None
-                else:
-                    dropped.append(url)
-            continue
+                self.image(part)
+            return
         kind, closing, name = info
-        if kind == _BOLD:
-            bold = bold - 1 if closing else bold + 1
-            if bold < 0:
-                bold = 0
-        elif kind == _PARA or kind == _BR or kind == _TR:
-            if lists or headings:
-                runs.append((" ", False))
-            else:
-                if runs:
-                    flush()
-                pending_sep = False
-        elif kind == _CELL:
-            if not closing:
-                pending_sep = True
-        elif kind == _LI:
-            if lists or not headings:
-                if runs:
-                    flush()
-                pending_sep = False
-            else:
-                runs.append((" ", False))
-        elif kind == _LIST:
-            if runs:
-                flush()
-            pending_sep = False
-            if closing:
-                if lists:
-                    lists.pop()
-                if not lists:
-                    cur_items = None
-            else:
-                lists.append(name)
-        elif kind == _H1 or kind == _H2:
-            if lists:
-                runs.append((" ", False))
-            else:
-                if runs:
-                    flush()
-                pending_sep = False
-            if closing:
-                if headings:
-                    headings.pop()
-            else:
-                headings.append("h1" if kind == _H1 else "h2")
-    flush()
-    return _Parsed(blocks, dropped)
+        _TAG_HANDLERS[kind](self, closing, name)
+
+    def image(self, part: str) -> None:
+        """An image becomes a block of its own; one without an http(s) address is reported as dropped."""
+        src = _SRC_RE.search(part)
+        url = _html.unescape(src.group(1)).strip() if src else ""
+        if not _is_http_url(url):
+            self.dropped.append(url)
+            return
+        self.boundary()
+        self.blocks.append(("img", url))
+        self.cur_items = None
+
+    def on_bold(self, closing: bool, name: str) -> None:
+        self.bold = max(self.bold - 1, 0) if closing else self.bold + 1
+
+    def on_block(self, closing: bool, name: str) -> None:
+        """Paragraph-like tags, line breaks and table rows."""
+        if self.lists or self.headings:
+            self.runs.append((" ", False))
+        else:
+            self.boundary()
+
+    def on_cell(self, closing: bool, name: str) -> None:
+        if not closing:
+            self.pending_sep = True
+
+    def on_item(self, closing: bool, name: str) -> None:
+        if self.lists or not self.headings:
+            self.boundary()
+        else:
+            self.runs.append((" ", False))
+
+    def on_list(self, closing: bool, name: str) -> None:
+        """Nested lists are flattened into the outermost one, which gives the list its kind."""
+        self.boundary()
+        if not closing:
+            self.lists.append(name)
+            return
+        if self.lists:
+            self.lists.pop()
+        if not self.lists:
+            self.cur_items = None
+
+    def on_heading(self, closing: bool, name: str, *, level: str = "h2") -> None:
+        if self.lists:
+            self.runs.append((" ", False))
+        else:
+            self.boundary()
+        if not closing:
+            self.headings.append(level)
+        elif self.headings:
+            self.headings.pop()
+
+    def on_h1(self, closing: bool, name: str) -> None:
+        self.on_heading(closing, name, level="h1")
+
+    def on_ignored(self, closing: bool, name: str) -> None:
+        """A bare ``<img>`` (no address): nothing to keep, nothing to report."""
+
+
+_TAG_HANDLERS = {
+    _BOLD: _BlockWriter.on_bold,
+    _PARA: _BlockWriter.on_block,
+    _BR: _BlockWriter.on_block,
+    _TR: _BlockWriter.on_block,
+    _CELL: _BlockWriter.on_cell,
+    _LI: _BlockWriter.on_item,
+    _LIST: _BlockWriter.on_list,
+    _H1: _BlockWriter.on_h1,
+    _H2: _BlockWriter.on_heading,
+    _IMG: _BlockWriter.on_ignored,
+}
+
+
+def _parse(source: str) -> _Parsed:
+    """nh3 + one pass over its tokens producing blocks in Allegro's grammar."""
+    if not source:
+        return _Parsed([])
+    writer = _BlockWriter()
+    text, tag = writer.text, writer.tag
+    # _SPLIT_RE.split alternates text and tag, starting (and ending) with text.
+    is_tag = False
+    for part in _SPLIT_RE.split(_sanitise(source)):
+        if is_tag:
+            tag(part)
+        else:
+            text(part)
+        is_tag = not is_tag
+    writer.flush()
+    return _Parsed(writer.blocks, writer.dropped)
 
 
 def _block_html(block: tuple[str, object]) -> str:

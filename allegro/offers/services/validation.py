@@ -25,6 +25,7 @@ from shop.validators import gtin_is_valid
 
 if TYPE_CHECKING:
     from allegro.accounts.models import AllegroAccount
+    from allegro.integration.schemas.categories import CategoryParameter
     from allegro.offers.models import Offer
 
 
@@ -134,7 +135,9 @@ def selling_problems(offer: Offer) -> list[OfferProblem]:
     return problems
 
 
-def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: bool) -> list[OfferProblem]:
+def parameter_problems(
+    offer: Offer, definitions: list[CategoryParameter] | None, *, linked: bool
+) -> list[OfferProblem]:
     """Required parameters present and values valid for the category's cached definitions.
 
     With a catalogue product linked by EAN, Allegro takes the product-level parameters from the catalogue, so only
@@ -151,12 +154,12 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     problems: list[OfferProblem] = []
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     given = {str(v.get("id")) for v in values if v.get("valuesIds") or v.get("values") or v.get("rangeValue")}
-    names = {str(d["id"]): str(d.get("name") or d["id"]) for d in definitions}
+    names = {d.id: d.label for d in definitions}
     for definition in definitions:
-        param_id = str(definition["id"])
+        param_id = definition.id
         if param_id in given or not parameter_is_required(definition=definition, values=values):
             continue
-        if linked and (definition.get("options") or {}).get("describesProduct"):
+        if linked and definition.options.describesProduct:
             continue
         name = names[param_id]
         message = _("Parameter “%(name)s” is required.") % {"name": name}
@@ -174,7 +177,7 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     return problems
 
 
-def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[OfferProblem]:
+def catalogue_problems(offer: Offer, definitions: list[CategoryParameter] | None) -> list[OfferProblem]:
     """The EAN link to Allegro's catalogue: a wrong EAN is always a problem; a missing one when the product-level
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
@@ -188,9 +191,7 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     given = {str(v.get("id")) for v in offer.product_parameters or []}
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     incomplete = any(
-        (d.get("options") or {}).get("describesProduct")
-        and str(d["id"]) not in given
-        and parameter_is_required(definition=d, values=values)
+        d.options.describesProduct and d.id not in given and parameter_is_required(definition=d, values=values)
         for d in definitions or []
     )
     if incomplete:

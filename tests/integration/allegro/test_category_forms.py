@@ -53,7 +53,14 @@ def valid_values() -> list[dict]:
 @pytest.fixture
 def definitions(emulator, allegro_app):
     category_level_fetch(app=allegro_app)
-    return category_parameters_fetch(app=allegro_app, allegro_id=CAMERA)
+    return cached_definitions(allegro_app, CAMERA)
+
+
+def cached_definitions(app, allegro_id: str) -> list[dict]:
+    """The category's parameters as the cache keeps Allegro's JSON (fetched first when cold): the tests change
+    a definition there the way Allegro might, and the services take the stored JSON as well as the schemas."""
+    category_parameters_fetch(app=app, allegro_id=allegro_id)
+    return AllegroCategory.objects.filter(allegro_id=allegro_id, parameters__isnull=False).get().parameters
 
 
 def replaced(values: list[dict], param_id: str, item: dict | None) -> list[dict]:
@@ -216,7 +223,7 @@ def test_form_page_costs_one_call_cold_none_warm_and_validates(
     assert saved.allegro_category_path.endswith("Aparaty cyfrowe")
 
     # Allegro tightened a limit: the page lists the saved value that became invalid.
-    changed = copy.deepcopy(category_parameters_fetch(app=allegro_app, allegro_id=CAMERA))
+    changed = copy.deepcopy(cached_definitions(allegro_app, CAMERA))
     next(d for d in changed if d["id"] == ROZDZIELCZOSC)["restrictions"]["max"] = 20
     AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
     html = staff_client.get(url).content.decode()
@@ -312,7 +319,7 @@ def _grill(definitions: list[dict]) -> tuple[str, dict, str]:
 
 def test_required_and_displayed_only_when_other_values_say_so(emulator, allegro_app):
     category_level_fetch(app=allegro_app)
-    definitions = category_parameters_fetch(app=allegro_app, allegro_id=GRILLE)
+    definitions = cached_definitions(allegro_app, GRILLE)
     kind, kinds, gas = _grill(definitions)
     propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
 
@@ -341,7 +348,7 @@ def test_a_saved_value_that_does_not_apply_to_the_product_is_not_sent(emulator, 
     """A parameter shown only for one brand: valid in the category form (the brand comes from each product),
     left out for a product of another brand — also through the lookups every listing uses."""
     category_level_fetch(app=allegro_app)
-    definitions = copy.deepcopy(category_parameters_fetch(app=allegro_app, allegro_id=GRILLE))
+    definitions = copy.deepcopy(cached_definitions(allegro_app, GRILLE))
     kind, kinds, gas = _grill(definitions)
     propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
     marka = next(d for d in definitions if d["id"] == MARKA)
