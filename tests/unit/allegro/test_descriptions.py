@@ -539,3 +539,22 @@ def test_clean_is_idempotent_and_text_always_valid(description):
     assert_only_allowed_markup(once)
     for error in description_errors_list(description=once):
         assert error.code in {"sections_count", "image_url"}, error.message
+
+
+def test_the_stable_entry_point_keeps_its_two_functions():
+    import inspect
+
+    from allegro.services import descriptions as stable
+
+    assert stable.__all__ == ["description_from_html", "description_validate"]
+    assert str(inspect.signature(stable.description_from_html)) == "(html: 'str') -> 'dict'"
+    params = inspect.signature(stable.description_validate).parameters
+    assert [(p.name, p.kind.name) for p in params.values()] == [
+        ("description", "POSITIONAL_OR_KEYWORD"),
+        ("gallery", "KEYWORD_ONLY"),
+    ]
+    assert params["gallery"].default is None
+    assert stable.description_from_html("<p>a</p>") == {
+        "sections": [{"items": [{"type": "TEXT", "content": "<p>a</p>"}]}]
+    }
+    assert stable.description_validate({"sections": []}) != []
