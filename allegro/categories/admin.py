@@ -1,4 +1,4 @@
-"""Admin of Allegro categories (issue 5, part B): "Przyporządkowania kategorii" (shop tree → Allegro leaf, with the
+"""Admin of Allegro categories: "Przyporządkowania kategorii" (shop tree → Allegro leaf, with the
 lazy tree browser) and "Formularze kategorii" (common parameter values of a mapped Allegro category).
 Imported at the bottom of allegro/admin.py."""
 

@@ -1,4 +1,4 @@
-"""Admin of offer descriptions (issue 6): the product's "Aukcje" editor, offer templates, category defaults and
+"""Admin of offer descriptions: the product's "Aukcje" editor, offer templates, category defaults and
 the bulk conversion of shop descriptions. Imported at the bottom of allegro/admin.py.
 
 The product page belongs to the shop app, which must not know about Allegro, so the registered ProductAdmin is

@@ -1,5 +1,5 @@
-"""Category forms ("Formularze kategorii"): common parameter values of an Allegro category, validated against
-its cached definitions, and the parameters of one product built from them.
+"""Category forms ("Formularze kategorii"): common parameter values of an Allegro category,
+validated against its cached definitions, and the parameters of one product built from them.
 
 Values use Allegro's own shape: ``{"id": ..., "valuesIds": [...]}`` for dictionaries, ``{"id": ..., "values":
 [...]}`` for strings and single numbers, ``{"id": ..., "rangeValue": {"from": ..., "to": ...}}`` for ranges. Numbers
