@@ -24,7 +24,14 @@ from allegro.descriptions.services.descriptions import (
     description_errors_list,
     description_placeholders_render,
 )
-from allegro.descriptions.services.offers import PLACEHOLDERS, description_image_ref_parse
+from allegro.descriptions.services.offers import PLACEHOLDERS, description_image_ref_make, description_image_ref_parse
+from shop.models import ProductImage
+
+
+def description_image_json(image: ProductImage) -> dict:
+    """How the editor's picker sees a product image (``ref`` is what descriptions store)."""
+    return {"id": image.pk, "ref": description_image_ref_make(pk=image.pk), "thumb": image.image.url, "alt": image.alt}
+
 
 MODE_PRODUCT = "product"
 MODE_TEMPLATE = "template"
