@@ -99,13 +99,13 @@ def make_catalogue(app, *, name: str, count: int, start: int, media: Path):
     from decimal import Decimal
 
     from allegro.categories.models import CategoryForm, MappingEnvironment
-    from allegro.categories.services.categories import category_mapping_set, category_parameters
+    from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
     from shop.models import Category, Product, ProductImage
     from shop.validators import gtin_check_digit
 
     category = Category.objects.add_root({"name": name})
     category_mapping_set(category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.get_or_create(
         allegro_category_id=KETTLE, defaults={"values": [{"id": STAN, "valuesIds": [NOWY]}]}
     )

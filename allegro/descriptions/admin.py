@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from allegro.core.admin_extensions import extend_admin
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate, ProductAllegroDescription
 from allegro.descriptions.services.descriptions import UnknownPlaceholders, description_clean, description_from_html
-from allegro.descriptions.services.offers import PLACEHOLDERS, description_for_offer
+from allegro.descriptions.services.offers import PLACEHOLDERS, description_offer_build
 from allegro.descriptions.services.storage import description_create_from_shop
 from allegro.descriptions.widgets import (
     MODE_TEMPLATE,
@@ -242,7 +242,7 @@ class DescriptionTemplateAdmin(admin.ModelAdmin):
             return gettext("Add a product to the shop to see a preview.")
         image_urls = {image.pk: image.image.url for image in product.images.all()}
         try:
-            description = description_for_offer(product=product, account=None, template=obj, image_urls=image_urls)
+            description = description_offer_build(product=product, account=None, template=obj, image_urls=image_urls)
         except UnknownPlaceholders as exc:
             return format_html('<p class="errornote">{}</p>', "; ".join(exc.problems))
         return format_html(
@@ -272,6 +272,6 @@ def description_html(description: dict) -> str:
         '<div class="de-pv-section de-pv-items-{}">{}</div>',
         (
             (len(section["items"]), format_html_join("", "{}", ((item_html(item),) for item in section["items"])))
-            for section in description_clean(description)["sections"]
+            for section in description_clean(description=description)["sections"]
         ),
     )

@@ -22,11 +22,11 @@ from allegro.accounts.models import AllegroAccount
 from allegro.accounts.selectors import account_current, account_default
 from allegro.categories.forms import parameter_fields, values_from_post
 from allegro.categories.models import AllegroCategory
-from allegro.categories.services.categories import category_source
-from allegro.categories.services.category_forms import category_definitions
+from allegro.categories.services.categories import category_source_key
+from allegro.categories.services.category_forms import category_definitions_get
 from allegro.core.admin_extensions import extend_admin
 from allegro.descriptions.services.descriptions import description_clean
-from allegro.descriptions.services.offers import description_product_body
+from allegro.descriptions.services.offers import description_product_body_get
 from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
@@ -236,8 +236,10 @@ class OfferAdmin(admin.ModelAdmin):
         page = _ListingPage(product=product, account=account, copy_from=copy_from)
         page.offer = offer_prepare(product=product, account=account, copy_from=copy_from)
         if page.offer.category_id:
-            page.definitions = category_definitions(allegro_category_id=page.offer.category_id, app=account.app) or []
-        page.body = description_product_body(product=product)
+            page.definitions = (
+                category_definitions_get(allegro_category_id=page.offer.category_id, app=account.app) or []
+            )
+        page.body = description_product_body_get(product=product)
         form_kwargs = {
             "account": account,
             "editor_images": [description_image_json(image) for image in product.images.all()],
@@ -284,7 +286,7 @@ class OfferAdmin(admin.ModelAdmin):
             page.errors = offer_problems_as_form_errors(
                 problems=problems,
                 form_fields=form.fields,
-                parameter_ids={str(d["id"]) for d in page.definitions},
+                parameter_ids={d.id for d in page.definitions},
             )
             page.other_errors.insert(0, gettext("The offer was not sent: correct the fields marked below."))
             return None
@@ -308,7 +310,9 @@ class OfferAdmin(admin.ModelAdmin):
     def _listing_context(self, request, page: _ListingPage, source) -> dict:
         offer, account, product, form = page.offer, page.account, page.product, page.form
         allegro_category = (
-            AllegroCategory.objects.filter(source=category_source(account.app), allegro_id=offer.category_id).first()
+            AllegroCategory.objects.filter(
+                source=category_source_key(app=account.app), allegro_id=offer.category_id
+            ).first()
             if offer.category_id
             else None
         )
@@ -431,13 +435,13 @@ def _offer_from_form(form, *, page: _ListingPage) -> Offer:
     overrides["template"] = data.get("template")
     overrides["duration"] = data.get("duration") or ""
     overrides["catalogue_product_id"] = (data.get("catalogue_product_id") or "").strip()
-    description = description_clean(data.get("description") or {"sections": []})
+    description = description_clean(description=data.get("description") or {"sections": []})
     # Stored only when the staff member changed it; otherwise the product's description is composed at publish.
-    overrides["description"] = {} if description == description_clean(page.body) else description
+    overrides["description"] = {} if description == description_clean(description=page.body) else description
     if data.get("new_producer"):
         producer = responsible_producer_reference(account=account, name=data["new_producer"].strip())
         overrides["responsible_producer_id"] = producer[:64]
-    product_level_ids = {str(d["id"]) for d in definitions if (d.get("options") or {}).get("describesProduct")}
+    product_level_ids = {d.id for d in definitions if d.options.describesProduct}
     overrides["parameters"] = [v for v in parameter_values if str(v["id"]) not in product_level_ids]
     overrides["product_parameters"] = [v for v in parameter_values if str(v["id"]) in product_level_ids]
     overrides["images"] = page.images

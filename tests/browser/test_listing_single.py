@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.offers.models import Offer, OfferStatus
 from tests.factories import (
     add_product_image,
@@ -31,7 +31,7 @@ def listing_setup(emulator, settings, tmp_path):
     make_ready_to_list(connect_account(emulator, app))
     category = make_category("Czajniki")
     category_mapping_set(category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[])  # "Stan" is left for the staff member
     product = make_product(
         category=category,

@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.urls import reverse
 
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.listing.models import ListingJob
 from tests.factories import connect_account, make_category, make_emulator_app, make_ready_to_list
 from tests.integration.allegro.listing.test_mass_listing import KETTLE, NOWY, STAN, kettle
@@ -33,7 +33,7 @@ def small_category(emulator, settings, tmp_path):
     root = make_category("Czajniki")
     child = make_category("Czajniki elektryczne", parent=root)
     category_mapping_set(category=root, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[{"id": STAN, "valuesIds": [NOWY]}])
     products = [kettle(root, name=f"Czajnik elektryczny Bosch model {n} 1,7 l") for n in range(3)]
     products += [kettle(child, name=f"Czajnik szklany Amica model {n} 1,5 l") for n in range(2)]

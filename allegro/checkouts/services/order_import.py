@@ -55,7 +55,7 @@ from allegro.integration.schemas.orders import (
     payload_for_storage,
 )
 from allegro.offers.models import Offer
-from allegro.shipping.selectors import shop_delivery_method_for
+from allegro.shipping.selectors import delivery_method_shop_get
 from orders.models import Order, OrderLine, OrderSource, OrderStatus, PaymentStatus, PaymentType
 from orders.services.orders import (
     LineData,
@@ -559,7 +559,7 @@ def _delivery_method(batch: _Batch, form: CheckoutForm) -> DeliveryMethod | None
     key = method.id or f"name:{method.name}"
     if key not in batch.methods:
         # The mapping ("Mapowanie form dostawy") first; an unmapped method still finds a shop method of the same name.
-        found = shop_delivery_method_for(allegro_method_id=method.id) if method.id else None
+        found = delivery_method_shop_get(allegro_method_id=method.id) if method.id else None
         if found is None and method.name:
             found = DeliveryMethod.objects.filter(name__iexact=method.name).first()
         batch.methods[key] = found

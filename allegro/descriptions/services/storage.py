@@ -9,15 +9,14 @@ from django.db import transaction
 
 from allegro.descriptions.models import ProductAllegroDescription
 from allegro.descriptions.services.descriptions import (
-    description_clean,
     description_conversion_report,
-    description_size_bytes,
+    description_size_measure,
 )
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from django.contrib.auth.models import User
+    from django.contrib.auth.models import AbstractBaseUser
 
     from shop.models import Product
 
@@ -33,19 +32,9 @@ class ShopConversionResult:
     size: int = 0
 
 
-def product_description_save(
-    *, product: Product, description: dict, actor: User | None = None
-) -> ProductAllegroDescription:
-    """Store a product's fixed Allegro description (cleaned; validation is the form's job)."""
-    stored, _ = ProductAllegroDescription.objects.update_or_create(
-        product=product, defaults={"description": description_clean(description), "updated_by": actor}
-    )
-    return stored
-
-
 @transaction.atomic
 def description_create_from_shop(
-    *, products: Iterable[Product], actor: User | None = None, replace: bool = False
+    *, products: Iterable[Product], actor: AbstractBaseUser | None = None, replace: bool = False
 ) -> list[ShopConversionResult]:
     """Convert the shop's HTML descriptions into fixed Allegro descriptions ("Utwórz opis Allegro z opisu
     sklepu"), reporting what could not be kept. Products that already have one are skipped unless ``replace``:
@@ -65,14 +54,14 @@ def description_create_from_shop(
         if current is not None and (current.description or {}).get("sections") and not replace:
             results.append(ShopConversionResult(product, "skipped"))
             continue
-        report = description_conversion_report(product.description)
+        report = description_conversion_report(html=product.description)
         description = report.description
         result = ShopConversionResult(
             product,
             "replaced" if current is not None else "created",
             messages=list(report.messages),
             sections=len(description["sections"]),
-            size=description_size_bytes(description),
+            size=description_size_measure(description=description),
         )
         if not description["sections"]:
             result.status = "empty"

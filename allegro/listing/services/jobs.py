@@ -58,7 +58,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
-from allegro.descriptions.services.offers import description_image_ref_pk
+from allegro.descriptions.services.offers import description_image_ref_parse
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.listing.models import ListingJob, ListingJobItem
 from allegro.offers.models import Offer, OfferStatus
@@ -568,7 +568,7 @@ def _saved(offer: Offer | None) -> Offer | None:
 def _image_pks(offer: Offer) -> list[int]:
     pks = []
     for entry in offer.images or []:
-        pk = description_image_ref_pk(entry)
+        pk = description_image_ref_parse(url=entry)
         if pk is not None:
             pks.append(pk)
     return pks

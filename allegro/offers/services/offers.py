@@ -26,24 +26,24 @@ from django.utils.translation import ngettext
 from allegro.accounts.models import AllegroAccount
 from allegro.accounts.services.accounts import account_client
 from allegro.categories.models import AllegroCategory, CategoryForm
-from allegro.categories.selectors import allegro_category_for
-from allegro.categories.services.categories import category_source
+from allegro.categories.selectors import allegro_category_id_get
+from allegro.categories.services.categories import category_source_key
 from allegro.categories.services.category_forms import (
-    category_definitions,
-    category_form_values,
-    parameters_for_offer,
-    product_parameters,
+    category_definitions_get,
+    category_form_values_filter,
+    product_parameters_build,
+    product_parameters_split,
 )
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.descriptions.models import DescriptionTemplate
-from allegro.descriptions.selectors import description_template_for
+from allegro.descriptions.selectors import description_template_get
 from allegro.descriptions.services.descriptions import UnknownPlaceholders
 from allegro.descriptions.services.offers import (
     DescriptionImagesMissing,
-    description_for_offer,
-    description_image_ref,
-    description_image_ref_pk,
+    description_image_ref_make,
+    description_image_ref_parse,
+    description_offer_build,
 )
 from allegro.integration.client import (
     AllegroError,
@@ -66,7 +66,7 @@ from allegro.offers.services.validation import (
     offer_selling_problems,
     producer_is_allegro_id,
 )
-from allegro.shipping.selectors import shipping_rates_for
+from allegro.shipping.selectors import shipping_rate_set_get
 from shop.models import Product, ProductImage
 from shop.validators import gtin_is_valid
 
@@ -223,13 +223,13 @@ class OfferLookups:
     def allegro_category(self, product: Product) -> str:
         key = product.category_id
         if key not in self._allegro_category:
-            self._allegro_category[key] = allegro_category_for(category=product.category, app=self.app)
+            self._allegro_category[key] = allegro_category_id_get(category=product.category, app=self.app)
         return self._allegro_category[key] or ""
 
     def definitions(self, allegro_id: str) -> list[dict] | None:
         if allegro_id not in self._definitions:
             try:
-                self._definitions[allegro_id] = category_definitions(allegro_category_id=allegro_id, app=self.app)
+                self._definitions[allegro_id] = category_definitions_get(allegro_category_id=allegro_id, app=self.app)
             except AllegroError:
                 self._definitions[allegro_id] = None
         return self._definitions[allegro_id]
@@ -237,7 +237,7 @@ class OfferLookups:
     def is_leaf(self, allegro_id: str) -> bool | None:
         if allegro_id not in self._leaf:
             self._leaf[allegro_id] = (
-                AllegroCategory.objects.filter(source=category_source(self.app), allegro_id=allegro_id)
+                AllegroCategory.objects.filter(source=category_source_key(app=self.app), allegro_id=allegro_id)
                 .values_list("leaf", flat=True)
                 .first()
             )
@@ -247,21 +247,21 @@ class OfferLookups:
         if allegro_id not in self._form:
             form = CategoryForm.objects.filter(allegro_category_id=allegro_id).only("values").first()
             self._form[allegro_id] = (
-                category_form_values(definitions=definitions, values=form.values) if form is not None else {}
+                category_form_values_filter(definitions=definitions, values=form.values) if form is not None else {}
             )
         return self._form[allegro_id]
 
     def product_parameters(self, product: Product, allegro_id: str) -> list[dict]:
-        """``category_parameters_for_product`` with the category's definitions and form read once per selection."""
+        """``category_product_parameters_build`` with the category's definitions and form read once per selection."""
         definitions = self.definitions(allegro_id) or []
-        return product_parameters(
+        return product_parameters_build(
             definitions=definitions, form_values=self._form_values(allegro_id, definitions), product=product
         )
 
     def template(self, product: Product) -> DescriptionTemplate | None:
         key = product.category_id
         if key not in self._template:
-            self._template[key] = description_template_for(product=product, account=self.account)
+            self._template[key] = description_template_get(product=product, account=self.account)
         return self._template[key]
 
     def shipping_rates_id(self, product: Product) -> str:
@@ -270,10 +270,10 @@ class OfferLookups:
                 return self.shipping_overrides[product.pk]
             key = product.category_id
             if key not in self._shipping:
-                rate_set = shipping_rates_for(product=product, account=self.account)
+                rate_set = shipping_rate_set_get(product=product, account=self.account)
                 self._shipping[key] = (rate_set.allegro_id if rate_set else "") or ""
             return self._shipping[key]
-        rate_set = shipping_rates_for(product=product, account=self.account)
+        rate_set = shipping_rate_set_get(product=product, account=self.account)
         return (rate_set.allegro_id if rate_set else "") or self.account.shipping_rates_id or ""
 
 
@@ -319,7 +319,7 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
         format=OfferFormat.BUY_NOW,
         status=OfferStatus.DRAFT,
     )
-    images = [description_image_ref(image.pk) for image in product.images.all()][:GALLERY_MAX]
+    images = [description_image_ref_make(pk=image.pk) for image in product.images.all()][:GALLERY_MAX]
     if copy_from is not None:
         for name in COPY_FIELDS:
             setattr(offer, name, copy.deepcopy(getattr(copy_from, name)))
@@ -335,7 +335,9 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
         offer.title = offer_title_from_name(name=product.name)
         offer.category_id = lookups.allegro_category(product)
         if offer.category_id:
-            product_level, offer_level = parameters_for_offer(lookups.product_parameters(product, offer.category_id))
+            product_level, offer_level = product_parameters_split(
+                parameters=lookups.product_parameters(product, offer.category_id)
+            )
             offer.parameters, offer.product_parameters = offer_level, product_level
         ean = (product.ean or "").strip()
         offer.catalogue_product_id = ean if ean and gtin_is_valid(ean) else ""
@@ -394,7 +396,7 @@ def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) ->
     if product is None:  # composed only while listing, and an offer is listed from its product
         raise ValueError(f"offer {offer.pk} has no product to compose a description from")
     template = offer.template if offer.template_id else lookups.template(product)
-    description = description_for_offer(
+    description = description_offer_build(
         product=product,
         account=offer.account,
         template=template,
@@ -404,7 +406,7 @@ def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) ->
     gallery: list[str] = []
     missing: list[int] = []
     for entry in offer.images or []:
-        pk = description_image_ref_pk(entry)
+        pk = description_image_ref_parse(url=entry)
         if pk is None:
             gallery.append(entry)
         elif image_urls.get(pk):
@@ -470,7 +472,7 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
     problems += offer_selling_problems(offer=offer)
     image_urls = {pk: _preview_url(pk) for pk in (image.pk for image in product.images.all())}
     for entry in offer.images or []:
-        pk = description_image_ref_pk(entry)
+        pk = description_image_ref_parse(url=entry)
         if pk is not None:
             image_urls.setdefault(pk, _preview_url(pk))
     image_urls.update(_stored_image_urls(offer))
@@ -909,7 +911,7 @@ def _publish_upload_images(client, offer: Offer) -> dict:
     image_urls = _stored_image_urls(offer)
     lookups = OfferLookups(offer.account)
     try:
-        refs = [pk for pk in (description_image_ref_pk(e) for e in offer.images or []) if pk is not None]
+        refs = [pk for pk in (description_image_ref_parse(url=e) for e in offer.images or []) if pk is not None]
         _upload(client, offer, refs, image_urls)
         try:
             description, gallery = _compose(offer, lookups, image_urls)

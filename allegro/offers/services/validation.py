@@ -15,12 +15,17 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from allegro.categories.services.category_forms import autofill_kind, category_values_validate, parameter_required
+from allegro.categories.services.category_forms import (
+    category_values_validate,
+    parameter_autofill_kind,
+    parameter_is_required,
+)
 from allegro.descriptions.services.descriptions import description_validate
 from shop.validators import gtin_is_valid
 
 if TYPE_CHECKING:
     from allegro.accounts.models import AllegroAccount
+    from allegro.integration.schemas.categories import CategoryParameter
     from allegro.offers.models import Offer
 
 
@@ -130,7 +135,9 @@ def offer_selling_problems(*, offer: Offer) -> list[OfferProblem]:
     return problems
 
 
-def offer_parameter_problems(*, offer: Offer, definitions: list[dict] | None, linked: bool) -> list[OfferProblem]:
+def offer_parameter_problems(
+    *, offer: Offer, definitions: list[CategoryParameter] | None, linked: bool
+) -> list[OfferProblem]:
     """Required parameters present and values valid for the category's cached definitions.
 
     With a catalogue product linked by EAN, Allegro takes the product-level parameters from the catalogue, so only
@@ -147,16 +154,16 @@ def offer_parameter_problems(*, offer: Offer, definitions: list[dict] | None, li
     problems: list[OfferProblem] = []
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     given = {str(v.get("id")) for v in values if v.get("valuesIds") or v.get("values") or v.get("rangeValue")}
-    names = {str(d["id"]): str(d.get("name") or d["id"]) for d in definitions}
+    names = {d.id: d.label for d in definitions}
     for definition in definitions:
-        param_id = str(definition["id"])
-        if param_id in given or not parameter_required(definition, values):
+        param_id = definition.id
+        if param_id in given or not parameter_is_required(definition=definition, values=values):
             continue
-        if linked and (definition.get("options") or {}).get("describesProduct"):
+        if linked and definition.options.describesProduct:
             continue
         name = names[param_id]
         message = _("Parameter “%(name)s” is required.") % {"name": name}
-        if autofill_kind(definition) == "brand":
+        if parameter_autofill_kind(definition=definition) == "brand":
             message = _("Parameter “%(name)s” is required: %(hint)s") % {
                 "name": name,
                 "hint": _("fill in the product's brand."),
@@ -170,7 +177,7 @@ def offer_parameter_problems(*, offer: Offer, definitions: list[dict] | None, li
     return problems
 
 
-def offer_catalogue_problems(*, offer: Offer, definitions: list[dict] | None) -> list[OfferProblem]:
+def offer_catalogue_problems(*, offer: Offer, definitions: list[CategoryParameter] | None) -> list[OfferProblem]:
     """The EAN link to Allegro's catalogue: a wrong EAN is always a problem; a missing one when the product-level
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
@@ -186,7 +193,7 @@ def offer_catalogue_problems(*, offer: Offer, definitions: list[dict] | None) ->
     given = {str(v.get("id")) for v in offer.product_parameters or []}
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     incomplete = any(
-        (d.get("options") or {}).get("describesProduct") and str(d["id"]) not in given and parameter_required(d, values)
+        d.options.describesProduct and d.id not in given and parameter_is_required(definition=d, values=values)
         for d in definitions or []
     )
     if incomplete:

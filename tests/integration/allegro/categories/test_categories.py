@@ -6,12 +6,12 @@ from django.test import Client
 from django.urls import reverse
 
 from allegro.categories.models import AllegroCategory, CategoryMapping, MappingEnvironment
-from allegro.categories.selectors import allegro_category_for, category_mapping_rows, unmapped_categories_with_products
+from allegro.categories.selectors import allegro_category_id_get, category_mapping_list, category_unmapped_list
 from allegro.categories.services.categories import (
-    category_level,
+    category_level_fetch,
     category_mapping_check,
     category_mapping_set,
-    category_parameters,
+    category_parameters_fetch,
     category_suggest,
 )
 from tests.factories import make_category, make_product
@@ -33,37 +33,37 @@ def last_seq(emulator) -> int:
 
 def open_path(app, *ids):
     """Open the tree from the roots down through ``ids`` (as the picker does)."""
-    category_level(app=app)
+    category_level_fetch(app=app)
     for category_id in ids:
-        category_level(app=app, parent_id=category_id)
+        category_level_fetch(app=app, parent_id=category_id)
 
 
 def test_tree_level_costs_one_call_cold_and_none_warm(emulator, allegro_app):
     since = last_seq(emulator)
-    roots = category_level(app=allegro_app)
+    roots = category_level_fetch(app=allegro_app)
     calls = api_calls(emulator, since)
     assert [(c["method"], c["path"]) for c in calls] == [("GET", "/sale/categories")]
     assert ELEKTRONIKA in {c.allegro_id for c in roots}
 
     since = last_seq(emulator)
-    children = category_level(app=allegro_app, parent_id=ELEKTRONIKA)
+    children = category_level_fetch(app=allegro_app, parent_id=ELEKTRONIKA)
     calls = api_calls(emulator, since)
     assert len(calls) == 1 and "parent.id" in str(calls[0].get("query"))
     assert all(c.path_names[0] == "Elektronika" for c in children)
 
     since = last_seq(emulator)
-    assert [c.allegro_id for c in category_level(app=allegro_app)] == [c.allegro_id for c in roots]
-    assert [c.allegro_id for c in category_level(app=allegro_app, parent_id=ELEKTRONIKA)] == [
+    assert [c.allegro_id for c in category_level_fetch(app=allegro_app)] == [c.allegro_id for c in roots]
+    assert [c.allegro_id for c in category_level_fetch(app=allegro_app, parent_id=ELEKTRONIKA)] == [
         c.allegro_id for c in children
     ]
     assert emulator.requests(since) == []  # warm: not even a token call
 
 
 def test_refresh_refetches_a_level(emulator, allegro_app):
-    category_level(app=allegro_app)
+    category_level_fetch(app=allegro_app)
     AllegroCategory.objects.filter(allegro_id=ELEKTRONIKA).update(name="stara nazwa")
     since = last_seq(emulator)
-    rows = category_level(app=allegro_app, refresh=True)
+    rows = category_level_fetch(app=allegro_app, refresh=True)
     assert len(api_calls(emulator, since)) == 1
     assert next(c for c in rows if c.allegro_id == ELEKTRONIKA).name == "Elektronika"
 
@@ -71,17 +71,17 @@ def test_refresh_refetches_a_level(emulator, allegro_app):
 def test_parameters_cost_one_call_cold_and_none_warm(emulator, allegro_app):
     open_path(allegro_app, ELEKTRONIKA, "8845", "300101")
     since = last_seq(emulator)
-    parameters = category_parameters(app=allegro_app, allegro_id=CAMERA_LEAF)
+    parameters = category_parameters_fetch(app=allegro_app, allegro_id=CAMERA_LEAF)
     calls = api_calls(emulator, since)
     assert [c["path"] for c in calls] == [f"/sale/categories/{CAMERA_LEAF}/parameters"]
     assert len(parameters) == 39
 
     since = last_seq(emulator)
-    assert category_parameters(app=allegro_app, allegro_id=CAMERA_LEAF) == parameters
+    assert category_parameters_fetch(app=allegro_app, allegro_id=CAMERA_LEAF) == parameters
     assert emulator.requests(since) == []
 
     since = last_seq(emulator)
-    category_parameters(app=allegro_app, allegro_id=CAMERA_LEAF, refresh=True)
+    category_parameters_fetch(app=allegro_app, allegro_id=CAMERA_LEAF, refresh=True)
     assert len(api_calls(emulator, since)) == 1
 
 
@@ -113,21 +113,21 @@ def test_subcategories_inherit_unless_they_have_their_own(emulator, allegro_app)
     grandchild = make_category("Cyfrowe", parent=child)
     other = make_category("Komputery")
     category_mapping_set(category=root, environment=CUSTOM, allegro_category_id="300102", app=allegro_app)
-    assert allegro_category_for(category=grandchild, app=allegro_app) == "300102"
+    assert allegro_category_id_get(category=grandchild, app=allegro_app) == "300102"
     category_mapping_set(category=child, environment=CUSTOM, allegro_category_id=CAMERA_LEAF, app=allegro_app)
-    assert allegro_category_for(category=grandchild, app=allegro_app) == CAMERA_LEAF
-    assert allegro_category_for(category=root, app=allegro_app) == "300102"
-    assert allegro_category_for(category=other, app=allegro_app) is None
+    assert allegro_category_id_get(category=grandchild, app=allegro_app) == CAMERA_LEAF
+    assert allegro_category_id_get(category=root, app=allegro_app) == "300102"
+    assert allegro_category_id_get(category=other, app=allegro_app) is None
 
     # A production mapping serves the emulator (custom) and the sandbox unless they have their own.
     category_mapping_set(
         category=other, environment=MappingEnvironment.PRODUCTION, allegro_category_id="4575", app=allegro_app
     )
-    assert allegro_category_for(category=other, app=allegro_app) == "4575"
+    assert allegro_category_id_get(category=other, app=allegro_app) == "4575"
     category_mapping_set(category=other, environment=CUSTOM, allegro_category_id="300202", app=allegro_app)
-    assert allegro_category_for(category=other, app=allegro_app) == "300202"
+    assert allegro_category_id_get(category=other, app=allegro_app) == "300202"
 
-    rows = {row.category.name: row for row in category_mapping_rows(environment=CUSTOM)}
+    rows = {row.category.name: row for row in category_mapping_list(environment=CUSTOM)}
     assert rows["Cyfrowe"].inherited_from == child and not rows["Cyfrowe"].own
     assert rows["Aparaty"].own and rows["Komputery"].own
 
@@ -142,7 +142,7 @@ def test_unmapped_listing_and_checklist(emulator, allegro_app, connected_account
     make_product(category=empty, visible=False)
     category_mapping_set(category=mapped, environment=CUSTOM, allegro_category_id=CAMERA_LEAF, app=allegro_app)
 
-    unmapped = unmapped_categories_with_products(environment=CUSTOM)
+    unmapped = category_unmapped_list(environment=CUSTOM)
     assert [c.name for c in unmapped] == ["Ogród"]
     [check] = category_mapping_check(connected_account)
     assert not check.ok

@@ -7,14 +7,14 @@ import pytest
 from django.urls import reverse
 
 from allegro.categories.models import AllegroCategory, CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_level, category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_level_fetch, category_mapping_set, category_parameters_fetch
 from allegro.categories.services.category_forms import (
     CategoryFormInvalid,
-    category_form_problems,
+    category_form_problems_list,
     category_form_save,
-    category_parameters_for_product,
+    category_product_parameters_build,
     category_values_validate,
-    parameters_for_offer,
+    product_parameters_split,
 )
 from allegro.offers.services.offers import OfferLookups
 from tests.emulator_support import PUBLIC
@@ -52,8 +52,15 @@ def valid_values() -> list[dict]:
 
 @pytest.fixture
 def definitions(emulator, allegro_app):
-    category_level(app=allegro_app)
-    return category_parameters(app=allegro_app, allegro_id=CAMERA)
+    category_level_fetch(app=allegro_app)
+    return cached_definitions(allegro_app, CAMERA)
+
+
+def cached_definitions(app, allegro_id: str) -> list[dict]:
+    """The category's parameters as the cache keeps Allegro's JSON (fetched first when cold): the tests change
+    a definition there the way Allegro might, and the services take the stored JSON as well as the schemas."""
+    category_parameters_fetch(app=app, allegro_id=allegro_id)
+    return AllegroCategory.objects.filter(allegro_id=allegro_id, parameters__isnull=False).get().parameters
 
 
 def replaced(values: list[dict], param_id: str, item: dict | None) -> list[dict]:
@@ -111,7 +118,7 @@ def test_dependent_value_needs_its_parent(definitions):
 def test_product_attributes_fill_brand_and_ean(definitions, emulator, allegro_app):
     category_form_save(allegro_category_id=CAMERA, definitions=definitions, values=valid_values())
     product = make_product(brand="canon", ean="5901234123457")
-    params = category_parameters_for_product(product=product, allegro_category_id=CAMERA)
+    params = category_product_parameters_build(product=product, allegro_category_id=CAMERA)
     by_id = {p["id"]: p for p in params}
     assert by_id[MARKA]["valuesIds"] and by_id[MARKA]["source"] == "product"
     marka = next(d for d in definitions if d["id"] == MARKA)
@@ -119,14 +126,14 @@ def test_product_attributes_fill_brand_and_ean(definitions, emulator, allegro_ap
     assert by_id[EAN] == {"id": EAN, "values": ["5901234123457"], "source": "product", "describesProduct": True}
     assert by_id[STAN]["describesProduct"] is False and by_id[STAN]["source"] == "form"
     assert by_id[ROZDZIELCZOSC]["describesProduct"] is True
-    product_level, offer_level = parameters_for_offer(params)
+    product_level, offer_level = product_parameters_split(parameters=params)
     assert {"id": STAN, "valuesIds": [NOWY]} in offer_level
     assert {"id": EAN, "values": ["5901234123457"]} in product_level
     assert all(set(p) <= {"id", "valuesIds", "values", "rangeValue"} for p in product_level + offer_level)
 
     # A brand Allegro's dictionary does not know, in a parameter without custom values: left to the staff.
     unknown = make_product(brand="Marka Nieznana Sp. z o.o.", ean="")
-    params = {p["id"]: p for p in category_parameters_for_product(product=unknown, allegro_category_id=CAMERA)}
+    params = {p["id"]: p for p in category_product_parameters_build(product=unknown, allegro_category_id=CAMERA)}
     assert MARKA not in params and EAN not in params
 
 
@@ -136,13 +143,13 @@ def test_brand_becomes_a_custom_value_where_allowed(definitions):
     marka["options"]["customValuesEnabled"] = True
     AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
     product = make_product(brand="Zupełnie Nowa Marka")
-    params = {p["id"]: p for p in category_parameters_for_product(product=product, allegro_category_id=CAMERA)}
+    params = {p["id"]: p for p in category_product_parameters_build(product=product, allegro_category_id=CAMERA)}
     assert params[MARKA]["values"] == ["Zupełnie Nowa Marka"]
 
 
 def test_invalid_after_allegro_changed_the_parameters(definitions):
     form = category_form_save(allegro_category_id=CAMERA, definitions=definitions, values=valid_values())
-    assert category_form_problems(form=form, definitions=definitions) == []
+    assert category_form_problems_list(form=form, definitions=definitions) == []
     changed = copy.deepcopy(definitions)
     changed = [d for d in changed if d["id"] != KOD_PRODUCENTA]  # parameter removed
     w_zestawie = next(d for d in changed if d["id"] == W_ZESTAWIE)
@@ -150,13 +157,13 @@ def test_invalid_after_allegro_changed_the_parameters(definitions):
     next(d for d in changed if d["id"] == ROZDZIELCZOSC)["restrictions"]["max"] = 20  # tighter limit
     AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
 
-    problems = {p["id"]: p for p in category_form_problems(form=form, definitions=changed)}
+    problems = {p["id"]: p for p in category_form_problems_list(form=form, definitions=changed)}
     assert problems[KOD_PRODUCENTA]["messages"] == ["Allegro nie ma już tego parametru w tej kategorii."]
     assert problems[W_ZESTAWIE]["messages"] == [f"Nieznana wartość ze słownika: {KORPUS}."]
     assert problems[ROZDZIELCZOSC]["messages"] == ["Wartość może wynosić najwyżej 20."]
     assert problems[ROZDZIELCZOSC]["name"] == "Rozdzielczość"
     # The product gets only what is still valid.
-    params = {p["id"] for p in category_parameters_for_product(product=make_product(), allegro_category_id=CAMERA)}
+    params = {p["id"] for p in category_product_parameters_build(product=make_product(), allegro_category_id=CAMERA)}
     assert {KOD_PRODUCENTA, W_ZESTAWIE, ROZDZIELCZOSC}.isdisjoint(params) and STAN in params
 
 
@@ -181,7 +188,7 @@ def post_data(values: list[dict]) -> dict:
 def test_form_page_costs_one_call_cold_none_warm_and_validates(
     emulator, staff_client, allegro_app, django_assert_max_num_queries
 ):
-    category_level(app=allegro_app)
+    category_level_fetch(app=allegro_app)
     shop = make_category("Aparaty")
     category_mapping_set(
         category=shop, environment=MappingEnvironment.CUSTOM, allegro_category_id=CAMERA, app=allegro_app
@@ -217,7 +224,7 @@ def test_form_page_costs_one_call_cold_none_warm_and_validates(
     assert saved.allegro_category_path.endswith("Aparaty cyfrowe")
 
     # Allegro tightened a limit: the page lists the saved value that became invalid.
-    changed = copy.deepcopy(category_parameters(app=allegro_app, allegro_id=CAMERA))
+    changed = copy.deepcopy(cached_definitions(allegro_app, CAMERA))
     next(d for d in changed if d["id"] == ROZDZIELCZOSC)["restrictions"]["max"] = 20
     AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
     html = staff_client.get(url).content.decode()
@@ -255,7 +262,7 @@ def test_own_values_of_dictionary_parameters(definitions, param_id, item, messag
 
 
 def test_own_value_typed_on_the_page_reaches_allegro(emulator, staff_client, allegro_app):
-    category_level(app=allegro_app)
+    category_level_fetch(app=allegro_app)
     url = reverse("admin:allegro_categoryform_edit", args=[CAMERA]) + "?env=custom"
     html = staff_client.get(url).content.decode()
     assert f'name="param-{MOCOWANIE}-custom"' in html and f'name="param-{W_ZESTAWIE}-custom"' not in html
@@ -273,8 +280,8 @@ def test_own_value_typed_on_the_page_reaches_allegro(emulator, staff_client, all
     assert page.status_code == 400 and "albo wpisz własną" in page.content.decode()
 
     # The product's parameters carry it to Allegro, which takes it.
-    product_level, offer_level = parameters_for_offer(
-        category_parameters_for_product(product=make_product(), allegro_category_id=CAMERA)
+    product_level, offer_level = product_parameters_split(
+        parameters=category_product_parameters_build(product=make_product(), allegro_category_id=CAMERA)
     )
     assert {"id": MOCOWANIE, "valuesIds": [INNE], "values": ["Leica L"]} in product_level + offer_level
     api = emulator.api(emulator.user_token()["access_token"])
@@ -312,8 +319,8 @@ def _grill(definitions: list[dict]) -> tuple[str, dict, str]:
 
 
 def test_required_and_displayed_only_when_other_values_say_so(emulator, allegro_app):
-    category_level(app=allegro_app)
-    definitions = category_parameters(app=allegro_app, allegro_id=GRILLE)
+    category_level_fetch(app=allegro_app)
+    definitions = cached_definitions(allegro_app, GRILLE)
     kind, kinds, gas = _grill(definitions)
     propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
 
@@ -341,8 +348,8 @@ def test_required_and_displayed_only_when_other_values_say_so(emulator, allegro_
 def test_a_saved_value_that_does_not_apply_to_the_product_is_not_sent(emulator, allegro_app, connected_account):
     """A parameter shown only for one brand: valid in the category form (the brand comes from each product),
     left out for a product of another brand — also through the lookups every listing uses."""
-    category_level(app=allegro_app)
-    definitions = copy.deepcopy(category_parameters(app=allegro_app, allegro_id=GRILLE))
+    category_level_fetch(app=allegro_app)
+    definitions = copy.deepcopy(cached_definitions(allegro_app, GRILLE))
     kind, kinds, gas = _grill(definitions)
     propane = next(d for d in definitions if d["id"] == gas)["dictionary"][0]["id"]
     marka = next(d for d in definitions if d["id"] == MARKA)
@@ -357,7 +364,7 @@ def test_a_saved_value_that_does_not_apply_to_the_product_is_not_sent(emulator, 
 
     for brand, sent in (("Landmann", False), ("Weber", True)):
         product = make_product(brand=brand)
-        direct = {p["id"] for p in category_parameters_for_product(product=product, allegro_category_id=GRILLE)}
+        direct = {p["id"] for p in category_product_parameters_build(product=product, allegro_category_id=GRILLE)}
         listed = {p["id"] for p in OfferLookups(connected_account).product_parameters(product, GRILLE)}
         assert kind in direct and kind in listed
         assert (gas in direct, gas in listed) == (sent, sent), brand

@@ -20,7 +20,7 @@ from django.utils import timezone
 from allegro.accounts.models import AllegroAccount
 from allegro.accounts.services.accounts import account_client
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.checkouts.models import OrderEventCursor
 from allegro.checkouts.services.order_import import order_import_new_events
 from allegro.offers.services.offers import offer_prepare, offer_publish
@@ -104,7 +104,7 @@ def test_tokens_and_the_client_secret_stay_in_encrypted_columns(
     category_mapping_set(
         category=kettles, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=allegro_app
     )
-    category_parameters(app=allegro_app, allegro_id=KETTLE)
+    category_parameters_fetch(app=allegro_app, allegro_id=KETTLE)
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[{"id": STAN, "valuesIds": [NOWY]}])
     account = AllegroAccount.objects.create(app=allegro_app, name="Konto")
     _authorise(admin_client, account)

@@ -16,13 +16,13 @@ from django.utils import translation
 
 from allegro.accounts.models import AllegroAccount, AllegroApp
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate, ProductAllegroDescription
-from allegro.descriptions.selectors import description_template_for
+from allegro.descriptions.selectors import description_template_get
 from allegro.descriptions.services.descriptions import UnknownPlaceholders, description_validate
 from allegro.descriptions.services.offers import (
     DescriptionImagesMissing,
-    description_for_offer,
-    description_image_refs,
-    format_price_pln,
+    description_image_refs_list,
+    description_offer_build,
+    price_pln_format,
 )
 from allegro.descriptions.widgets import MODE_TEMPLATE, DescriptionFormField
 from shop.models import ProductImage
@@ -189,7 +189,7 @@ def test_product_page_saves_cleaned_description_and_never_keeps_scripts(admin_cl
         [text("<h1>Tytuł</h1><p>Tekst</p>")],
         [image(f"product-image:{images[1].pk}"), text("<p>&lt;script&gt;alert(1)&lt;/script&gt;</p>")],
     )
-    assert description_image_refs(stored.description) == [images[1].pk]
+    assert description_image_refs_list(description=stored.description) == [images[1].pk]
 
 
 def test_product_page_shows_the_validators_message_and_saves_nothing(admin_client):
@@ -244,9 +244,9 @@ def test_upload_view_adds_a_product_image_for_staff_only(admin_client, client, s
 # Templates, placeholders and composition
 # --------------------------------------------------------------------------------------------------------------
 def test_price_is_formatted_the_polish_way():
-    assert format_price_pln(Decimal("1299")) == "1 299,00 zł"
-    assert format_price_pln(Decimal("9.5")) == "9,50 zł"
-    assert format_price_pln(Decimal("1234567.891")) == "1 234 567,89 zł"
+    assert price_pln_format(price=Decimal("1299")) == "1 299,00 zł"
+    assert price_pln_format(price=Decimal("9.5")) == "9,50 zł"
+    assert price_pln_format(price=Decimal("1234567.891")) == "1 234 567,89 zł"
 
 
 def test_offer_description_composes_header_product_and_footer_with_placeholders():
@@ -261,7 +261,7 @@ def test_offer_description_composes_header_product_and_footer_with_placeholders(
         footer=desc([image("{{ zdjecie_glowne }}")], [text("<p>Dziękujemy!</p>")]),
     )
     urls = {main.pk: "https://a.allegroimg.com/original/main.jpg", second.pk: "https://a.allegroimg.com/original/2.jpg"}
-    result = description_for_offer(product=product, account=None, template=template, image_urls=urls)
+    result = description_offer_build(product=product, account=None, template=template, image_urls=urls)
     assert result == desc(
         [text("<h1>Kubek &lt;Duży&gt;</h1><p>Ćma · 1 299,00 zł · KUB-1 · 5901234123457</p>")],
         [text("<p>Opis produktu</p>"), image(urls[second.pk])],
@@ -270,21 +270,21 @@ def test_offer_description_composes_header_product_and_footer_with_placeholders(
     )
     assert description_validate(result, gallery=list(urls.values())) == []
     with pytest.raises(DescriptionImagesMissing) as missing:
-        description_for_offer(product=product, account=None, template=template, image_urls={main.pk: urls[main.pk]})
+        description_offer_build(product=product, account=None, template=template, image_urls={main.pk: urls[main.pk]})
     assert missing.value.pks == [second.pk]
     with pytest.raises(UnknownPlaceholders):
-        description_for_offer(product=product, account=None, template=template, image_urls=None)
+        description_offer_build(product=product, account=None, template=template, image_urls=None)
 
 
 def test_offer_description_prefers_override_then_stored_then_shop_html():
     product = make_product(description="<p>Z opisu <b>sklepu</b></p>")
-    assert description_for_offer(product=product, account=None) == desc([text("<p>Z opisu <b>sklepu</b></p>")])
+    assert description_offer_build(product=product, account=None) == desc([text("<p>Z opisu <b>sklepu</b></p>")])
     ProductAllegroDescription.objects.create(product=product, description=desc([text("<p>Stały</p>")]))
     product.refresh_from_db()
-    assert description_for_offer(product=product, account=None) == desc([text("<p>Stały</p>")])
+    assert description_offer_build(product=product, account=None) == desc([text("<p>Stały</p>")])
     override = desc([text("<p>Tylko ta oferta {{ nazwa }}</p>")])
     # the product part is never interpreted: a literal placeholder there stays text
-    assert description_for_offer(product=product, account=None, override=override) == override
+    assert description_offer_build(product=product, account=None, override=override) == override
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -302,23 +302,23 @@ def test_template_selector_uses_nearest_category_then_account_default():
     account_t = DescriptionTemplate.objects.create(name="Konto")
     account = make_account(default_template=account_t)
 
-    assert description_template_for(product=product, account=account) == account_t
-    assert description_template_for(product=product, account=None) is None
+    assert description_template_get(product=product, account=account) == account_t
+    assert description_template_get(product=product, account=None) is None
     CategoryDescriptionTemplate.objects.create(category=root, template=root_t)
-    assert description_template_for(product=product, account=account) == root_t
+    assert description_template_get(product=product, account=account) == root_t
     link = CategoryDescriptionTemplate.objects.create(category=child, template=child_t)
-    assert description_template_for(product=product, account=account) == child_t
+    assert description_template_get(product=product, account=account) == child_t
     child_t.is_active = False
     child_t.save()
-    assert description_template_for(product=product, account=account) == root_t
+    assert description_template_get(product=product, account=account) == root_t
     link.delete()
-    assert description_template_for(product=outsider, account=account) == account_t
+    assert description_template_get(product=outsider, account=account) == account_t
     account_t.is_active = False
     account_t.save()
-    assert description_template_for(product=outsider, account=account) is None
+    assert description_template_get(product=outsider, account=account) is None
     product = type(product).objects.select_related("category").get(pk=product.pk)
     with CaptureQueriesContext(connection) as ctx:
-        description_template_for(product=product, account=account)
+        description_template_get(product=product, account=account)
     assert len(ctx.captured_queries) <= 2
 
 

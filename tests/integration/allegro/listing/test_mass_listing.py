@@ -13,7 +13,7 @@ import pytest
 import allegro.integration.client
 import allegro.listing.services.jobs as listing_jobs
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.listing.models import ListingJob, ListingJobItem
 from allegro.listing.services.jobs import (
     ListingError,
@@ -71,7 +71,7 @@ def tree(account, allegro_app, settings, tmp_path):
     category_mapping_set(
         category=root, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=allegro_app
     )
-    category_parameters(app=allegro_app, allegro_id=KETTLE)  # cached, as after "Formularze kategorii"
+    category_parameters_fetch(app=allegro_app, allegro_id=KETTLE)  # cached, as after "Formularze kategorii"
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[{"id": STAN, "valuesIds": [NOWY]}])
     return root, child, other
 

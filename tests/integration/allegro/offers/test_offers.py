@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.core.models import EventLogEntry
 from allegro.integration.client import AllegroRetryLater
 from allegro.offers.models import Offer, OfferStatus
@@ -33,7 +33,7 @@ def kettles(account, allegro_app, settings, tmp_path):
     category_mapping_set(
         category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=allegro_app
     )
-    category_parameters(app=allegro_app, allegro_id=KETTLE)
+    category_parameters_fetch(app=allegro_app, allegro_id=KETTLE)
     # The common values staff keep for the category (a partial form: product parameters come from the catalogue).
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[{"id": STAN, "valuesIds": [NOWY]}])
     return category

@@ -17,14 +17,14 @@ from allegro.shipping.models import (
     ShippingRate,
     ShippingRateSet,
 )
-from allegro.shipping.selectors import shipping_rates_for, shop_delivery_method_for
+from allegro.shipping.selectors import delivery_method_shop_get, shipping_rate_set_get
 from allegro.shipping.services.shipping import (
     RateData,
     ShippingRatesInvalid,
-    account_set_default_shipping_rates,
-    delivery_methods_refresh,
+    delivery_method_refresh,
+    shipping_rate_set_import,
+    shipping_rate_set_make_default,
     shipping_rate_set_save,
-    shipping_rate_sets_import,
 )
 from shop.models import DeliveryMethod
 from tests.factories import make_category, make_product
@@ -96,8 +96,8 @@ def _errors_of_row(response, index):
 
 
 def test_delivery_methods_are_cached_with_payment_policy_and_constraints(emulator, allegro_app):
-    assert delivery_methods_refresh(app=allegro_app) == 34
-    assert delivery_methods_refresh(app=allegro_app) == 34  # a refresh replaces, never duplicates
+    assert delivery_method_refresh(app=allegro_app) == 34
+    assert delivery_method_refresh(app=allegro_app) == 34  # a refresh replaces, never duplicates
 
     methods = AllegroDeliveryMethod.objects.filter(app=allegro_app)
     assert methods.count() == 34
@@ -112,7 +112,7 @@ def test_delivery_methods_are_cached_with_payment_policy_and_constraints(emulato
 
 
 def test_new_price_list_is_published_to_allegro_and_saved_locally(emulator, connected_account, staff_client):
-    delivery_methods_refresh(app=connected_account.app)
+    delivery_method_refresh(app=connected_account.app)
     before = {s["id"] for s in _allegro_sets(emulator)}
 
     response = staff_client.post(
@@ -146,7 +146,7 @@ def test_new_price_list_is_published_to_allegro_and_saved_locally(emulator, conn
 
 
 def test_editing_a_price_list_puts_it_to_allegro(emulator, connected_account, staff_client):
-    shipping_rate_sets_import(account=connected_account)
+    shipping_rate_set_import(account=connected_account)
     rate_set = ShippingRateSet.objects.get(account=connected_account, name=DEMO_SET_NAME)
     rows = list(rate_set.rates.order_by("position"))
     count_before = len(_allegro_sets(emulator))
@@ -177,7 +177,7 @@ def test_editing_a_price_list_puts_it_to_allegro(emulator, connected_account, st
 
 
 def test_removing_a_row_removes_the_method_on_allegro(emulator, connected_account, staff_client):
-    shipping_rate_sets_import(account=connected_account)
+    shipping_rate_set_import(account=connected_account)
     rate_set = ShippingRateSet.objects.get(account=connected_account)
     rows = list(rate_set.rates.order_by("position"))
     data = _form_data(
@@ -220,7 +220,7 @@ def test_import_creates_then_updates_local_copies_and_never_deletes(emulator, co
     ]
     assert imported.rates.get(delivery_method_id=KURIER_COD).delivery_method_name == "Allegro Kurier24 InPost pobranie"
 
-    result = shipping_rate_sets_import(account=connected_account)
+    result = shipping_rate_set_import(account=connected_account)
 
     assert (result.created, result.updated) == (0, 1)
     assert ShippingRateSet.objects.filter(account=connected_account).count() == 2
@@ -230,7 +230,7 @@ def test_import_creates_then_updates_local_copies_and_never_deletes(emulator, co
 
 def test_saving_again_after_a_lost_answer_does_not_duplicate_the_list(emulator, connected_account):
     """POST has no idempotency key: a list of the same name unknown locally is updated instead."""
-    delivery_methods_refresh(app=connected_account.app)
+    delivery_method_refresh(app=connected_account.app)
     rates = [RateData(delivery_method_id=KURIER, first_item_rate=Decimal("15.00"), max_quantity_per_package=3)]
     first = shipping_rate_set_save(rate_set=ShippingRateSet(account=connected_account), name="Kurier", rates=rates)
     ShippingRateSet.objects.filter(pk=first.pk).delete()  # as if the answer never came back
@@ -246,7 +246,7 @@ def test_saving_again_after_a_lost_answer_does_not_duplicate_the_list(emulator, 
 
 
 def test_allegro_refusal_is_shown_next_to_the_row_and_nothing_is_saved(emulator, connected_account, staff_client):
-    delivery_methods_refresh(app=connected_account.app)
+    delivery_method_refresh(app=connected_account.app)
     # Our cached constraints are out of date (Allegro lowered the maximum): the local check lets 1500 through.
     method = AllegroDeliveryMethod.objects.get(app=connected_account.app, allegro_id=DPD)
     method.constraints["firstItemRate"]["max"] = "5000.00"
@@ -274,7 +274,7 @@ def test_allegro_refusal_is_shown_next_to_the_row_and_nothing_is_saved(emulator,
 
 
 def test_allegro_refusal_on_edit_keeps_the_old_local_copy(emulator, connected_account, staff_client):
-    shipping_rate_sets_import(account=connected_account)
+    shipping_rate_set_import(account=connected_account)
     rate_set = ShippingRateSet.objects.get(account=connected_account)
     rows = list(rate_set.rates.order_by("position"))
     emulator.add_fault(
@@ -354,7 +354,7 @@ def test_allegro_refusal_on_edit_keeps_the_old_local_copy(emulator, connected_ac
 def test_local_validation_names_the_field_in_polish_and_sends_nothing(
     emulator, connected_account, staff_client, name, rates, where, message
 ):
-    delivery_methods_refresh(app=connected_account.app)
+    delivery_method_refresh(app=connected_account.app)
     since = emulator.requests()[-1]["seq"] if emulator.requests() else 0
 
     response = staff_client.post(
@@ -372,7 +372,7 @@ def test_local_validation_names_the_field_in_polish_and_sends_nothing(
 
 
 def test_a_method_allegro_does_not_allow_is_refused_locally(emulator, connected_account):
-    delivery_methods_refresh(app=connected_account.app)
+    delivery_method_refresh(app=connected_account.app)
     AllegroDeliveryMethod.objects.filter(allegro_id=KURIER).update(
         constraints={"allowed": False, "maxQuantityPerPackage": {"max": 10}, "firstItemRate": {"min": "0", "max": "9"}}
     )
@@ -399,9 +399,9 @@ def test_a_method_allegro_does_not_allow_is_refused_locally(emulator, connected_
 
 
 def test_price_list_resolution_product_then_nearest_category_then_account_default(emulator, connected_account):
-    shipping_rate_sets_import(account=connected_account)
+    shipping_rate_set_import(account=connected_account)
     default = ShippingRateSet.objects.get(account=connected_account)
-    account_set_default_shipping_rates(account=connected_account, rate_set=default)
+    shipping_rate_set_make_default(account=connected_account, rate_set=default)
     big = ShippingRateSet.objects.create(account=connected_account, name="Gabaryty", allegro_id="big-1")
     small = ShippingRateSet.objects.create(account=connected_account, name="Drobne", allegro_id="small-1")
     own = ShippingRateSet.objects.create(account=connected_account, name="Własny", allegro_id="own-1")
@@ -412,28 +412,28 @@ def test_price_list_resolution_product_then_nearest_category_then_account_defaul
     hammer = make_product(category=tools)
     phone = make_product(category=other)
 
-    assert shipping_rates_for(product=hammer, account=connected_account) == default
+    assert shipping_rate_set_get(product=hammer, account=connected_account) == default
     CategoryShippingRates.objects.create(category=root, account=connected_account, rate_set=big)
-    assert shipping_rates_for(product=hammer, account=connected_account) == big
+    assert shipping_rate_set_get(product=hammer, account=connected_account) == big
     CategoryShippingRates.objects.create(category=garden, account=connected_account, rate_set=small)
-    assert shipping_rates_for(product=hammer, account=connected_account) == small  # nearest ancestor wins
+    assert shipping_rate_set_get(product=hammer, account=connected_account) == small  # nearest ancestor wins
     ProductShippingRates.objects.create(product=hammer, account=connected_account, rate_set=own)
-    assert shipping_rates_for(product=hammer, account=connected_account) == own
-    assert shipping_rates_for(product=phone, account=connected_account) == default
+    assert shipping_rate_set_get(product=hammer, account=connected_account) == own
+    assert shipping_rate_set_get(product=phone, account=connected_account) == default
 
 
 def test_account_default_without_local_copy_and_without_any(emulator, connected_account):
     product = make_product()
-    assert shipping_rates_for(product=product, account=connected_account) is None
+    assert shipping_rate_set_get(product=product, account=connected_account) is None
     connected_account.shipping_rates_id = "only-on-allegro"
     connected_account.shipping_rates_name = "Z Allegro"
     connected_account.save()
-    found = shipping_rates_for(product=product, account=connected_account)
+    found = shipping_rate_set_get(product=product, account=connected_account)
     assert found.pk is None and found.allegro_id == "only-on-allegro" and found.name == "Z Allegro"
 
 
 def test_make_default_button_sets_the_account_field(emulator, connected_account, staff_client):
-    shipping_rate_sets_import(account=connected_account)
+    shipping_rate_set_import(account=connected_account)
     rate_set = ShippingRateSet.objects.get(account=connected_account)
 
     response = staff_client.post(reverse("admin:allegro_shippingrateset_make_default", args=[rate_set.pk]), follow=True)
@@ -468,7 +468,7 @@ def test_category_override_form_refuses_a_second_list_for_the_same_account(emula
 
 
 def test_mapping_page_saves_all_rows_in_one_post_and_the_selector_uses_it(emulator, allegro_app, staff_client):
-    delivery_methods_refresh(app=allegro_app)
+    delivery_method_refresh(app=allegro_app)
     courier = DeliveryMethod.objects.create(name="Kurier", price=Decimal("15.00"))
     cod = DeliveryMethod.objects.create(name="Kurier za pobraniem", price=Decimal("20.00"), cash_on_delivery=True)
     url = reverse("admin:allegro_deliverymethodmapping_changelist")
@@ -483,19 +483,19 @@ def test_mapping_page_saves_all_rows_in_one_post_and_the_selector_uses_it(emulat
     response = staff_client.post(url, {f"method-{KURIER}": str(courier.pk), f"method-{KURIER_COD}": str(cod.pk)})
 
     assert response.status_code == 302
-    assert shop_delivery_method_for(allegro_method_id=KURIER) == courier
-    assert shop_delivery_method_for(allegro_method_id=KURIER_COD) == cod
-    assert shop_delivery_method_for(allegro_method_id=PACZKOMATY) is None
+    assert delivery_method_shop_get(allegro_method_id=KURIER) == courier
+    assert delivery_method_shop_get(allegro_method_id=KURIER_COD) == cod
+    assert delivery_method_shop_get(allegro_method_id=PACZKOMATY) is None
     assert DeliveryMethodMapping.objects.get(allegro_method_id=KURIER).allegro_method_name == "Allegro Kurier24 InPost"
 
     # Unmapping one (empty choice) removes it; the other stays.
     staff_client.post(url, {f"method-{KURIER}": "", f"method-{KURIER_COD}": str(cod.pk)})
-    assert shop_delivery_method_for(allegro_method_id=KURIER) is None
-    assert shop_delivery_method_for(allegro_method_id=KURIER_COD) == cod
+    assert delivery_method_shop_get(allegro_method_id=KURIER) is None
+    assert delivery_method_shop_get(allegro_method_id=KURIER_COD) == cod
 
 
 def test_mapping_page_refuses_an_unknown_shop_method_and_saves_nothing(emulator, allegro_app, staff_client):
-    delivery_methods_refresh(app=allegro_app)
+    delivery_method_refresh(app=allegro_app)
     courier = DeliveryMethod.objects.create(name="Kurier", price=Decimal("15.00"))
     url = reverse("admin:allegro_deliverymethodmapping_changelist")
 
@@ -508,7 +508,7 @@ def test_mapping_page_refuses_an_unknown_shop_method_and_saves_nothing(emulator,
 
 
 def test_checklist_warns_about_unmapped_methods_of_the_price_lists(emulator, connected_account):
-    shipping_rate_sets_import(account=connected_account)
+    shipping_rate_set_import(account=connected_account)
     courier = DeliveryMethod.objects.create(name="Kurier", price=Decimal("15.00"))
     DeliveryMethodMapping.objects.create(allegro_method_id=KURIER, delivery_method=courier)
 
@@ -549,7 +549,7 @@ def test_price_list_page_has_a_constant_query_count(
 
 
 def test_mapping_page_has_a_constant_query_count(emulator, allegro_app, staff_client, django_assert_max_num_queries):
-    delivery_methods_refresh(app=allegro_app)
+    delivery_method_refresh(app=allegro_app)
     for n in range(15):
         DeliveryMethod.objects.create(name=f"Metoda {n}", price=Decimal("10.00"))
 

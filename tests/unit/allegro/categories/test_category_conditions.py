@@ -1,7 +1,11 @@
 """Allegro's requiredIf / displayedIf (CategoryParameterRequirementConditions and
 CategoryParameterDisplayConditions in the spec), judged without the database."""
 
-from allegro.categories.services.category_forms import category_values_validate, conditions_met, parameter_required
+from allegro.categories.services.category_forms import (
+    category_values_validate,
+    parameter_conditions_met,
+    parameter_is_required,
+)
 
 
 def dictionary(pid: str, name: str, values: list[str], **extra) -> dict:
@@ -23,23 +27,27 @@ def only_with(pid: str, *value_ids: str) -> dict:
 
 def test_conditions_with_and_without_values():
     with_value = only_with("1", "1_1", "1_2")
-    assert conditions_met(None, [])
-    assert not conditions_met(with_value, [])
-    assert not conditions_met(with_value, [{"id": "1", "valuesIds": ["1_3"]}])
-    assert conditions_met(with_value, [{"id": "1", "valuesIds": ["1_2"]}])
+    assert parameter_conditions_met(conditions=None, values=[])
+    assert not parameter_conditions_met(conditions=with_value, values=[])
+    assert not parameter_conditions_met(conditions=with_value, values=[{"id": "1", "valuesIds": ["1_3"]}])
+    assert parameter_conditions_met(conditions=with_value, values=[{"id": "1", "valuesIds": ["1_2"]}])
     without = {"parametersWithValue": [], "parametersWithoutValue": [{"id": "2"}]}
-    assert conditions_met(without, [])
-    assert not conditions_met(without, [{"id": "2", "values": ["x"]}])
+    assert parameter_conditions_met(conditions=without, values=[])
+    assert not parameter_conditions_met(conditions=without, values=[{"id": "2", "values": ["x"]}])
     both = {**with_value, "parametersWithoutValue": [{"id": "2"}]}
-    assert not conditions_met(both, [{"id": "1", "valuesIds": ["1_1"]}, {"id": "2", "values": ["x"]}])
-    assert conditions_met(with_value, [], unknown=frozenset({"1"}))  # filled later, from the product
+    assert not parameter_conditions_met(
+        conditions=both, values=[{"id": "1", "valuesIds": ["1_1"]}, {"id": "2", "values": ["x"]}]
+    )
+    assert parameter_conditions_met(
+        conditions=with_value, values=[], unknown=frozenset({"1"})
+    )  # filled later, from the product
 
 
 def test_required_if_replaces_the_flag():
     definition = dictionary("3", "Rodzaj gazu", ["propan"], required=False, requiredIf=only_with("1", "1_1"))
-    assert not parameter_required(definition, [])
-    assert parameter_required(definition, [{"id": "1", "valuesIds": ["1_1"]}])
-    assert parameter_required(dictionary("4", "Stan", ["nowy"], required=True), [])
+    assert not parameter_is_required(definition=definition, values=[])
+    assert parameter_is_required(definition=definition, values=[{"id": "1", "valuesIds": ["1_1"]}])
+    assert parameter_is_required(definition=dictionary("4", "Stan", ["nowy"], required=True), values=[])
 
 
 def test_a_condition_on_the_brand_waits_for_the_product():

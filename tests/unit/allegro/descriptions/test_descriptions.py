@@ -16,11 +16,11 @@ from allegro.descriptions.services.descriptions import (
     description_clean,
     description_compose,
     description_conversion_report,
-    description_errors,
+    description_errors_list,
     description_from_html,
-    description_placeholders,
-    description_render_placeholders,
-    description_size_bytes,
+    description_placeholders_list,
+    description_placeholders_render,
+    description_size_measure,
     description_validate,
 )
 
@@ -202,22 +202,22 @@ def test_combining_solidus_cannot_fuse_with_a_tag_under_nfc():
     # NFC turns ">" + U+0338 into "≯": written raw after <b> it would break the tag wherever text is normalised
     d = description_from_html("<p>a<b>\u0338x</b>\u0338 =\u0338</p>")
     assert text_items(d) == ["<p>a<b>&#824;x</b>&#824; ≠</p>"]
-    assert description_validate(d) == [] and description_clean(d) == d
+    assert description_validate(d) == [] and description_clean(description=d) == d
 
 
 def test_empty_or_textless_input_gives_no_sections_and_validator_says_so():
     for html in ("", "   ", "<script>x</script>", "<p> </p><div><br></div>", "<!-- c -->", '<img src="x">'):
         d = description_from_html(html)
         assert d == {"sections": []}
-        assert [e.code for e in description_errors(d)] == ["sections_count"]
+        assert [e.code for e in description_errors_list(description=d)] == ["sections_count"]
 
 
 def test_large_input_is_truncated_at_a_block_boundary_and_reported():
     html = "".join(f"<p>Akapit numer {n} " + "ąę tekst " * 20 + "</p>" for n in range(400))
-    report = description_conversion_report(html)
+    report = description_conversion_report(html=html)
     d = report.description
     assert description_validate(d) == []
-    assert description_size_bytes(d) <= MAX_BYTES
+    assert description_size_measure(description=d) <= MAX_BYTES
     assert report.truncated and report.blocks_total == 400 and 0 < report.blocks_kept < 400
     assert text_items(d)[-1].endswith("</p>")
     assert any("przycięto" in m for m in report.messages)
@@ -230,13 +230,13 @@ def test_many_headings_never_exceed_100_sections():
 
 
 def test_conversion_report_lists_what_could_not_be_kept():
-    report = description_conversion_report(XSS + WEB_PAGE)
+    report = description_conversion_report(html=XSS + WEB_PAGE)
     joined = " ".join(report.messages)
     for word in ("script", "iframe", "svg", "tabele", "h3", "linki", "/media/local.jpg", "komentarze"):
         assert word in joined, word
     assert report.dropped_tags["script"] == 1 and "table" in report.dropped_tags
     assert not report.truncated
-    clean = description_conversion_report("<p>Tylko <b>tekst</b></p>")
+    clean = description_conversion_report(html="<p>Tylko <b>tekst</b></p>")
     assert clean.lossless and clean.messages == []
 
 
@@ -253,19 +253,19 @@ def test_clean_normalises_items_and_is_idempotent():
             {"items": [{"type": "VIDEO", "url": "x"}, "junk"]},
         ]
     }
-    cleaned = description_clean(dirty)
+    cleaned = description_clean(description=dirty)
     assert cleaned == desc(
         [text(content="<p>a</p><p>b</p><p><b>c</b></p>")],
         [{"type": "IMAGE", "url": IMG}],
         [text(content="<p>1</p><p>2</p>"), {"type": "IMAGE", "url": IMG}],
         [text(content="<p>1</p><p>2</p>"), {"type": "IMAGE", "url": IMG}],
     )
-    assert description_clean(cleaned) == cleaned
+    assert description_clean(description=cleaned) == cleaned
     assert description_validate(cleaned, gallery=[IMG]) == []
 
 
 def test_clean_drops_images_inside_text_keeping_the_break():
-    cleaned = description_clean(desc([text(content=f'<p>a<img src="{IMG}">b</p>')]))
+    cleaned = description_clean(description=desc([text(content=f'<p>a<img src="{IMG}">b</p>')]))
     assert cleaned == desc([text(content="<p>a</p><p>b</p>")])
 
 
@@ -333,7 +333,7 @@ def test_text_grammar_errors_name_the_section_and_item(content, message):
     d = desc([text()], [text(), text()], [text(content=content)])
     d["sections"][1]["items"][1] = {"type": "IMAGE", "url": IMG}
     assert f"sections[2].items[0]: {message}" in description_validate(d)
-    errors = description_errors(d)
+    errors = description_errors_list(description=d)
     assert all((e.section, e.item) == (2, 0) for e in errors)
 
 
@@ -356,7 +356,7 @@ def test_image_must_be_in_gallery_when_gallery_given():
     assert description_validate(d, gallery=[IMG]) == [
         f"sections[0].items[1]: zdjęcie {IMG}?2 musi być także w galerii zdjęć oferty"
     ]
-    assert [(e.section, e.item, e.code) for e in description_errors(d, gallery=[])] == [
+    assert [(e.section, e.item, e.code) for e in description_errors_list(description=d, gallery=[])] == [
         (0, 0, "image_not_in_gallery"),
         (0, 1, "image_not_in_gallery"),
     ]
@@ -364,20 +364,22 @@ def test_image_must_be_in_gallery_when_gallery_given():
 
 def test_size_limit_counts_utf8_json_bytes():
     d = desc([text(content="<p>" + "ż" * 100 + "</p>")])
-    assert description_size_bytes(d) == len(json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode())
-    assert description_size_bytes(desc([text(content="<p>😀</p>")])) == description_size_bytes(
-        desc([text(content="<p>abcd</p>")])
+    assert description_size_measure(description=d) == len(
+        json.dumps(d, ensure_ascii=False, separators=(",", ":")).encode()
+    )
+    assert description_size_measure(description=desc([text(content="<p>😀</p>")])) == description_size_measure(
+        description=desc([text(content="<p>abcd</p>")])
     )
     # 2-byte letters: a text of 20,000 "ż" is over the limit although it has fewer than 40,000 characters
     big = desc([text(content="<p>" + "ż" * 20_000 + "</p>")])
-    size = description_size_bytes(big)
+    size = description_size_measure(description=big)
     assert size > MAX_BYTES
     assert description_validate(big) == [f"sections: opis ma {size} bajtów, Allegro pozwala na najwyżej {MAX_BYTES}"]
 
 
 def test_structured_errors_match_messages():
     d = desc([text(content="<div>x</div>")], [{"type": "IMAGE", "url": "x"}])
-    errors = description_errors(d)
+    errors = description_errors_list(description=d)
     assert all(isinstance(e, DescriptionError) for e in errors)
     assert [e.message for e in errors] == description_validate(d)
     assert {(e.section, e.item, e.code) for e in errors} == {(0, 0, "text_tag"), (1, 0, "image_url")}
@@ -394,7 +396,7 @@ def test_placeholders_render_escaped_values_in_polish_and_english():
     )
     context = {"nazwa": 'Garnek <b>"XL"</b> & pokrywka', "cena": "99,00", "sku": "G-1", "ean": "", "brand": "Zel"}
     context["main_image"] = IMG
-    out = description_render_placeholders(template, context)
+    out = description_placeholders_render(description=template, context=context)
     assert out["sections"][0]["items"][0]["content"] == (
         '<h1>Garnek &lt;b&gt;"XL"&lt;/b&gt; &amp; pokrywka</h1><p>Cena: 99,00 zł, SKU G-1, EAN , Zel</p>'
     )
@@ -411,27 +413,33 @@ def test_placeholders_render_escaped_values_in_polish_and_english():
 def test_unknown_placeholders_are_reported_not_left_in_output():
     template = desc([text(content="<p>{{ nazwa }} {{ kolor }} {{ colour }} {{ kolor }}</p>")])
     with pytest.raises(UnknownPlaceholders) as exc:
-        description_render_placeholders(template, {"nazwa": "X"})
+        description_placeholders_render(description=template, context={"nazwa": "X"})
     assert exc.value.names == ["kolor", "colour"]
     assert "kolor" in str(exc.value)
-    assert description_placeholders(template) == {"nazwa", "kolor", "colour"}
+    assert description_placeholders_list(description=template) == {"nazwa", "kolor", "colour"}
     # a custom value given in the context is not unknown
-    out = description_render_placeholders(template, {"nazwa": "X", "kolor": "czerwony", "colour": "red"})
+    out = description_placeholders_render(
+        description=template, context={"nazwa": "X", "kolor": "czerwony", "colour": "red"}
+    )
     assert out["sections"][0]["items"][0]["content"] == "<p>X czerwony red czerwony</p>"
 
 
 def test_main_image_inside_text_or_without_value_is_an_error():
     with pytest.raises(UnknownPlaceholders):
-        description_render_placeholders(desc([text(content="<p>Zdjęcie: {{ main_image }}</p>")]), {"main_image": IMG})
+        description_placeholders_render(
+            description=desc([text(content="<p>Zdjęcie: {{ main_image }}</p>")]), context={"main_image": IMG}
+        )
     with pytest.raises(UnknownPlaceholders):
-        description_render_placeholders(desc([{"type": "IMAGE", "url": "{{ zdjecie_glowne }}"}]), {})
+        description_placeholders_render(
+            description=desc([{"type": "IMAGE", "url": "{{ zdjecie_glowne }}"}]), context={}
+        )
 
 
 def test_compose_puts_header_and_footer_around_body_without_mutating():
     header = desc([text(content="<h1>Sklep</h1>")])
     body = desc([text(content="<p>opis</p>")], [{"type": "IMAGE", "url": IMG}])
     footer = desc([text(content="<p>Zwroty 30 dni</p>")])
-    out = description_compose(header, body, footer)
+    out = description_compose(header=header, body=body, footer=footer)
     assert [s["items"][0].get("content", s["items"][0].get("url")) for s in out["sections"]] == [
         "<h1>Sklep</h1>",
         "<p>opis</p>",
@@ -440,7 +448,7 @@ def test_compose_puts_header_and_footer_around_body_without_mutating():
     ]
     out["sections"][1]["items"][0]["content"] = "zmienione"
     assert body["sections"][0]["items"][0]["content"] == "<p>opis</p>"
-    assert description_compose(None, body, None) == body
+    assert description_compose(header=None, body=body, footer=None) == body
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -507,9 +515,9 @@ def test_any_html_becomes_a_valid_allow_listed_idempotent_description(html):
     if d["sections"]:
         assert description_validate(d) == []
     else:
-        assert [e.code for e in description_errors(d)] == ["sections_count"]
-    assert description_clean(d) == d
-    assert description_size_bytes(d) <= MAX_BYTES and len(d["sections"]) <= 100
+        assert [e.code for e in description_errors_list(description=d)] == ["sections_count"]
+    assert description_clean(description=d) == d
+    assert description_size_measure(description=d) <= MAX_BYTES and len(d["sections"]) <= 100
 
 
 sections_strategy = st.lists(
@@ -528,8 +536,27 @@ sections_strategy = st.lists(
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sections_strategy)
 def test_clean_is_idempotent_and_text_always_valid(description):
-    once = description_clean(description)
-    assert description_clean(once) == once
+    once = description_clean(description=description)
+    assert description_clean(description=once) == once
     assert_only_allowed_markup(once)
-    for error in description_errors(once):
+    for error in description_errors_list(description=once):
         assert error.code in {"sections_count", "image_url"}, error.message
+
+
+def test_the_stable_entry_point_keeps_its_two_functions():
+    import inspect
+
+    from allegro.services import descriptions as stable
+
+    assert stable.__all__ == ["description_from_html", "description_validate"]
+    assert str(inspect.signature(stable.description_from_html)) == "(html: 'str') -> 'dict'"
+    params = inspect.signature(stable.description_validate).parameters
+    assert [(p.name, p.kind.name) for p in params.values()] == [
+        ("description", "POSITIONAL_OR_KEYWORD"),
+        ("gallery", "KEYWORD_ONLY"),
+    ]
+    assert params["gallery"].default is None
+    assert stable.description_from_html("<p>a</p>") == {
+        "sections": [{"items": [{"type": "TEXT", "content": "<p>a</p>"}]}]
+    }
+    assert stable.description_validate({"sections": []}) != []
