@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint messages check-deploy clean
+.PHONY: run test fast typecheck lint messages check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,9 +34,19 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## make fast — the quick loop: everything but the slow and browser tests, on every core (pytest-xdist)
+fast: $(VENV)/.dev-installed
+	$(BIN)/pytest -n auto -m "not slow and not browser" -p no:cacheprovider -q $(PYTEST_ARGS)
+
+## make typecheck — mypy with django-stubs over the integration room and the services (pyproject.toml [tool.mypy])
+typecheck: $(VENV)/.dev-installed
+	$(BIN)/mypy
+
+## make lint — ruff (style) and lint-imports (the import arrows of docs/architecture.md)
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## make messages — refresh and compile the Polish translations (needs gettext)
 messages: $(VENV)/.dev-installed

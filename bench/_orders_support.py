@@ -40,26 +40,10 @@ def settings_module(*, eager: bool) -> str:
 
 def django_ready() -> None:
     import django
-    from django.apps import apps
     from django.core.management import call_command
-    from django.db import connection
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
-    # Models whose migration the lead has not written yet get their tables directly.
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
-                editor.create_model(model)
-                existing.add(model._meta.db_table)
-
-
-class _NoContract:
-    """Benchmarks do not validate traffic against the spec (the tests do)."""
-
-    def check(self, response) -> None:
-        return None
 
 
 def start_emulator():
@@ -67,7 +51,7 @@ def start_emulator():
 
     server = EmulatorProcess(SCRATCH / "emulator.sqlite3")
     server.start()
-    emulator = Emulator(server, contract=_NoContract())
+    emulator = Emulator(server, contract=None)  # benchmarks do not validate traffic against the spec
     emulator.reset()
     return server, emulator
 
@@ -75,7 +59,7 @@ def start_emulator():
 def shop_and_offers(emulator, *, count: int = 30) -> list[str]:
     """``count`` shop products with plenty of stock and an ACTIVE offer for each (external.id = SKU)."""
     from shop.models import Category, Product
-    from tests.integration.emulator.test_orders import make_offer
+    from tests.emulator_support import make_offer
 
     category = Category.objects.get_root_nodes().first() or Category.add_root(name="Elektronika")
     offers = []
@@ -90,20 +74,9 @@ def shop_and_offers(emulator, *, count: int = 30) -> list[str]:
 
 
 def connected_account(emulator):
-    from allegro.accounts.models import AllegroApp, Environment
     from allegro.checkouts.models import OrderEventCursor
-    from tests.integration.allegro.conftest import connect_account
+    from tests.factories import connect_account, make_emulator_app
 
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    account = connect_account(emulator, app)
+    account = connect_account(emulator, make_emulator_app(emulator))
     OrderEventCursor.objects.update_or_create(account=account, defaults={"last_event_id": "0"})
     return account

@@ -1,4 +1,4 @@
-"""Benchmark: normalising a ~40 kB shop description into Allegro's description (issue 6: median < 5 ms).
+"""Benchmark: normalising a ~40 kB shop description into Allegro's description (target: median < 5 ms).
 
 Run from the repo root: ``python bench/description_normalise.py``. The last line is one JSON object.
 """
@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from allegro.descriptions.services.descriptions import (
     description_from_html,
-    description_size_bytes,
+    description_size_measure,
     description_validate,
 )
 
@@ -60,7 +60,7 @@ def main() -> None:
     median = statistics.median(times)
     p95 = times[int(len(times) * 0.95) - 1]
     in_bytes = len(html.encode())
-    out_bytes = description_size_bytes(description)
+    out_bytes = description_size_measure(description=description)
     sections = len(description["sections"])
     valid = description_validate(description) == []
     print(f"{'runs':<14}{RUNS:>10}")

@@ -36,6 +36,9 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from allegro_emulator.control_client import ControlClient  # noqa: E402 — after ROOT is importable
+
 PUBLIC = "application/vnd.allegro.public.v1+json"
 CLIENT = ("demo-client", "demo-secret")
 REDIRECT = "http://127.0.0.1:8000/allegro/oauth/callback/"
@@ -107,12 +110,6 @@ class Client:
             raise RuntimeError(f"{method} {path} → {status}: {raw[:500]!r}")
         return json.loads(raw) if raw else {}
 
-    def control(self, method: str, path: str, body=None) -> dict:
-        status, _, raw = self.call(method, f"/_emulator/{path}", body, {"Content-Type": "application/json"})
-        if status >= 400:
-            raise RuntimeError(f"{method} /_emulator/{path} → {status}: {raw[:500]!r}")
-        return json.loads(raw) if raw else {}
-
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -133,11 +130,9 @@ def start_emulator(state: Path) -> tuple[subprocess.Popen, int]:
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise RuntimeError(f"emulator exited: {proc.stderr.read().decode()[-2000:]}")
-        try:
-            if Client(port).call("GET", "/_emulator/health")[0] == 200:
-                return proc, port
-        except OSError:
-            time.sleep(0.05)
+        if control(port).healthy():
+            return proc, port
+        time.sleep(0.05)
     proc.terminate()
     raise RuntimeError("emulator did not become healthy")
 
@@ -175,19 +170,24 @@ def user_token(port: int, login: str = "demo-seller") -> str:
     return json.loads(raw)["access_token"]
 
 
-def server_ms(ctl: Client, since: int, route: str) -> list[float]:
+def control(port: int) -> ControlClient:
+    """The emulator's control routes (bulk setup and the request log can take a while: long timeout)."""
+    return ControlClient(f"http://127.0.0.1:{port}", timeout=120)
+
+
+def server_ms(ctl: ControlClient, since: int, route: str) -> list[float]:
     """Server-side durations (ms) of logged requests to `route` after log sequence `since`."""
-    entries = ctl.control("GET", f"requests?since={since}")["requests"]
+    entries = ctl.get(f"requests?since={since}")["requests"]
     return [e["duration_ms"] for e in entries if e["route"] == route]
 
 
 _seen_seq = 0
 
 
-def last_seq(ctl: Client) -> int:
+def last_seq(ctl: ControlClient) -> int:
     """The request log's latest sequence number (read incrementally; the log keeps 20,000 entries)."""
     global _seen_seq
-    _seen_seq = ctl.control("GET", f"requests?since={_seen_seq}")["last"]
+    _seen_seq = ctl.get(f"requests?since={_seen_seq}")["last"]
     return _seen_seq
 
 
@@ -249,9 +249,9 @@ def main() -> int:
 
 
 def bench(port: int, args) -> int:
-    ctl = Client(port)
-    ctl.control("POST", "reset")
-    ctl.control("POST", "settings", {"latency_ms": 0, "command_task_seconds": 0})
+    ctl = control(port)
+    ctl.reset()
+    ctl.set_settings(latency_ms=0, command_task_seconds=0)
     token = user_token(port)
     api = Client(port, token)
     figures: dict[str, float | None] = FigureLog()
@@ -274,18 +274,16 @@ def bench(port: int, args) -> int:
 
     # parallel, latency 100 ms
     if args.latency_offers:
-        ctl.control("POST", "settings", {"latency_ms": 100})
+        ctl.set_settings(latency_ms=100)
         figures["latency_creates_per_s"] = round(run_parallel(port, token, 10, args.latency_offers, 20_000), 1)
-        ctl.control("POST", "settings", {"latency_ms": 0})
+        ctl.set_settings(latency_ms=0)
 
     # bulk setup of active offers in a second seller's account (clean listing pages)
-    ctl.control("POST", "sellers", {"login": "bench-seller"})
+    ctl.add_seller("bench-seller")
     seller = Client(port, user_token(port, "bench-seller"))
     offers_body = [offer_body(i) for i in range(args.bulk)]
     started = time.perf_counter()
-    created = ctl.control(
-        "POST", "offers/bulk", {"seller_login": "bench-seller", "offers": offers_body, "validate": False}
-    )
+    created = ctl.post("offers/bulk", {"seller_login": "bench-seller", "offers": offers_body, "validate": False})
     figures["bulk_setup_s"] = round(time.perf_counter() - started, 2)
     offer_ids: list[str] = created["ids"]
     assert len(offer_ids) == args.bulk, len(offer_ids)

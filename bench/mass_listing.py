@@ -1,4 +1,4 @@
-"""Mass listing throughput against the offline Allegro emulator (issue 7; not a test).
+"""Mass listing throughput against the offline Allegro emulator (not a test).
 
     .venv/bin/python bench/mass_listing.py [--count 1000] [--latency-ms 100] [--sequential-count 100] [--threads N]
 
@@ -10,7 +10,7 @@ flow, and runs one mass-listing job synchronously — the service the Celery tas
 shared rate limiter (bucket offer_write). Then a sequential one-by-one run (one thread) of ``--sequential-count``
 other products, extrapolated to ``--count``, for comparison.
 
-Prints a table; the last line is one JSON object with the figures and "pass". Targets (issue 7): elapsed within
+Prints a table; the last line is one JSON object with the figures and "pass". Targets: elapsed within
 1.3x of the limit's minimum time (count / 2490 per minute: 24.1 s for 1,000), no 429 answered, at most 1.5 API calls
 per offer besides the image uploads.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WRITE_LIMIT = 2490  # POST/PATCH /sale/product-offers per seller per minute (API.md §3)
+WRITE_LIMIT = 2490  # POST/PATCH /sale/product-offers per seller per minute
 KETTLE = "300407"  # Czajniki elektryczne (a leaf of the emulator's catalogue)
 STAN, NOWY = "11323", "11323_1"
 TARGET_RATIO = 1.3
@@ -73,58 +73,25 @@ def png_bytes(n: int) -> bytes:
 
 def connect_account(server):
     """The emulator's demo seller connected the way the callback stores it (consent form, code exchange, PKCE)."""
-    from datetime import timedelta
-
-    import requests  # noqa: TID251 - the benchmark talks to the emulator's control API
-    from django.utils import timezone
-
-    from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
     from tests.emulator_support import Emulator
+    from tests.factories import connect_account, make_emulator_app
 
     helper = Emulator(server, contract=None)
-    tokens = helper.user_token(login="demo-seller")
-    me = requests.get(
-        f"{server.base_url}/me",
-        headers={
-            "Authorization": f"Bearer {tokens['access_token']}",
-            "Accept": "application/vnd.allegro.public.v1+json",
-        },
-        timeout=10,
-    ).json()
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=server.base_url,
-        auth_url=server.base_url,
-        upload_url=server.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    account = AllegroAccount(app=app, name="Bench", seller_id=str(me["id"]), login=me["login"])
-    account.access_token = tokens["access_token"]
-    account.refresh_token = tokens["refresh_token"]
-    account.token_expires_at = timezone.now() + timedelta(seconds=tokens["expires_in"])
-    account.scopes = tokens.get("scope", "")
-    account.state = ConnectionState.CONNECTED
-    account.save()
-    return helper, app, account
+    app = make_emulator_app(helper)
+    return helper, app, connect_account(helper, app, name="Bench")
 
 
 def prepare_account(account) -> None:
-    from allegro.accounts.services.settings import account_fetch_choices
+    from tests.factories import make_ready_to_list
 
-    choices = account_fetch_choices(account=account)
     account.refresh_from_db()
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province = "WIELKOPOLSKIE"
-    account.location_city = "Poznań"
-    account.location_post_code = "60-166"
-    account.gpsr_producer = "Bosch Polska"
-    account.gpsr_safety_information = "Nie zanurzać w wodzie."
-    account.save()
+    make_ready_to_list(
+        account,
+        location_city="Poznań",
+        location_post_code="60-166",
+        gpsr_producer="Bosch Polska",
+        gpsr_safety_information="Nie zanurzać w wodzie.",
+    )
 
 
 def make_catalogue(app, *, name: str, count: int, start: int, media: Path):
@@ -132,13 +99,13 @@ def make_catalogue(app, *, name: str, count: int, start: int, media: Path):
     from decimal import Decimal
 
     from allegro.categories.models import CategoryForm, MappingEnvironment
-    from allegro.categories.services.categories import category_mapping_set, category_parameters
+    from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
     from shop.models import Category, Product, ProductImage
     from shop.validators import gtin_check_digit
 
     category = Category.objects.add_root({"name": name})
     category_mapping_set(category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.get_or_create(
         allegro_category_id=KETTLE, defaults={"values": [{"id": STAN, "valuesIds": [NOWY]}]}
     )

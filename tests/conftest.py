@@ -1,5 +1,13 @@
+"""Fixtures every test can use: staff users, the offline Allegro emulator (one process per test session,
+from tests/emulator_support.py, shared by integration and browser tests) and an Allegro app and account
+pointing at it (built by tests/factories.py)."""
+
 import pytest
 from django.db import connection
+
+from tests.factories import connect_account, make_emulator_app
+
+pytest_plugins = ["tests.emulator_support"]
 
 
 @pytest.fixture
@@ -24,5 +32,14 @@ def is_postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-# The offline Allegro emulator (one process per test session), shared by integration and browser tests.
-from tests.emulator_support import contract, emulator, emulator_server  # noqa: E402,F401
+@pytest.fixture
+def allegro_app(emulator, db, settings):
+    """An AllegroApp pointing at the freshly reset emulator (Allegro's 429 waits cut short)."""
+    settings.ALLEGRO_429_WAIT_SECONDS = 0.2
+    return make_emulator_app(emulator)
+
+
+@pytest.fixture
+def connected_account(emulator, allegro_app):
+    """The emulator's demo seller, connected to `allegro_app` (tokens stored as the OAuth callback would)."""
+    return connect_account(emulator, allegro_app)

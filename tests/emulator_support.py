@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import itertools
 import json
 import os
 import secrets
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -18,6 +20,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests  # noqa: TID251 — integration tests talk HTTP to the emulator
+
+from allegro_emulator.control_client import ControlClient
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC_PATH = ROOT / "tests" / "fixtures" / "allegro-openapi.yaml"
@@ -51,15 +55,14 @@ class EmulatorProcess:
             stderr=subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
+        control = ControlClient(self.base_url)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise RuntimeError(f"emulator exited: {self.proc.stderr.read().decode()[-2000:]}")
-            try:
-                if requests.get(f"{self.base_url}/_emulator/health", timeout=1).status_code == 200:
-                    return
-            except requests.ConnectionError:
-                time.sleep(0.05)
+            if control.healthy():
+                return
+            time.sleep(0.05)
         raise RuntimeError("emulator did not become healthy")
 
     def stop(self) -> None:
@@ -217,49 +220,16 @@ DEMO_CLIENT = ("demo-client", "demo-secret")
 DEMO_REDIRECT = "http://127.0.0.1:8000/allegro/oauth/callback/"
 
 
-class Emulator:
-    """Helper around a freshly reset emulator. API calls made through `api()` sessions are contract-checked."""
+class Emulator(ControlClient):
+    """Helper around a freshly reset emulator. The control routes (`post`, `get`, `reset`, `set_settings`,
+    `add_fault`, `clock`, `stats`, `requests`, `add_seller`...) come from allegro_emulator/control_client.py,
+    which the benchmarks share; API calls made through `api()` sessions are contract-checked."""
 
-    def __init__(self, server: EmulatorProcess, contract: Contract):
+    def __init__(self, server: EmulatorProcess, contract: Contract | None):
+        super().__init__(server.base_url)
         self.server = server
-        self.base_url = server.base_url
         self.contract = contract
         self.http = requests.Session()
-
-    # control API
-    def post(self, path: str, body: dict | None = None, expect: int | None = None) -> dict:
-        resp = self.http.post(f"{self.base_url}/_emulator/{path.lstrip('/')}", json=body or {}, timeout=10)
-        assert resp.status_code == (expect or resp.status_code) and resp.status_code < 400, resp.text
-        return resp.json()
-
-    def get(self, path: str) -> dict:
-        resp = self.http.get(f"{self.base_url}/_emulator/{path.lstrip('/')}", timeout=10)
-        assert resp.status_code == 200, resp.text
-        return resp.json()
-
-    def reset(self) -> None:
-        self.post("reset")
-
-    def set_settings(self, **settings) -> dict:
-        return self.post("settings", settings)
-
-    def add_fault(self, path_regex: str, **fault) -> dict:
-        return self.post("faults", {"path_regex": path_regex, **fault})
-
-    def clear_faults(self) -> None:
-        self.http.delete(f"{self.base_url}/_emulator/faults", timeout=10)
-
-    def clock(self, seconds: float) -> dict:
-        return self.post("clock", {"seconds": seconds})
-
-    def stats(self) -> dict:
-        return self.get("stats")
-
-    def requests(self, since: int = 0) -> list[dict]:
-        return self.get(f"requests?since={since}")["requests"]
-
-    def add_seller(self, login: str) -> str:
-        return self.post("sellers", {"login": login})["id"]
 
     # API sessions
     def api(self, token: str | None = None, *, lang: str | None = None, accept: str = PUBLIC) -> requests.Session:
@@ -270,7 +240,8 @@ class Emulator:
             session.headers["Authorization"] = f"Bearer {token}"
         if lang:
             session.headers["Accept-Language"] = lang
-        session.hooks["response"].append(lambda resp, *a, **kw: self.contract.check(resp))
+        if self.contract is not None:
+            session.hooks["response"].append(lambda resp, *a, **kw: self.contract.check(resp))
         return session
 
     def url(self, path: str) -> str:
@@ -334,3 +305,69 @@ def emulator(emulator_server, contract) -> Emulator:
     helper = Emulator(emulator_server, contract)
     helper.reset()
     return helper
+
+
+# The emulator's state, written straight (the offers area's own API is not needed) ------------------------------
+DEMO_SELLER_ID = "44556677"
+_offer_ids = itertools.count(1)
+
+
+def state_db(emulator: Emulator) -> sqlite3.Connection:
+    conn = sqlite3.connect(emulator.server.state_path, timeout=30, isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    return conn
+
+
+def make_offer(
+    emulator: Emulator,
+    *,
+    price: str = "49.99",
+    stock: int = 10,
+    status: str = "ACTIVE",
+    fmt: str = "BUY_NOW",
+    seller_id: str = DEMO_SELLER_ID,
+    name: str | None = None,
+    external_id: str | None = "SKU-1",
+    data: dict | None = None,
+) -> str:
+    """An offer row written straight into the emulator's state; returns its id."""
+    offer_id = str(18000000000 + next(_offer_ids))
+    name = name or f"Słuchawki bezprzewodowe {offer_id[-4:]}"
+    doc = {
+        "id": offer_id,
+        "name": name,
+        "sellingMode": {"format": fmt, "price": {"amount": price, "currency": "PLN"}},
+        "stock": {"available": stock, "unit": "UNIT"},
+        "external": {"id": external_id} if external_id else None,
+        "images": [],
+        "description": {"sections": [{"items": [{"type": "TEXT", "content": "<p>Opis</p>"}]}]},
+    }
+    doc.update(data or {})
+    with state_db(emulator) as conn:
+        conn.execute(
+            "INSERT INTO offers(id, seller_id, external_id, name, format, status, price_amount, price_currency,"
+            " stock_available, initial_stock, data, created_at, updated_at, last_edit_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                offer_id,
+                seller_id,
+                external_id,
+                name,
+                fmt,
+                status,
+                price,
+                "PLN",
+                stock,
+                stock,
+                json.dumps(doc),
+                "2026-01-01T00:00:00.000Z",
+                "2026-01-01T00:00:00.000Z",
+                "2026-01-01T00:00:00.000Z",
+            ),
+        )
+    return offer_id
+
+
+def offer_row(emulator: Emulator, offer_id: str) -> sqlite3.Row:
+    with state_db(emulator) as conn:
+        return conn.execute("SELECT * FROM offers WHERE id = ?", (offer_id,)).fetchone()

@@ -1,4 +1,4 @@
-"""Admin of Allegro categories (issue 5, part B): "Przyporządkowania kategorii" (shop tree → Allegro leaf, with the
+"""Admin of Allegro categories: "Przyporządkowania kategorii" (shop tree → Allegro leaf, with the
 lazy tree browser) and "Formularze kategorii" (common parameter values of a mapped Allegro category).
 Imported at the bottom of allegro/admin.py."""
 
@@ -12,18 +12,22 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from allegro.accounts.models import AllegroAccount, AllegroApp
-from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
+from allegro.accounts.models import AllegroApp
+from allegro.accounts.selectors import account_current
 from allegro.categories.forms import parameter_fields, values_from_post
 from allegro.categories.models import CategoryForm, CategoryMapping, MappingEnvironment
-from allegro.categories.selectors import category_mapping_rows, mapped_allegro_categories, mapping_environment
+from allegro.categories.selectors import allegro_category_mapped_list, category_mapping_list, mapping_environment_get
 from allegro.categories.services.categories import (
     category_get,
     category_mapping_clear,
     category_mapping_set,
-    category_parameters,
+    category_parameters_fetch,
 )
-from allegro.categories.services.category_forms import CategoryFormInvalid, category_form_problems, category_form_save
+from allegro.categories.services.category_forms import (
+    CategoryFormInvalid,
+    category_form_problems_list,
+    category_form_save,
+)
 from allegro.integration.client import AllegroError
 from shop.models import Category
 
@@ -32,16 +36,13 @@ def pick_app(request, environment: str | None = None) -> tuple[str, AllegroApp |
     """The environment to work in and the app used to browse Allegro: ``?env=`` or the current account's app's,
     the current account's app when it belongs to that environment, else the first app of it."""
     apps = list(AllegroApp.objects.order_by("pk"))
-    chosen = str(request.session.get(CURRENT_ACCOUNT_SESSION_KEY, ""))
-    current_app = None
-    if chosen.isdigit():
-        app_id = AllegroAccount.objects.filter(pk=int(chosen)).values_list("app_id", flat=True).first()
-        current_app = next((a for a in apps if a.pk == app_id), None)
+    current = account_current(request=request).account
+    current_app = next((a for a in apps if current and a.pk == current.app_id), None)
     if environment not in MappingEnvironment.values:
-        environment = mapping_environment(current_app or apps[0]) if apps else MappingEnvironment.PRODUCTION
-    app = current_app if current_app and mapping_environment(current_app) == environment else None
-    app = app or next((a for a in apps if mapping_environment(a) == environment), None)
-    available = {mapping_environment(a) for a in apps} | {MappingEnvironment.PRODUCTION, environment}
+        environment = mapping_environment_get(app=current_app or apps[0]) if apps else MappingEnvironment.PRODUCTION
+    app = current_app if current_app and mapping_environment_get(app=current_app) == environment else None
+    app = app or next((a for a in apps if mapping_environment_get(app=a) == environment), None)
+    available = {mapping_environment_get(app=a) for a in apps} | {MappingEnvironment.PRODUCTION, environment}
     choices = [(value, label) for value, label in MappingEnvironment.choices if value in available]
     return environment, app, choices
 
@@ -72,7 +73,7 @@ class CategoryMappingAdmin(admin.ModelAdmin):
     def _page(self, request, *, picker_category: Category | None = None, picker_error: str = "", status: int = 200):
         environment, app, environments = pick_app(request, request.GET.get("env") or request.POST.get("env"))
         unmapped_only = request.GET.get("unmapped") == "1"
-        rows = category_mapping_rows(environment=environment, unmapped_only=unmapped_only)
+        rows = category_mapping_list(environment=environment, unmapped_only=unmapped_only)
         unmapped_count = len(rows) if unmapped_only else sum(1 for r in rows if not r.mapped)
         context = {
             **self.admin_site.each_context(request),
@@ -161,7 +162,7 @@ class CategoryFormAdmin(admin.ModelAdmin):
             **self.admin_site.each_context(request),
             "title": gettext("Category forms"),
             "opts": self.model._meta,
-            "groups": mapped_allegro_categories(environment=environment),
+            "groups": allegro_category_mapped_list(environment=environment),
             "environment": environment,
             "environments": environments,
             "app": app,
@@ -180,7 +181,7 @@ class CategoryFormAdmin(admin.ModelAdmin):
         if refresh and not can_change:
             raise PermissionDenied
         try:
-            definitions = category_parameters(app=app, allegro_id=allegro_id, refresh=refresh)
+            definitions = category_parameters_fetch(app=app, allegro_id=allegro_id, refresh=refresh)
             category = category_get(app=app, allegro_id=allegro_id)
         except AllegroError as exc:
             self.message_user(request, "; ".join(exc.user_messages), messages.ERROR)
@@ -218,8 +219,8 @@ class CategoryFormAdmin(admin.ModelAdmin):
             "category": category,
             "form_obj": form,
             "fields": parameter_fields(definitions=definitions, values=values, errors=errors),
-            "problems": category_form_problems(form=form, definitions=definitions) if not errors else [],
-            "other_errors": {k: v for k, v in errors.items() if k not in {str(d["id"]) for d in definitions}},
+            "problems": category_form_problems_list(form=form, definitions=definitions) if not errors else [],
+            "other_errors": {k: v for k, v in errors.items() if k not in {d.id for d in definitions}},
             "has_errors": bool(errors),
             "can_change": can_change,
             "app": app,

@@ -1,5 +1,5 @@
 """The category form page's plumbing: submitted fields → Allegro's parameter shape, and definitions → field specs
-the template renders (issue 5, part B). Validation itself lives in allegro.categories.services.category_forms."""
+the template renders. Validation itself lives in allegro.categories.services.category_forms."""
 
 from __future__ import annotations
 
@@ -7,12 +7,17 @@ import json
 from dataclasses import dataclass, field
 
 from allegro.categories.services.category_forms import (
-    autofill_kind,
-    custom_dictionary_value,
-    is_range,
-    normalize_number,
-    parameter_displayed,
-    parameter_required,
+    number_normalize,
+    parameter_autofill_kind,
+    parameter_custom_value_build,
+    parameter_is_displayed,
+    parameter_is_required,
+)
+from allegro.integration.schemas.categories import (
+    CategoryParameter,
+    ParameterValue,
+    category_parameters_parse,
+    parameter_values_parse,
 )
 
 
@@ -20,37 +25,35 @@ def field_name(param_id: str) -> str:
     return f"param-{param_id}"
 
 
-def values_from_post(*, definitions: list[dict], data) -> list[dict]:
+def values_from_post(*, definitions: list[CategoryParameter | dict], data) -> list[dict]:
     """The values a submitted form holds, in Allegro's shape (empty fields left out; no validation here)."""
     values: list[dict] = []
-    for definition in definitions:
-        param_id = str(definition["id"])
-        name = field_name(param_id)
-        kind = definition.get("type")
+    for parameter in category_parameters_parse(definitions):
+        name = field_name(parameter.id)
+        kind = parameter.kind
         if kind == "dictionary":
             ids = [v for v in data.getlist(name) if v]
             custom = (data.get(f"{name}-custom") or "").strip()
-            options = definition.get("options") or {}
-            if custom and options.get("customValuesEnabled"):
-                item = {"id": param_id, **custom_dictionary_value(definition, custom)}
+            if custom and parameter.options.customValuesEnabled:
+                item = {"id": parameter.id, **parameter_custom_value_build(definition=parameter, text=custom)}
                 # Nothing chosen, or the list's ambiguous entry ("inne"): the typed value says it all.
                 item["valuesIds"] = list(dict.fromkeys([*ids, *item.get("valuesIds", [])]))
                 values.append(item)
             elif ids:
-                values.append({"id": param_id, "valuesIds": ids})
-        elif is_range(definition):
-            start = normalize_number(data.get(f"{name}-from", ""))
-            end = normalize_number(data.get(f"{name}-to", ""))
+                values.append({"id": parameter.id, "valuesIds": ids})
+        elif kind == "range":
+            start = number_normalize(text=data.get(f"{name}-from", ""))
+            end = number_normalize(text=data.get(f"{name}-to", ""))
             if start or end:
-                values.append({"id": param_id, "rangeValue": {"from": start, "to": end}})
+                values.append({"id": parameter.id, "rangeValue": {"from": start, "to": end}})
         elif kind in ("integer", "float"):
-            text = normalize_number(data.get(name, ""))
+            text = number_normalize(text=data.get(name, ""))
             if text:
-                values.append({"id": param_id, "values": [text]})
+                values.append({"id": parameter.id, "values": [text]})
         elif kind == "string":
             texts = [t.strip() for t in data.getlist(name) if t.strip()]
             if texts:
-                values.append({"id": param_id, "values": texts})
+                values.append({"id": parameter.id, "values": texts})
     return values
 
 
@@ -94,72 +97,84 @@ class ParameterField:
 
 
 def parameter_fields(
-    *, definitions: list[dict], values: list[dict], errors: dict[str, list[str]]
+    *, definitions: list[CategoryParameter | dict], values: list[dict], errors: dict[str, list[str]]
 ) -> list[ParameterField]:
     """One field spec per parameter, required ones first (as on Allegro's own form), filled with ``values``."""
-    by_id = {str(v.get("id")): v for v in values}
-    names = {str(d["id"]): str(d.get("name") or d["id"]) for d in definitions}
+    parameters = category_parameters_parse(definitions)
+    parsed = parameter_values_parse(values)
+    by_id = {v.id: v for v in parsed}
+    names = {p.id: p.label for p in parameters}
     fields = []
-    for definition in definitions:
-        param_id = str(definition["id"])
-        restrictions = definition.get("restrictions") or {}
-        options = definition.get("options") or {}
-        item = by_id.get(param_id) or {}
-        kind = definition.get("type")
-        autofill = autofill_kind(definition)
+    for parameter in parameters:
+        item = by_id.get(parameter.id)
+        autofill = parameter_autofill_kind(definition=parameter)
         spec = ParameterField(
-            id=param_id,
-            name=str(definition.get("name") or param_id),
+            id=parameter.id,
+            name=parameter.label,
             widget="text",
-            required=parameter_required(definition, values) and not autofill,
-            unit=str(definition.get("unit") or ""),
-            describes_product=bool(options.get("describesProduct")),
+            required=parameter_is_required(definition=parameter, values=parsed) and not autofill,
+            unit=parameter.unit,
+            describes_product=parameter.options.describesProduct,
             autofill=autofill,
-            errors=list(errors.get(param_id, [])),
+            errors=list(errors.get(parameter.id, [])),
         )
-        if definition.get("requiredIf") and not autofill:
-            spec.required_if = json.dumps(definition["requiredIf"])
-        if definition.get("displayedIf"):
-            spec.displayed_if = json.dumps(definition["displayedIf"])
+        if parameter.requiredIf and not autofill:
+            spec.required_if = json.dumps(parameter.requiredIf.model_dump(mode="json"))
+        if parameter.displayedIf:
+            spec.displayed_if = json.dumps(parameter.displayedIf.model_dump(mode="json"))
             # A value given where it does not apply stays visible, with its error, to be cleared.
-            spec.shown = parameter_displayed(definition, values) or bool(item)
-        if kind == "dictionary":
-            selected = {str(v) for v in item.get("valuesIds") or []}
-            spec.widget = "multiselect" if restrictions.get("multipleChoices") else "select"
-            spec.options = [
-                {
-                    "id": str(entry["id"]),
-                    "value": str(entry.get("value", "")),
-                    "depends": " ".join(str(v) for v in entry.get("dependsOnValueIds") or []),
-                    "selected": str(entry["id"]) in selected,
-                }
-                for entry in definition.get("dictionary") or []
-            ]
-            spec.depends_on = str(options.get("dependsOnParameterId") or "")
-            spec.depends_on_name = names.get(spec.depends_on, spec.depends_on)
-            if options.get("customValuesEnabled"):
-                ambiguous = str(options.get("ambiguousValueId") or "")
-                spec.custom_enabled = True
-                spec.custom_value = next((str(v) for v in item.get("values") or []), "")
-                spec.ambiguous_label = next((o["value"] for o in spec.options if o["id"] == ambiguous), "")
-        elif kind in ("integer", "float"):
-            spec.minimum = "" if restrictions.get("min") is None else str(restrictions["min"])
-            spec.maximum = "" if restrictions.get("max") is None else str(restrictions["max"])
-            precision = int(restrictions.get("precision") or 0) if kind == "float" else 0
-            spec.step = "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"
-            if is_range(definition):
-                spec.widget = "range"
-                rng = item.get("rangeValue") or {}
-                spec.range_from, spec.range_to = str(rng.get("from") or ""), str(rng.get("to") or "")
-            else:
-                spec.widget = "number"
-                spec.values = [str(v) for v in item.get("values") or []][:1]
-        else:
-            allowed = int(restrictions.get("allowedNumberOfValues") or 1)
-            spec.values = [str(v) for v in item.get("values") or []]
-            spec.inputs = 1 if allowed == 1 else min(allowed, max(len(spec.values) + 1, 3))
-            spec.min_length = restrictions.get("minLength")
-            spec.max_length = restrictions.get("maxLength")
+            spec.shown = parameter_is_displayed(definition=parameter, values=parsed) or item is not None
+        _FIELD_FILLERS.get(parameter.type, _fill_text)(spec, parameter, item, names)
         fields.append(spec)
     fields.sort(key=lambda f: not (f.required or f.required_if))  # conditionally required ones too
     return fields
+
+
+def _fill_dictionary(spec: ParameterField, parameter: CategoryParameter, item: ParameterValue | None, names) -> None:
+    options = parameter.options
+    selected = set(item.valuesIds) if item else set()
+    spec.widget = "multiselect" if parameter.restrictions.multipleChoices else "select"
+    spec.options = [
+        {
+            "id": entry.id,
+            "value": entry.value,
+            "depends": " ".join(entry.dependsOnValueIds),
+            "selected": entry.id in selected,
+        }
+        for entry in parameter.dictionary
+    ]
+    spec.depends_on = options.dependsOnParameterId or ""
+    spec.depends_on_name = names.get(spec.depends_on, spec.depends_on)
+    if options.customValuesEnabled:
+        ambiguous = options.ambiguousValueId or ""
+        spec.custom_enabled = True
+        spec.custom_value = item.values[0] if item and item.values else ""
+        spec.ambiguous_label = next((o["value"] for o in spec.options if o["id"] == ambiguous), "")
+
+
+def _fill_number(spec: ParameterField, parameter: CategoryParameter, item: ParameterValue | None, names) -> None:
+    restrictions = parameter.restrictions
+    spec.minimum = "" if restrictions.min is None else str(restrictions.min)
+    spec.maximum = "" if restrictions.max is None else str(restrictions.max)
+    precision = (restrictions.precision or 0) if parameter.type == "float" else 0
+    spec.step = "1" if precision == 0 else "0." + "0" * (precision - 1) + "1"
+    if parameter.kind == "range":
+        spec.widget = "range"
+        rng = item.rangeValue if item else None
+        spec.range_from, spec.range_to = (rng.from_, rng.to) if rng else ("", "")
+    else:
+        spec.widget = "number"
+        spec.values = item.values[:1] if item else []
+
+
+def _fill_text(spec: ParameterField, parameter: CategoryParameter, item: ParameterValue | None, names) -> None:
+    restrictions = parameter.restrictions
+    allowed = restrictions.allowedNumberOfValues or 1
+    spec.values = list(item.values) if item else []
+    spec.inputs = 1 if allowed == 1 else min(allowed, max(len(spec.values) + 1, 3))
+    spec.min_length = restrictions.minLength
+    spec.max_length = restrictions.maxLength
+
+
+# How each parameter type fills its field; any other type is a text field.
+_FIELD_FILLERS = {"dictionary": _fill_dictionary, "integer": _fill_number, "float": _fill_number}

@@ -1,4 +1,4 @@
-"""Reads of category mappings and the cached Allegro tree (issue 5, part B)."""
+"""Reads of category mappings and the cached Allegro tree."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from allegro.categories.models import AllegroCategory, CategoryForm, CategoryMap
 from shop.models import Category
 
 
-def mapping_environments(environment: str) -> list[str]:
+def mapping_environments_list(*, environment: str) -> list[str]:
     """Where to look for a mapping, in order: the environment's own, then production's (sandbox and custom
     mappings are optional)."""
     if environment == MappingEnvironment.PRODUCTION:
@@ -19,7 +19,7 @@ def mapping_environments(environment: str) -> list[str]:
     return [environment, MappingEnvironment.PRODUCTION]
 
 
-def mapping_environment(app: AllegroApp) -> str:
+def mapping_environment_get(*, app: AllegroApp) -> str:
     """The mapping key of an app: production, sandbox, or custom (the emulator counts as its own environment,
     falling back to production's mappings like the sandbox)."""
     return {
@@ -33,10 +33,10 @@ def _ancestor_paths(category: Category) -> list[str]:
     return [category.path[:end] for end in range(steplen, len(category.path) + 1, steplen)]
 
 
-def category_mapping_for(*, category: Category, environment: str) -> CategoryMapping | None:
+def category_mapping_get(*, category: Category, environment: str) -> CategoryMapping | None:
     """The mapping that applies to a shop category: its own, else the nearest ancestor's. At one category, the
     environment's own mapping beats production's. One query."""
-    environments = mapping_environments(environment)
+    environments = mapping_environments_list(environment=environment)
     candidates = list(
         CategoryMapping.objects.filter(
             category__path__in=_ancestor_paths(category), environment__in=environments
@@ -48,10 +48,10 @@ def category_mapping_for(*, category: Category, environment: str) -> CategoryMap
     return candidates[0]
 
 
-def allegro_category_for(*, category: Category, app: AllegroApp) -> str | None:
+def allegro_category_id_get(*, category: Category, app: AllegroApp) -> str | None:
     """The Allegro leaf category id for products of ``category`` listed through ``app`` (inherited from the
     nearest mapped ancestor), or None when the category is unmapped."""
-    mapping = category_mapping_for(category=category, environment=mapping_environment(app))
+    mapping = category_mapping_get(category=category, environment=mapping_environment_get(app=app))
     return mapping.allegro_category_id if mapping else None
 
 
@@ -69,10 +69,10 @@ class MappingRow:
         return self.mapping is not None
 
 
-def category_mapping_rows(*, environment: str, unmapped_only: bool = False) -> list[MappingRow]:
+def category_mapping_list(*, environment: str, unmapped_only: bool = False) -> list[MappingRow]:
     """The whole shop tree with the mapping of each category (own / inherited / none) and its visible product
     count. Three queries whatever the size of the tree."""
-    environments = mapping_environments(environment)
+    environments = mapping_environments_list(environment=environment)
     categories = list(Category.objects.order_by("path").annotate(n=Count("products", filter=Q(products__visible=True))))
     mappings: dict[int, CategoryMapping] = {}
     for mapping in CategoryMapping.objects.filter(environment__in=environments):
@@ -104,9 +104,9 @@ def category_mapping_rows(*, environment: str, unmapped_only: bool = False) -> l
     return rows
 
 
-def unmapped_categories_with_products(*, environment: str) -> list[Category]:
+def category_unmapped_list(*, environment: str) -> list[Category]:
     """Shop categories with visible products of their own and no Allegro category (own or inherited)."""
-    return [row.category for row in category_mapping_rows(environment=environment, unmapped_only=True) if row.products]
+    return [row.category for row in category_mapping_list(environment=environment, unmapped_only=True) if row.products]
 
 
 def category_search(*, source: str, query: str, limit: int = 30) -> list[AllegroCategory]:
@@ -122,10 +122,10 @@ def category_search(*, source: str, query: str, limit: int = 30) -> list[Allegro
     )
 
 
-def mapped_allegro_categories(*, environment: str) -> list[dict]:
+def allegro_category_mapped_list(*, environment: str) -> list[dict]:
     """The Allegro categories the shop maps to in ``environment`` (with production fallbacks), each with the shop
     categories using it and its saved form, for "Formularze kategorii". Two queries."""
-    environments = mapping_environments(environment)
+    environments = mapping_environments_list(environment=environment)
     groups: dict[str, dict] = {}
     for mapping in (
         CategoryMapping.objects.filter(environment__in=environments)

@@ -1,4 +1,4 @@
-"""Small JSON views of the Allegro category browser (issue 5, part B), under /allegro/categories/.
+"""Small JSON views of the Allegro category browser, under /allegro/categories/.
 
 Staff only, with the permission to see category mappings. Data from Allegro reaches the browser as JSON and is put
 into the page with textContent by static/allegro/categories.js.
@@ -17,7 +17,7 @@ from django.views.decorators.http import require_GET, require_POST
 from allegro.accounts.models import AllegroApp
 from allegro.categories.models import AllegroCategory
 from allegro.categories.selectors import category_search
-from allegro.categories.services.categories import category_level, category_source, category_suggest
+from allegro.categories.services.categories import category_level_fetch, category_source_key, category_suggest
 from allegro.integration.client import AllegroError, AllegroNotFound
 from shop.models import Category
 
@@ -63,7 +63,7 @@ def category_json(category: AllegroCategory) -> dict:
 def _level(request, *, refresh: bool) -> JsonResponse:
     app = _app(request)
     parent = (request.GET.get("parent") or request.POST.get("parent") or "").strip()[:64]
-    rows = category_level(app=app, parent_id=parent, refresh=refresh)
+    rows = category_level_fetch(app=app, parent_id=parent, refresh=refresh)
     return JsonResponse({"parent": parent, "categories": [category_json(c) for c in rows]})
 
 
@@ -87,7 +87,7 @@ def search(request):
     """Search by name over the cached tree (levels opened so far and suggestions); no Allegro call."""
     app = _app(request)
     query = (request.GET.get("q") or "").strip()[:100]
-    rows = category_search(source=category_source(app), query=query)
+    rows = category_search(source=category_source_key(app=app), query=query)
     return JsonResponse({"query": query, "categories": [category_json(c) for c in rows]})
 
 

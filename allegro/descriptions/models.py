@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-# --- Descriptions (issue 6) ---
+# --- Descriptions ---
 def empty_description() -> dict:
     return {"sections": []}
 
@@ -12,7 +12,7 @@ class DescriptionTemplate(models.Model):
     """Header and footer sections put around a product's description when an offer is published.
 
     Both hold Allegro's own ``{"sections": [...]}`` shape and may use placeholders (``{{ nazwa }}``,
-    ``{{ cena }}``...), rendered per product by ``description_for_offer``.
+    ``{{ cena }}``...), rendered per product by ``description_offer_build``.
     """
 
     name = models.CharField(_("name"), max_length=120)
@@ -37,7 +37,7 @@ class ProductAllegroDescription(models.Model):
     """The fixed Allegro description of a product (the "Aukcje" part of the product page).
 
     Images of the product are referenced as ``{"type": "IMAGE", "url": "product-image:<ProductImage.pk>"}``:
-    they get their Allegro URL only when an offer is published (see ``description_for_offer``).
+    they get their Allegro URL only when an offer is published (see ``description_offer_build``).
     """
 
     product = models.OneToOneField(

@@ -11,7 +11,7 @@ if TYPE_CHECKING:
     from shop.models import Product
 
 
-def description_template_for(*, product: Product, account: AllegroAccount | None) -> DescriptionTemplate | None:
+def description_template_get(*, product: Product, account: AllegroAccount | None) -> DescriptionTemplate | None:
     """The offer template for a product: its category's, else the nearest ancestor category's, else the
     account's default. Inactive templates are skipped at every level. At most two queries."""
     category = product.category

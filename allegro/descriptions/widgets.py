@@ -21,10 +21,17 @@ from allegro.descriptions.services.descriptions import (
     MAX_SECTIONS,
     UnknownPlaceholders,
     description_clean,
-    description_errors,
-    description_render_placeholders,
+    description_errors_list,
+    description_placeholders_render,
 )
-from allegro.descriptions.services.offers import PLACEHOLDERS, description_image_ref_pk
+from allegro.descriptions.services.offers import PLACEHOLDERS, description_image_ref_make, description_image_ref_parse
+from shop.models import ProductImage
+
+
+def description_image_json(image: ProductImage) -> dict:
+    """How the editor's picker sees a product image (``ref`` is what descriptions store)."""
+    return {"id": image.pk, "ref": description_image_ref_make(pk=image.pk), "thumb": image.image.url, "alt": image.alt}
+
 
 MODE_PRODUCT = "product"
 MODE_TEMPLATE = "template"
@@ -139,7 +146,7 @@ class DescriptionFormField(forms.Field):
         return value
 
     def clean(self, value):
-        description = description_clean(self.to_python(value))
+        description = description_clean(description=self.to_python(value))
         if not description["sections"]:
             if self.required:
                 raise ValidationError(self.error_messages["required"], code="required")
@@ -151,7 +158,9 @@ class DescriptionFormField(forms.Field):
 
     def has_changed(self, initial, data):
         try:
-            return description_clean(self.to_python(data)) != description_clean(self.to_python(initial))
+            return description_clean(description=self.to_python(data)) != description_clean(
+                description=self.to_python(initial)
+            )
         except ValidationError:
             return True
 
@@ -163,7 +172,7 @@ class DescriptionFormField(forms.Field):
             items = []
             for i, item in enumerate(section["items"]):
                 if item["type"] == "IMAGE":
-                    pk = description_image_ref_pk(item["url"])
+                    pk = description_image_ref_parse(url=item["url"])
                     if pk is not None:
                         if self.image_pks is not None and pk not in self.image_pks:
                             messages.append(
@@ -174,11 +183,11 @@ class DescriptionFormField(forms.Field):
                         item = {"type": "IMAGE", "url": _STAND_IN_URL + ".jpg"}
                 items.append(item)
             stand_in["sections"].append({"items": items})
-        for error in description_errors(stand_in):
+        for error in description_errors_list(description=stand_in):
             messages.append(_place(error.section, error.item, error.reason))
         if self.mode == MODE_TEMPLATE:
             try:
-                description_render_placeholders(description, _SAMPLE_CONTEXT)
+                description_placeholders_render(description=description, context=_SAMPLE_CONTEXT)
             except UnknownPlaceholders as exc:
                 known = ", ".join(f"{{{{ {pl} }}}}" for pl, _en, _h in PLACEHOLDERS)
                 for problem in exc.problems:

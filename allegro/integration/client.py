@@ -15,7 +15,7 @@ import base64
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, urljoin, urlsplit
@@ -49,14 +49,14 @@ class ApiErrorItem:
     def parse(cls, raw: Any) -> ApiErrorItem:
         if not isinstance(raw, dict):
             return cls(message=str(raw)[:500])
-        metadata = raw.get("metadata") if isinstance(raw.get("metadata"), dict) else {}
+        metadata = raw.get("metadata")
         return cls(
             code=str(raw.get("code") or ""),
             message=str(raw.get("message") or ""),
             user_message=str(raw.get("userMessage") or ""),
             path=str(raw.get("path") or ""),
             details=str(raw.get("details") or ""),
-            metadata=metadata,
+            metadata=metadata if isinstance(metadata, dict) else {},
         )
 
 
@@ -290,16 +290,18 @@ class AllegroClient:
                 if retry_allowed and attempt + 1 < self.max_attempts:
                     self._sleep(self._backoff(attempt))
                     continue
-                error = AllegroRetryLater(f"Allegro did not answer ({type(exc).__name__})", method=method, path=path)
-                self._notify(None, error)
-                raise error from None
+                no_answer = AllegroRetryLater(
+                    f"Allegro did not answer ({type(exc).__name__})", method=method, path=path
+                )
+                self._notify(None, no_answer)
+                raise no_answer from None
             duration_ms = int((time.monotonic() - started) * 1000)
             trace_id = response.headers.get("trace-id", "")
             logger.info(
                 "allegro %s %s -> %s in %d ms trace-id=%s", method, path, response.status_code, duration_ms, trace_id
             )
 
-            if response.status_code == 401 and auth == "user" and not refreshed:
+            if response.status_code == 401 and auth == "user" and not refreshed and self.token_provider is not None:
                 refreshed = True
                 self.token_provider.get(stale=token)
                 continue
@@ -366,7 +368,12 @@ class AllegroClient:
         code = body.get("error", "") if isinstance(body, dict) else ""
         description = body.get("error_description", "") if isinstance(body, dict) else ""
         item = ApiErrorItem(code=code, message=description)
-        kwargs = {"status": response.status_code, "errors": [item], "trace_id": trace_id, "path": "/auth/oauth/token"}
+        kwargs: dict[str, Any] = {
+            "status": response.status_code,
+            "errors": [item],
+            "trace_id": trace_id,
+            "path": "/auth/oauth/token",
+        }
         if code == "invalid_grant":
             raise AllegroReauthRequired(f"Allegro rejected the grant: {description}", **kwargs)
         if response.status_code >= 500:
@@ -470,7 +477,7 @@ class AllegroClient:
             return self.request("GET", urljoin(self.endpoints.api + "/", location))
         return current
 
-    # -- orders: journal, checkout forms, fulfillment, shipments (issue 9) --
+    # -- orders: journal, checkout forms, fulfillment, shipments --
 
     def get_order_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
         """GET /order/events?from=<id>&limit=<n> (ascending; ``from`` is exclusive)."""
@@ -521,7 +528,7 @@ class AllegroClient:
         data = self.get("/order/carriers")
         return list(data.get("carriers", [])) if isinstance(data, dict) else []
 
-    # -- categories and parameters (issue 5, part B; an app-only token is enough, refreshed once on 401) --
+    # -- categories and parameters (an app-only token is enough, refreshed once on 401) --
 
     def get_categories(self, *, parent_id: str | None = None) -> list[dict]:
         """GET /sale/categories (roots) or ?parent.id=<id> (the children of one category)."""
@@ -544,7 +551,7 @@ class AllegroClient:
         data = self.get("/sale/matching-categories", params={"name": name})
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
 
-    # -- delivery methods and shipping-rate sets (issue 5, part A) --
+    # -- delivery methods and shipping-rate sets --
 
     def get_delivery_methods(self) -> list[dict]:
         """GET /sale/delivery-methods (app-only token is enough)."""
@@ -566,7 +573,7 @@ class AllegroClient:
         data = self.request("PUT", f"/sale/shipping-rates/{quote(set_id, safe='')}", json={**body, "id": set_id}).data
         return data if isinstance(data, dict) else {}
 
-    # -- offers: single listing, images, publication commands, GPSR producers (issue 7) --
+    # -- offers: single listing, images, publication commands, GPSR producers --
 
     def upload_image(self, data: bytes, *, content_type: str) -> str:
         """POST https://upload.allegro.pl/sale/images (binary); the Allegro-hosted URL of the image.
@@ -609,7 +616,7 @@ class AllegroClient:
         data = self.request("POST", "/sale/responsible-producers", json=body).data
         return data if isinstance(data, dict) else {}
 
-    # -- batch offer commands, listing and offer events (issue 8, sync engine) --
+    # -- batch offer commands, listing and offer events (sync engine) --
 
     def put_offer_command(self, slug: str, command_id: str, body: dict) -> dict:
         """PUT /sale/{slug}/{commandId} (publication, price-change, quantity-change, modification commands).
@@ -657,7 +664,7 @@ class AllegroClient:
         return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
 
 
-def _retry_after_headers(headers: dict) -> float | None:
+def _retry_after_headers(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")
     try:
         return float(value) if value is not None else None

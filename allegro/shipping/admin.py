@@ -27,15 +27,15 @@ from allegro.shipping.models import (
     ShippingRate,
     ShippingRateSet,
 )
-from allegro.shipping.selectors import delivery_methods_cached, delivery_methods_grouped, shipping_rate_set_list
+from allegro.shipping.selectors import delivery_method_group, delivery_method_list, shipping_rate_set_list
 from allegro.shipping.services.shipping import (
     RateData,
     ShippingRatesInvalid,
-    account_set_default_shipping_rates,
     delivery_mapping_save,
-    delivery_methods_refresh,
+    delivery_method_refresh,
+    shipping_rate_set_import,
+    shipping_rate_set_make_default,
     shipping_rate_set_save,
-    shipping_rate_sets_import,
 )
 from shop.models import DeliveryMethod
 
@@ -55,7 +55,7 @@ def _refresh_all_methods(request, admin_obj) -> None:
         admin_obj.message_user(request, gettext("Add an Allegro application first."), messages.WARNING)
     for app in apps:
         try:
-            count = delivery_methods_refresh(app=app)
+            count = delivery_method_refresh(app=app)
             admin_obj.message_user(
                 request,
                 gettext("%(app)s: %(count)s delivery methods fetched from Allegro.") % {"app": app, "count": count},
@@ -170,10 +170,10 @@ class ShippingRateInline(admin.TabularInline):
 
     def get_formset(self, request, obj=None, **kwargs):
         app = obj.account.app if obj is not None and obj.pk else None
-        methods = delivery_methods_cached(app=app)
+        methods = delivery_method_list(app=app)
         choices = [
             (label, [(m.allegro_id, m.name) for m in group])
-            for _policy, label, group in delivery_methods_grouped(methods)
+            for _policy, label, group in delivery_method_group(methods=methods)
         ]
         form = type("ShippingRateFormWithChoices", (self.form,), {"method_choices": choices})
         return super().get_formset(request, obj, form=form, **kwargs)
@@ -244,7 +244,7 @@ class ShippingRateSetAdmin(admin.ModelAdmin):
         ]
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
-        if request.method == "GET" and not delivery_methods_cached():
+        if request.method == "GET" and not delivery_method_list():
             _refresh_all_methods(request, self)  # first visit: the dropdown needs Allegro's methods
         return super().changeform_view(request, object_id, form_url, extra_context)
 
@@ -272,7 +272,7 @@ class ShippingRateSetAdmin(admin.ModelAdmin):
             accounts = accounts.filter(pk=request.POST["account"])
         for account in accounts:
             try:
-                result = shipping_rate_sets_import(account=account, actor=request.user)
+                result = shipping_rate_set_import(account=account, actor=request.user)
                 self.message_user(
                     request,
                     gettext("%(account)s: %(created)s new and %(updated)s updated price lists fetched from Allegro.")
@@ -296,7 +296,7 @@ class ShippingRateSetAdmin(admin.ModelAdmin):
         if not rate_set.allegro_id:
             self.message_user(request, gettext("Save the price list to Allegro first."), messages.ERROR)
         else:
-            account_set_default_shipping_rates(account=rate_set.account, rate_set=rate_set, actor=request.user)
+            shipping_rate_set_make_default(account=rate_set.account, rate_set=rate_set, actor=request.user)
             self.message_user(
                 request,
                 gettext("“%(name)s” is now the default delivery price list of %(account)s.")
@@ -451,7 +451,7 @@ class DeliveryMethodMappingAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         if not self.has_view_or_change_permission(request):
             raise PermissionDenied
-        methods = delivery_methods_cached()
+        methods = delivery_method_list()
         shop_methods = list(DeliveryMethod.objects.all())
         current = dict(DeliveryMethodMapping.objects.values_list("allegro_method_id", "delivery_method_id"))
         used = set(ShippingRate.objects.values_list("delivery_method_id", flat=True).distinct())
@@ -485,7 +485,7 @@ class DeliveryMethodMappingAdmin(admin.ModelAdmin):
                     for m in group
                 ],
             )
-            for _policy, label, group in delivery_methods_grouped(methods)
+            for _policy, label, group in delivery_method_group(methods=methods)
         ]
         context = {
             **self.admin_site.each_context(request),

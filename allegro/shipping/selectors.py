@@ -1,4 +1,4 @@
-"""Reads for delivery price lists and the delivery-method mapping (issue 5, part A)."""
+"""Reads for delivery price lists and the delivery-method mapping."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from allegro.shipping.models import (
 from shop.models import Category, DeliveryMethod, Product
 
 
-def shipping_rates_for(*, product: Product, account: AllegroAccount) -> ShippingRateSet | None:
+def shipping_rate_set_get(*, product: Product, account: AllegroAccount) -> ShippingRateSet | None:
     """The price list an offer of ``product`` on ``account`` uses: the product's own, else the nearest
     category's (the product's category or its closest ancestor with one), else the account's default.
 
@@ -48,7 +48,7 @@ def shipping_rates_for(*, product: Product, account: AllegroAccount) -> Shipping
     return ShippingRateSet(account=account, allegro_id=account.shipping_rates_id, name=account.shipping_rates_name)
 
 
-def shop_delivery_method_for(*, allegro_method_id: str) -> DeliveryMethod | None:
+def delivery_method_shop_get(*, allegro_method_id: str) -> DeliveryMethod | None:
     """The shop delivery method an imported order's Allegro delivery method maps to, or None."""
     if not allegro_method_id:
         return None
@@ -60,7 +60,7 @@ def shop_delivery_method_for(*, allegro_method_id: str) -> DeliveryMethod | None
     return mapping.delivery_method if mapping is not None else None
 
 
-def delivery_methods_cached(*, app: AllegroApp | None = None) -> list[AllegroDeliveryMethod]:
+def delivery_method_list(*, app: AllegroApp | None = None) -> list[AllegroDeliveryMethod]:
     """Cached Allegro delivery methods, one per Allegro id (of ``app``, or of every app), by name."""
     qs = AllegroDeliveryMethod.objects.all()
     if app is not None:
@@ -74,7 +74,8 @@ def delivery_methods_cached(*, app: AllegroApp | None = None) -> list[AllegroDel
     return out
 
 
-def delivery_methods_grouped(
+def delivery_method_group(
+    *,
     methods: list[AllegroDeliveryMethod],
 ) -> list[tuple[str, str, list[AllegroDeliveryMethod]]]:
     """[(payment policy, its label, methods)] — paid in advance first, then cash on delivery."""
@@ -84,7 +85,7 @@ def delivery_methods_grouped(
     ]
 
 
-def delivery_methods_by_id(*, app: AllegroApp) -> dict[str, AllegroDeliveryMethod]:
+def delivery_method_map(*, app: AllegroApp) -> dict[str, AllegroDeliveryMethod]:
     return {m.allegro_id: m for m in AllegroDeliveryMethod.objects.filter(app=app)}
 
 
@@ -93,7 +94,7 @@ def shipping_rate_set_list() -> QuerySet[ShippingRateSet]:
     return ShippingRateSet.objects.select_related("account").annotate(rate_count=Count("rates"))
 
 
-def unmapped_delivery_methods(*, account: AllegroAccount) -> list[tuple[str, str]]:
+def delivery_method_unmapped_list(*, account: AllegroAccount) -> list[tuple[str, str]]:
     """[(Allegro method id, name)] used in the account's price lists but not mapped to a shop method."""
     mapped = DeliveryMethodMapping.objects.values("allegro_method_id")
     rows = (

@@ -4,7 +4,8 @@ comes back to a connected account — in a real Chromium."""
 import pytest
 from django.urls import reverse
 
-from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
+from allegro.accounts.models import AllegroAccount, ConnectionState
+from tests.factories import make_emulator_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -19,16 +20,7 @@ def test_authorisation_through_the_consent_page(page, live_server, admin_login, 
             "redirect_uris": [f"{live_server.url}/allegro/oauth/callback/"],
         },
     )
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="browser-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "browser-secret"
-    app.save()
+    app = make_emulator_app(emulator, client_id="browser-client", client_secret="browser-secret")
     account = AllegroAccount.objects.create(app=app, name="Mój sklep")
 
     base = admin_login()

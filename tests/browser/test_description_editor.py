@@ -11,7 +11,7 @@ import pytest
 from allegro.descriptions.models import ProductAllegroDescription
 from shop.models import ProductImage
 from tests.factories import make_product
-from tests.integration.allegro.test_description_storage import add_images
+from tests.integration.allegro.descriptions.test_description_storage import add_images
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -207,7 +207,7 @@ def test_template_editor_offers_placeholders_and_main_image(page, admin_login, s
 
 
 def test_image_uploaded_in_the_editor_becomes_a_product_image_and_is_picked(page, admin_login):
-    from tests.integration.allegro.test_description_storage import png_file
+    from tests.integration.allegro.descriptions.test_description_storage import png_file
 
     url = admin_login()
     product = make_product(description="<p>Bez zdjęć</p>")

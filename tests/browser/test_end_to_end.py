@@ -14,15 +14,12 @@ Celery runs eagerly in tests, so the buttons that start background work finish w
 
 from __future__ import annotations
 
-import io
 import json
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
-from PIL import Image
 
 from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
 from allegro.categories.models import CategoryForm, CategoryMapping
@@ -32,8 +29,8 @@ from allegro.listing.models import ListingJob
 from allegro.offers.models import Offer, OfferStatus
 from allegro.shipping.models import ShippingRateSet
 from orders.models import Order
-from shop.models import Customer, DeliveryMethod, Product, ProductImage
-from tests.factories import make_category, make_product
+from shop.models import Customer, DeliveryMethod, Product
+from tests.factories import add_product_image, make_category, make_product
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,12 +53,6 @@ def shot(page):
         return path
 
     return take
-
-
-def _jpeg(colour: tuple[int, int, int]) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (400, 300), colour).save(buffer, format="JPEG")
-    return buffer.getvalue()
 
 
 @pytest.fixture
@@ -87,7 +78,7 @@ def catalogue(settings, tmp_path):
             stock=stock,
             description=f"<h2>{name}</h2><p>Gotuje <b>szybko</b> i cicho. Pojemność 1,7 l.</p>",
         )
-        ProductImage(product=product, position=0).image.save(f"czajnik-{n}.jpg", ContentFile(_jpeg(colour)), save=True)
+        add_product_image(product, name=f"czajnik-{n}.jpg", size=(400, 300), color=colour, format="JPEG")
         products.append(product)
     make_product(category=kettles, name="Czajnik z wyprzedaży (ukryty)", sku="CZAJ-900", visible=False)
     DeliveryMethod.objects.create(name="Kurier InPost", price=Decimal("16.99"))

@@ -1,21 +1,22 @@
 """ "Wystaw na Allegro" in a real Chromium: the prefilled form, a missing required parameter refused locally with the
 Polish message next to it, then ZAPISZ lists the offer, which the emulator's allegro.pl page shows."""
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.files.base import ContentFile
 from django.urls import reverse
-from PIL import Image
 
-from allegro.accounts.services.settings import account_fetch_choices
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.offers.models import Offer, OfferStatus
-from shop.models import ProductImage
-from tests.factories import make_category, make_emulator_app, make_product
-from tests.integration.allegro.conftest import connect_account
+from tests.factories import (
+    add_product_image,
+    connect_account,
+    make_category,
+    make_emulator_app,
+    make_product,
+    make_ready_to_list,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,16 +28,10 @@ def listing_setup(emulator, settings, tmp_path):
 
     settings.MEDIA_ROOT = tmp_path
     app = make_emulator_app(emulator)
-    account = connect_account(emulator, app)
-    choices = account_fetch_choices(account=account)
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province = "WIELKOPOLSKIE"
-    account.save()
+    make_ready_to_list(connect_account(emulator, app))
     category = make_category("Czajniki")
     category_mapping_set(category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[])  # "Stan" is left for the staff member
     product = make_product(
         category=category,
@@ -46,9 +41,7 @@ def listing_setup(emulator, settings, tmp_path):
         stock=3,
         description="<h2>Czajnik Bosch</h2><p>Gotuje <b>szybko</b> i cicho.</p>",
     )
-    buffer = io.BytesIO()
-    Image.new("RGB", (120, 90), (30, 120, 200)).save(buffer, format="JPEG")
-    ProductImage(product=product, position=0).image.save("czajnik.jpg", ContentFile(buffer.getvalue()), save=True)
+    add_product_image(product, name="czajnik.jpg", size=(120, 90), color=(30, 120, 200), format="JPEG")
     return product
 
 

@@ -11,13 +11,11 @@ import pytest
 from django.db import connection, transaction
 from django.urls import reverse
 
-from allegro.accounts.services.settings import account_fetch_choices
 from allegro.categories.models import CategoryForm, MappingEnvironment
-from allegro.categories.services.categories import category_mapping_set, category_parameters
+from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.listing.models import ListingJob
-from tests.factories import make_category, make_emulator_app
-from tests.integration.allegro.conftest import connect_account
-from tests.integration.allegro.test_mass_listing import KETTLE, NOWY, STAN, kettle
+from tests.factories import connect_account, make_category, make_emulator_app, make_ready_to_list
+from tests.integration.allegro.listing.test_mass_listing import KETTLE, NOWY, STAN, kettle
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -27,19 +25,15 @@ def small_category(emulator, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     settings.ALLEGRO_LISTING_THREADS = 1
     app = make_emulator_app(emulator)
-    account = connect_account(emulator, app, name="Sklep na Allegro")
-    choices = account_fetch_choices(account=account)
-    account.implied_warranty_id = choices["implied-warranties"][0]["id"]
-    account.return_policy_id = choices["return-policies"][0]["id"]
-    account.shipping_rates_id = choices["shipping-rates"][0]["id"]
-    account.location_province = "WIELKOPOLSKIE"
-    account.gpsr_producer = "Bosch Polska"
-    account.gpsr_safety_information = "Nie zanurzać w wodzie."
-    account.save()
+    account = make_ready_to_list(
+        connect_account(emulator, app, name="Sklep na Allegro"),
+        gpsr_producer="Bosch Polska",
+        gpsr_safety_information="Nie zanurzać w wodzie.",
+    )
     root = make_category("Czajniki")
     child = make_category("Czajniki elektryczne", parent=root)
     category_mapping_set(category=root, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters(app=app, allegro_id=KETTLE)
+    category_parameters_fetch(app=app, allegro_id=KETTLE)
     CategoryForm.objects.create(allegro_category_id=KETTLE, values=[{"id": STAN, "valuesIds": [NOWY]}])
     products = [kettle(root, name=f"Czajnik elektryczny Bosch model {n} 1,7 l") for n in range(3)]
     products += [kettle(child, name=f"Czajnik szklany Amica model {n} 1,5 l") for n in range(2)]

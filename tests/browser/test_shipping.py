@@ -7,8 +7,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 
 from allegro.shipping.models import ShippingRateSet
-from tests.factories import make_emulator_app
-from tests.integration.allegro.conftest import connect_account
+from tests.factories import connect_account, make_emulator_app
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

@@ -1,6 +1,8 @@
 """Account settings fetched from Allegro: after-sales conditions and shipping-rate sets for the
 dropdowns (the seed made shop owners copy these ids out of the address bar)."""
 
+from typing import Any
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -15,7 +17,7 @@ CHOICE_KINDS = ("warranties", "implied-warranties", "return-policies", "shipping
 def account_fetch_choices(*, account: AllegroAccount) -> dict:
     """Fetch the lists from Allegro, keep them on the account, refresh the stored display names."""
     client = account_client(account=account)
-    fetched = {kind: client.get_after_sales_conditions(kind) for kind in CHOICE_KINDS[:3]}
+    fetched: dict[str, Any] = {kind: client.get_after_sales_conditions(kind) for kind in CHOICE_KINDS[:3]}
     fetched["shipping-rates"] = client.get_shipping_rates()
     fetched["fetched_at"] = timezone.now().isoformat()
     # Other lists kept in the same cache (responsible producers, GPSR defaults) stay as they are.

@@ -1,12 +1,13 @@
-"""Allegro categories (issue 5, part B): the lazily cached tree, parameters, suggestions, shop → Allegro mappings.
+"""Allegro categories: the lazily cached tree, parameters, suggestions, shop → Allegro mappings.
 
 Cost contract (tested against the emulator's request log): opening a level of the tree or a category's parameters
 costs at most one Allegro call when the cache is cold and none when it is warm. "Odśwież" refetches on purpose.
-Categories and parameters are public resources: they use the app-only token (API.md §8).
+Categories and parameters are public resources: they use the app-only token.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections import Counter
 
@@ -16,14 +17,18 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from pydantic import ValidationError as PydanticValidationError
 
 from allegro.accounts.models import AllegroAccount, AllegroApp
 from allegro.accounts.services.accounts import app_client
 from allegro.accounts.services.checklist import Check, register_check
 from allegro.categories.models import AllegroCategory, AllegroCategoryLevel, CategoryMapping, MappingEnvironment
-from allegro.categories.selectors import mapping_environment, unmapped_categories_with_products
+from allegro.categories.selectors import category_unmapped_list, mapping_environment_get
 from allegro.integration.client import AllegroClient, AllegroNotFound
+from allegro.integration.schemas.categories import CategoryNode, CategoryParameter, category_parameters_parse
 from shop.models import Category, Product
+
+logger = logging.getLogger(__name__)
 
 SUGGEST_PRODUCT_NAMES = 3
 
@@ -33,7 +38,7 @@ _token_providers: dict[tuple, object] = {}
 _token_lock = threading.Lock()
 
 
-def category_source(app: AllegroApp) -> str:
+def category_source_key(*, app: AllegroApp) -> str:
     """The cache key of an app's categories: its REST API base URL (production, sandbox or one emulator)."""
     return app.url("api")[:200]
 
@@ -55,14 +60,14 @@ def _upsert(rows: list[AllegroCategory], *, update_position: bool = True) -> Non
     )
 
 
-def category_level(*, app: AllegroApp, parent_id: str = "", refresh: bool = False) -> list[AllegroCategory]:
+def category_level_fetch(*, app: AllegroApp, parent_id: str = "", refresh: bool = False) -> list[AllegroCategory]:
     """The children of ``parent_id`` ("" = the roots), from the cache or — cold or ``refresh`` — one Allegro call
     (GET /sale/categories[?parent.id=])."""
-    source = category_source(app)
+    source = category_source_key(app=app)
     cached = AllegroCategoryLevel.objects.filter(source=source, parent_allegro_id=parent_id).exists()
     if cached and not refresh:
         return list(AllegroCategory.objects.filter(source=source, parent_allegro_id=parent_id).order_by("position"))
-    items = _client(app).get_categories(parent_id=parent_id or None)
+    items = _nodes(_client(app).get_categories(parent_id=parent_id or None))
     prefix: list[str] = []
     if parent_id:
         parent = AllegroCategory.objects.filter(source=source, allegro_id=parent_id).only("path_names").first()
@@ -71,11 +76,11 @@ def category_level(*, app: AllegroApp, parent_id: str = "", refresh: bool = Fals
     rows = [
         AllegroCategory(
             source=source,
-            allegro_id=str(item["id"]),
-            name=str(item.get("name") or item["id"])[:200],
+            allegro_id=item.id,
+            name=item.label[:200],
             parent_allegro_id=parent_id,
-            leaf=bool(item.get("leaf")),
-            path_names=[*prefix, str(item.get("name") or item["id"])],
+            leaf=item.leaf,
+            path_names=[*prefix, item.label],
             position=position,
             fetched_at=now,
         )
@@ -98,20 +103,21 @@ def category_get(*, app: AllegroApp, allegro_id: str) -> AllegroCategory:
 
     Raises AllegroNotFound when Allegro does not know it.
     """
-    source = category_source(app)
+    source = category_source_key(app=app)
     row = AllegroCategory.objects.filter(source=source, allegro_id=allegro_id).first()
     if row is not None:
         return row
-    item = _client(app).get_category(allegro_id)
-    parent_id = str((item.get("parent") or {}).get("id") or "")
+    raw = _client(app).get_category(allegro_id)
+    item = CategoryNode.model_validate({**raw, "id": raw.get("id") or allegro_id})
+    parent_id = item.parent.id if item.parent else ""
     parent = AllegroCategory.objects.filter(source=source, allegro_id=parent_id).first() if parent_id else None
-    name = str(item.get("name") or allegro_id)[:200]
+    name = (item.name or allegro_id)[:200]
     row = AllegroCategory(
         source=source,
-        allegro_id=str(item.get("id") or allegro_id),
+        allegro_id=item.id or allegro_id,
         name=name,
         parent_allegro_id=parent_id,
-        leaf=bool(item.get("leaf")),
+        leaf=item.leaf,
         path_names=[*(parent.path_names if parent else []), name],
         fetched_at=timezone.now(),
     )
@@ -119,14 +125,15 @@ def category_get(*, app: AllegroApp, allegro_id: str) -> AllegroCategory:
     return AllegroCategory.objects.get(source=source, allegro_id=row.allegro_id)
 
 
-def category_parameters(*, app: AllegroApp, allegro_id: str, refresh: bool = False) -> list[dict]:
+def category_parameters_fetch(*, app: AllegroApp, allegro_id: str, refresh: bool = False) -> list[CategoryParameter]:
     """The parameter definitions of a category, cached; cold or ``refresh``: one call
-    (GET /sale/categories/{id}/parameters)."""
-    source = category_source(app)
+    (GET /sale/categories/{id}/parameters). Allegro's JSON is cached as it came (less any definition the
+    schema cannot read, which is logged and left out)."""
+    source = category_source_key(app=app)
     row = AllegroCategory.objects.filter(source=source, allegro_id=allegro_id).first()
     if row is not None and row.parameters is not None and not refresh:
-        return row.parameters
-    parameters = _client(app).get_category_parameters(allegro_id)
+        return category_parameters_parse(row.parameters)
+    parameters, typed = _parameters_read(allegro_id, _client(app).get_category_parameters(allegro_id))
     now = timezone.now()
     if row is None:
         # Reached without the tree (e.g. a form opened from a bookmark): keep the parameters with a bare row.
@@ -136,7 +143,34 @@ def category_parameters(*, app: AllegroApp, allegro_id: str, refresh: bool = Fal
             defaults={"name": allegro_id, "leaf": True, "path_names": [allegro_id], "fetched_at": now},
         )
     AllegroCategory.objects.filter(pk=row.pk).update(parameters=parameters, parameters_fetched_at=now)
-    return parameters
+    return typed
+
+
+def _parameters_read(allegro_id: str, raw: list) -> tuple[list[dict], list[CategoryParameter]]:
+    """The definitions the schema reads, as (Allegro's JSON, schemas); one it cannot read is logged and
+    dropped, so that one odd parameter does not make the whole category unusable."""
+    kept: list[dict] = []
+    typed: list[CategoryParameter] = []
+    for item in raw:
+        try:
+            parameter = CategoryParameter.model_validate(item)
+        except PydanticValidationError as exc:
+            logger.warning("category %s: unreadable parameter definition dropped: %s", allegro_id, exc)
+            continue
+        kept.append(item)
+        typed.append(parameter)
+    return kept, typed
+
+
+def _nodes(raw: list) -> list[CategoryNode]:
+    """Categories of one answer; one without an id (nothing to cache it under) is logged and dropped."""
+    nodes = []
+    for item in raw:
+        try:
+            nodes.append(CategoryNode.model_validate(item))
+        except PydanticValidationError as exc:
+            logger.warning("unreadable category dropped: %s", exc)
+    return nodes
 
 
 def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCategory]:
@@ -150,37 +184,31 @@ def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCate
         .values_list("name", flat=True)[:SUGGEST_PRODUCT_NAMES]
     )
     names = list(names) or [category.name]
-    source = category_source(app)
+    source = category_source_key(app=app)
     client = _client(app)
     votes: Counter[str] = Counter()
     first_seen: dict[str, int] = {}
     rows: dict[str, AllegroCategory] = {}
     now = timezone.now()
     for name in names:
-        for item in client.get_matching_categories(name):
-            chain = []
-            node = item
-            while isinstance(node, dict) and node.get("id"):
-                chain.append(node)
-                node = node.get("parent")
-            chain.reverse()
+        for item in _nodes(client.get_matching_categories(name)):
+            chain = item.chain()
             path: list[str] = []
             parent_id = ""
             for depth, node in enumerate(chain):
-                node_id = str(node["id"])
-                path = [*path, str(node.get("name") or node_id)]
-                if node_id not in rows:
-                    rows[node_id] = AllegroCategory(
+                path = [*path, node.label]
+                if node.id not in rows:
+                    rows[node.id] = AllegroCategory(
                         source=source,
-                        allegro_id=node_id,
+                        allegro_id=node.id,
                         name=path[-1][:200],
                         parent_allegro_id=parent_id,
                         leaf=depth == len(chain) - 1,  # Allegro suggests leaves only
                         path_names=path,
                         fetched_at=now,
                     )
-                parent_id = node_id
-            leaf_id = str(item["id"])
+                parent_id = node.id
+            leaf_id = item.id
             votes[leaf_id] += 1
             first_seen.setdefault(leaf_id, len(first_seen))
     if rows:
@@ -243,8 +271,8 @@ def category_mapping_clear(*, category: Category, environment: str) -> bool:
 @register_check
 def category_mapping_check(account: AllegroAccount) -> list[Check]:
     """Red when shop categories with visible products have no Allegro category (own or inherited)."""
-    environment = mapping_environment(account.app)
-    unmapped = unmapped_categories_with_products(environment=environment)
+    environment = mapping_environment_get(app=account.app)
+    unmapped = category_unmapped_list(environment=environment)
     name = _("Category mappings")
     if not unmapped:
         return [Check(name, True, _("Every shop category with visible products has an Allegro category."))]

@@ -1,6 +1,6 @@
 """Allegro offer descriptions: cleaning, conversion from arbitrary HTML, validation and templates.
 
-Allegro's description is ``{"sections": [{"items": [...]}, ...]}`` (API.md §5, RELIABILITY.md rule 11):
+Allegro's description is ``{"sections": [{"items": [...]}, ...]}``:
 
 * 1–100 sections, each with 1 or 2 items: text, image, text+image, image+text, image+image;
 * a ``TEXT`` item holds HTML in a strict grammar: top level only ``h1, h2, p, ul, ol``; ``li`` only inside
@@ -14,7 +14,7 @@ emits blocks in Allegro's grammar -> sectioning. The ideas follow Allegro's ``@a
 (headings start sections, images become image items next to the neighbouring text, everything else is reduced
 to paragraphs and flat lists), rewritten for speed: one regex tokenizer, no DOM.
 
-Size: ``description_size_bytes`` is the length in UTF-8 of the compact JSON (``separators=(",", ":")``,
+Size: ``description_size_measure`` is the length in UTF-8 of the compact JSON (``separators=(",", ":")``,
 ``ensure_ascii=False``) of ``{"sections": ...}``. That counts markup, JSON keys and escapes, so it is never
 below what Allegro counts for the same description; staying under 40,000 by this measure is safe.
 
@@ -30,6 +30,7 @@ import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import nh3
@@ -89,7 +90,7 @@ _NH3_CLEAN_CONTENT = {
     "canvas",
     "map",
 }
-_NH3_KW = {
+_NH3_KW: dict[str, Any] = {  # the keyword arguments of nh3.Cleaner
     "tags": _NH3_TAGS,
     "clean_content_tags": _NH3_CLEAN_CONTENT,
     "attributes": {"img": {"src"}},
@@ -191,7 +192,7 @@ def _word_lists(source: str) -> str:
     def item(m: re.Match) -> str:
         body = m.group(1)
         glyph = _WORD_GLYPH_RE.search(body)
-        numbered = bool(glyph) and bool(_WORD_NUMBER_RE.match(_html.unescape(_TAGS_RE.sub("", glyph.group(1)))))
+        numbered = glyph is not None and bool(_WORD_NUMBER_RE.match(_html.unescape(_TAGS_RE.sub("", glyph.group(1)))))
         return f'<li data-n="{int(numbered)}">{_WORD_GLYPH_RE.sub("", body)}</li>'
 
     def run(m: re.Match) -> str:
@@ -207,10 +208,9 @@ class _Parsed:
     dropped_images: list[str] = field(default_factory=list)
 
 
-def _parse(source: str) -> _Parsed:
-    """nh3 + one pass over its tokens producing blocks in Allegro's grammar."""
-    if not source:
-        return _Parsed([])
+def _sanitise(source: str) -> str:
+    """nh3's well-formed HTML of ``source``: Word's pasted lists rebuilt first, control characters and
+    ``&nbsp;`` gone after."""
     if "MsoListParagraph" in source:
         source = _word_lists(source)
     try:
@@ -223,123 +223,188 @@ def _parse(source: str) -> _Parsed:
     # already Allegro's canonical escaping, so text stays escaped end to end; &nbsp; is collapsed like any space.
     if "&nbsp;" in cleaned:
         cleaned = cleaned.replace("&nbsp;", " ")
+    return cleaned
 
-    blocks: list[tuple[str, object]] = []
-    dropped: list[str] = []
-    runs: list[tuple[str, bool]] = []
-    runs_has_text = False
-    runs_bold = False
-    pending_sep = False
-    lists: list[str] = []
-    headings: list[str] = []
-    cur_items: list[str] | None = None
-    bold = 0
 
-    def flush() -> None:
-        nonlocal runs, runs_has_text, runs_bold, pending_sep, cur_items
-        pending_sep = False
+class _BlockWriter:
+    """The state of the one pass over nh3's tokens, turning them into blocks of Allegro's grammar.
+
+    Text gathers in ``runs`` until a block boundary ``flush``es it into a paragraph, a heading or the open
+    list's next item. Inside a list or a heading, boundaries that would start a new block (a paragraph, a
+    line break, a nested heading) become spaces instead: Allegro allows neither nested lists nor blocks
+    inside headings. Table cells are joined with `` | ``.
+    """
+
+    __slots__ = (
+        "blocks",
+        "dropped",
+        "runs",
+        "runs_has_text",
+        "runs_bold",
+        "pending_sep",
+        "lists",
+        "headings",
+        "cur_items",
+        "bold",
+    )
+
+    def __init__(self) -> None:
+        self.blocks: list[tuple[str, object]] = []
+        self.dropped: list[str] = []
+        self.runs: list[tuple[str, bool]] = []
+        self.runs_has_text = False
+        self.runs_bold = False
+        self.pending_sep = False
+        self.lists: list[str] = []
+        self.headings: list[str] = []
+        self.cur_items: list[str] | None = None
+        self.bold = 0
+
+    def flush(self) -> None:
+        """Close the gathered text as one block (or list item)."""
+        self.pending_sep = False
+        runs = self.runs
         if not runs:
             return
-        if runs_bold and not (headings and not lists):
+        if self.runs_bold and not (self.headings and not self.lists):
             content = _render_inline(runs)
         else:
             content = _render_plain(runs)
-        runs = []
-        runs_has_text = False
-        runs_bold = False
+        self.runs = []
+        self.runs_has_text = False
+        self.runs_bold = False
         if not content:
             return
-        if lists:
-            if cur_items is None:
-                cur_items = []
-                blocks.append((lists[0], cur_items))
-            cur_items.append(content)
-        elif headings:
-            blocks.append((headings[-1], content))
+        if self.lists:
+            if self.cur_items is None:
+                self.cur_items = []
+                self.blocks.append((self.lists[0], self.cur_items))
+            self.cur_items.append(content)
+        elif self.headings:
+            self.blocks.append((self.headings[-1], content))
         else:
-            blocks.append(("p", content))
+            self.blocks.append(("p", content))
 
-    is_tag = False
-    for part in _SPLIT_RE.split(cleaned):
-        if not is_tag:
-            is_tag = True
-            if not part:
-                continue
-            if part.isspace():
-                runs.append((" ", False))
-                continue
-            if pending_sep and runs_has_text:
-                runs.append((_CELL_SEP, False))
-            pending_sep = False
-            if bold:
-                runs.append((part, True))
-                runs_bold = True
-            else:
-                runs.append((part, False))
-            runs_has_text = True
-            continue
-        is_tag = False
+    def boundary(self) -> None:
+        """A block ends here."""
+        if self.runs:
+            self.flush()
+        self.pending_sep = False
+
+    def text(self, part: str) -> None:
+        if not part:
+            return
+        if part.isspace():
+            self.runs.append((" ", False))
+            return
+        if self.pending_sep and self.runs_has_text:
+            self.runs.append((_CELL_SEP, False))
+        self.pending_sep = False
+        if self.bold:
+            self.runs.append((part, True))
+            self.runs_bold = True
+        else:
+            self.runs.append((part, False))
+        self.runs_has_text = True
+
+    def tag(self, part: str) -> None:
         info = _TAG_LOOKUP.get(part)
         if info is None:
             if part.startswith("<img"):
-                src = _SRC_RE.search(part)
-                url = _html.unescape(src.group(1)).strip() if src else ""
-                if _is_http_url(url):
-                    if runs:
-                        flush()
-                    pending_sep = False
-                    blocks.append(("img", url))
-                    cur_items = None
-                else:
-                    dropped.append(url)
-            continue
+                self.image(part)
+            return
         kind, closing, name = info
-        if kind == _BOLD:
-            bold = bold - 1 if closing else bold + 1
-            if bold < 0:
-                bold = 0
-        elif kind == _PARA or kind == _BR or kind == _TR:
-            if lists or headings:
-                runs.append((" ", False))
-            else:
-                if runs:
-                    flush()
-                pending_sep = False
-        elif kind == _CELL:
-            if not closing:
-                pending_sep = True
-        elif kind == _LI:
-            if lists or not headings:
-                if runs:
-                    flush()
-                pending_sep = False
-            else:
-                runs.append((" ", False))
-        elif kind == _LIST:
-            if runs:
-                flush()
-            pending_sep = False
-            if closing:
-                if lists:
-                    lists.pop()
-                if not lists:
-                    cur_items = None
-            else:
-                lists.append(name)
-        elif kind == _H1 or kind == _H2:
-            if lists:
-                runs.append((" ", False))
-            else:
-                if runs:
-                    flush()
-                pending_sep = False
-            if closing:
-                if headings:
-                    headings.pop()
-            else:
-                headings.append("h1" if kind == _H1 else "h2")
-    flush()
-    return _Parsed(blocks, dropped)
+        _TAG_HANDLERS[kind](self, closing, name)
+
+    def image(self, part: str) -> None:
+        """An image becomes a block of its own; one without an http(s) address is reported as dropped."""
+        src = _SRC_RE.search(part)
+        url = _html.unescape(src.group(1)).strip() if src else ""
+        if not _is_http_url(url):
+            self.dropped.append(url)
+            return
+        self.boundary()
+        self.blocks.append(("img", url))
+        self.cur_items = None
+
+    def on_bold(self, closing: bool, name: str) -> None:
+        self.bold = max(self.bold - 1, 0) if closing else self.bold + 1
+
+    def on_block(self, closing: bool, name: str) -> None:
+        """Paragraph-like tags, line breaks and table rows."""
+        if self.lists or self.headings:
+            self.runs.append((" ", False))
+        else:
+            self.boundary()
+
+    def on_cell(self, closing: bool, name: str) -> None:
+        if not closing:
+            self.pending_sep = True
+
+    def on_item(self, closing: bool, name: str) -> None:
+        if self.lists or not self.headings:
+            self.boundary()
+        else:
+            self.runs.append((" ", False))
+
+    def on_list(self, closing: bool, name: str) -> None:
+        """Nested lists are flattened into the outermost one, which gives the list its kind."""
+        self.boundary()
+        if not closing:
+            self.lists.append(name)
+            return
+        if self.lists:
+            self.lists.pop()
+        if not self.lists:
+            self.cur_items = None
+
+    def on_heading(self, closing: bool, name: str, *, level: str = "h2") -> None:
+        if self.lists:
+            self.runs.append((" ", False))
+        else:
+            self.boundary()
+        if not closing:
+            self.headings.append(level)
+        elif self.headings:
+            self.headings.pop()
+
+    def on_h1(self, closing: bool, name: str) -> None:
+        self.on_heading(closing, name, level="h1")
+
+    def on_ignored(self, closing: bool, name: str) -> None:
+        """A bare ``<img>`` (no address): nothing to keep, nothing to report."""
+
+
+_TAG_HANDLERS = {
+    _BOLD: _BlockWriter.on_bold,
+    _PARA: _BlockWriter.on_block,
+    _BR: _BlockWriter.on_block,
+    _TR: _BlockWriter.on_block,
+    _CELL: _BlockWriter.on_cell,
+    _LI: _BlockWriter.on_item,
+    _LIST: _BlockWriter.on_list,
+    _H1: _BlockWriter.on_h1,
+    _H2: _BlockWriter.on_heading,
+    _IMG: _BlockWriter.on_ignored,
+}
+
+
+def _parse(source: str) -> _Parsed:
+    """nh3 + one pass over its tokens producing blocks in Allegro's grammar."""
+    if not source:
+        return _Parsed([])
+    writer = _BlockWriter()
+    text, tag = writer.text, writer.tag
+    # _SPLIT_RE.split alternates text and tag, starting (and ending) with text.
+    is_tag = False
+    for part in _SPLIT_RE.split(_sanitise(source)):
+        if is_tag:
+            tag(part)
+        else:
+            text(part)
+        is_tag = not is_tag
+    writer.flush()
+    return _Parsed(writer.blocks, writer.dropped)
 
 
 def _block_html(block: tuple[str, object]) -> str:
@@ -393,7 +458,7 @@ def _sections_from_blocks(blocks: list[tuple[str, object]], *, split: bool) -> l
 
 
 def _approx_size(sections: list[dict]) -> int:
-    """``description_size_bytes`` without serialising: exact for our own output (no control characters, so the
+    """``description_size_measure`` without serialising: exact for our own output (no control characters, so the
     only JSON escapes are `"` and `\\`); used to skip the exact count when far from the limit."""
     size = 15 + max(len(sections) - 1, 0)  # {"sections":[ ]} and commas
     for section in sections:
@@ -410,7 +475,7 @@ def _fits(sections: list[dict]) -> bool:
         return False
     if _approx_size(sections) < MAX_BYTES - 1_000:
         return True
-    return description_size_bytes({"sections": sections}) <= MAX_BYTES
+    return description_size_measure(description={"sections": sections}) <= MAX_BYTES
 
 
 def _build(blocks: list[tuple[str, object]]) -> tuple[dict, int]:
@@ -452,7 +517,7 @@ class DescriptionConversion:
         return not self.messages
 
 
-def description_convert(html: str) -> tuple[dict, int, int, list[str]]:
+def description_convert(*, html: str) -> tuple[dict, int, int, list[str]]:
     """(description, blocks found, blocks kept, dropped image srcs) for any HTML."""
     parsed = _parse(html or "")
     description, kept = _build(parsed.blocks)
@@ -461,7 +526,7 @@ def description_convert(html: str) -> tuple[dict, int, int, list[str]]:
 
 def description_from_html(html: str) -> dict:
     """Allegro's ``{"sections": [...]}`` built from any HTML; empty input gives ``{"sections": []}``."""
-    return description_convert(html)[0]
+    return description_convert(html=html)[0]
 
 
 # Tags whose loss is worth telling the user about, grouped into Polish explanations.
@@ -483,9 +548,9 @@ _RAW_TAG_RE = re.compile(r"<([a-zA-Z][a-zA-Z0-9:-]*)")
 _RAW_COMMENT_RE = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
 
 
-def description_conversion_report(html: str) -> DescriptionConversion:
+def description_conversion_report(*, html: str) -> DescriptionConversion:
     """Convert a shop's HTML description and list what could not be kept (dropped tags, images, truncation)."""
-    description, total, kept, dropped_images = description_convert(html)
+    description, total, kept, dropped_images = description_convert(html=html)
     names = Counter(m.group(1).lower() for m in _RAW_TAG_RE.finditer(_RAW_COMMENT_RE.sub("", html or "")))
     reported = set().union(*(group for group, _ in _REPORT_GROUPS))
     dropped_tags = {
@@ -526,7 +591,7 @@ def _clean_text(content: str) -> str:
     return "".join(_block_html(b) for b in _parse(content).blocks if b[0] != "img")
 
 
-def description_clean(description: dict) -> dict:
+def description_clean(*, description: dict) -> dict:
     """Normalise a sections dict: every TEXT through the cleaner, empty items/sections dropped, adjacent TEXT
     items of a section merged, sections with more than two items split. Idempotent; never truncates (the
     validator reports limits so nothing the user wrote disappears silently)."""
@@ -557,7 +622,7 @@ def description_clean(description: dict) -> dict:
     return {"sections": sections}
 
 
-def description_size_bytes(description: dict) -> int:
+def description_size_measure(*, description: dict) -> int:
     """Bytes Allegro counts against the 40,000 limit: UTF-8 of the compact JSON of ``{"sections": ...}``."""
     sections = description.get("sections", []) if isinstance(description, dict) else []
     return len(json.dumps({"sections": sections}, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
@@ -685,7 +750,7 @@ def _text_errors(content: str) -> list[tuple[str, str]]:
     return errors
 
 
-def description_errors(description: dict, *, gallery: list[str] | None = None) -> list[DescriptionError]:
+def description_errors_list(*, description: dict, gallery: list[str] | None = None) -> list[DescriptionError]:
     """Structured list of every rule the description breaks (for the editor: highlight the section/item)."""
     errors: list[DescriptionError] = []
     if not isinstance(description, dict) or not isinstance(description.get("sections"), list):
@@ -734,7 +799,7 @@ def description_errors(description: dict, *, gallery: list[str] | None = None) -
                 errors.append(
                     DescriptionError(s, i, "item_type", f"nieznany typ elementu {kind!r}, dozwolone: IMAGE, TEXT")
                 )
-    size = description_size_bytes(description)
+    size = description_size_measure(description=description)
     if size > MAX_BYTES:
         errors.append(
             DescriptionError(None, None, "size", f"opis ma {size} bajtów, Allegro pozwala na najwyżej {MAX_BYTES}")
@@ -744,7 +809,7 @@ def description_errors(description: dict, *, gallery: list[str] | None = None) -
 
 def description_validate(description: dict, *, gallery: list[str] | None = None) -> list[str]:
     """Every way the description breaks Allegro's rules, as Polish messages with their place; empty when valid."""
-    return [e.message for e in description_errors(description, gallery=gallery)]
+    return [e.message for e in description_errors_list(description=description, gallery=gallery)]
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -783,7 +848,7 @@ def _canonical_context(context: dict[str, str]) -> dict[str, str]:
     return values
 
 
-def description_placeholders(description: dict) -> set[str]:
+def description_placeholders_list(*, description: dict) -> set[str]:
     """Names of all placeholders used in TEXT contents and IMAGE urls (for template forms)."""
     names: set[str] = set()
     for section in description.get("sections", []):
@@ -792,7 +857,7 @@ def description_placeholders(description: dict) -> set[str]:
     return names
 
 
-def description_render_placeholders(description: dict, context: dict[str, str]) -> dict:
+def description_placeholders_render(*, description: dict, context: dict[str, str]) -> dict:
     """Fill ``{{ nazwa }}``/``{{ name }}``, ``cena``/``price``, ``sku``, ``ean``, ``marka``/``brand`` (escaped) and
     ``{{ zdjecie_glowne }}``/``{{ main_image }}`` (an IMAGE url, or a TEXT item holding only that placeholder).
 
@@ -856,7 +921,7 @@ def description_render_placeholders(description: dict, context: dict[str, str]) 
     return {"sections": sections}
 
 
-def description_compose(header: dict | None, body: dict, footer: dict | None) -> dict:
+def description_compose(*, header: dict | None, body: dict, footer: dict | None) -> dict:
     """A template's header sections, then the product's description, then the footer (copies; never mutates)."""
     sections: list[dict] = []
     for part in (header, body, footer):

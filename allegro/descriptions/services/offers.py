@@ -4,9 +4,9 @@ Product images in stored descriptions
 -------------------------------------
 Descriptions stored in the panel (a product's fixed Allegro description, an offer's override, a template)
 refer to the shop's own pictures as ``{"type": "IMAGE", "url": "product-image:<ProductImage.pk>"}``, because
-a picture gets its Allegro URL only when the offer is published (images are uploaded then, API.md §6).
-``description_image_refs`` lists the referenced pks so the publisher uploads them (and puts them in the
-offer's gallery, as Allegro requires); ``description_for_offer`` swaps each reference for the uploaded URL
+a picture gets its Allegro URL only when the offer is published (images are uploaded then).
+``description_image_refs_list`` lists the referenced pks so the publisher uploads them (and puts them in the
+offer's gallery, as Allegro requires); ``description_offer_build`` swaps each reference for the uploaded URL
 given in ``image_urls`` ({ProductImage.pk: Allegro URL}).
 
 Placeholders (``{{ nazwa }}``, ``{{ cena }}``, ``{{ sku }}``, ``{{ ean }}``, ``{{ marka }}``,
@@ -21,13 +21,14 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from allegro.descriptions.services.descriptions import (
     description_clean,
     description_compose,
     description_from_html,
-    description_render_placeholders,
+    description_placeholders_render,
 )
 
 if TYPE_CHECKING:
@@ -40,7 +41,7 @@ PRODUCT_IMAGE_PREFIX = "product-image:"
 _REF_RE = re.compile(r"^product-image:(\d+)$")
 
 # Placeholders a template may use (Polish name, English alias, what it stands for), listed in the template form.
-PLACEHOLDERS: list[tuple[str, str, str]] = [
+PLACEHOLDERS: list[tuple[str, str, str | Promise]] = [
     ("nazwa", "name", _("product name")),
     ("cena", "price", _("gross price, e.g. 1 299,00 zł")),
     ("sku", "sku", _("product code (SKU)")),
@@ -58,57 +59,57 @@ class DescriptionImagesMissing(ValueError):
         super().__init__("brak adresu Allegro dla zdjęć produktu: " + ", ".join(str(pk) for pk in pks))
 
 
-def description_image_ref(pk: int) -> str:
+def description_image_ref_make(*, pk: int) -> str:
     """The stored URL of a product image inside a description: ``product-image:<pk>``."""
     return f"{PRODUCT_IMAGE_PREFIX}{pk}"
 
 
-def description_image_ref_pk(url: object) -> int | None:
+def description_image_ref_parse(*, url: object) -> int | None:
     """The ProductImage pk of a ``product-image:<pk>`` URL, None for anything else."""
     m = _REF_RE.match(url.strip()) if isinstance(url, str) else None
     return int(m.group(1)) if m else None
 
 
-def description_image_refs(description: dict) -> list[int]:
+def description_image_refs_list(*, description: dict) -> list[int]:
     """ProductImage pks referenced by IMAGE items, in order of first use, without repeats."""
     pks: list[int] = []
     for section in (description or {}).get("sections", []) or []:
         for item in (section or {}).get("items", []) or []:
             if isinstance(item, dict) and item.get("type") == "IMAGE":
-                pk = description_image_ref_pk(item.get("url"))
+                pk = description_image_ref_parse(url=item.get("url"))
                 if pk is not None and pk not in pks:
                     pks.append(pk)
     return pks
 
 
-def description_resolve_images(description: dict, image_urls: dict[int, str] | None) -> dict:
+def description_images_resolve(*, description: dict, image_urls: dict[int, str] | None) -> dict:
     """A copy with every ``product-image:<pk>`` replaced by ``image_urls[pk]``; raises DescriptionImagesMissing."""
     image_urls = image_urls or {}
-    missing = [pk for pk in description_image_refs(description) if not image_urls.get(pk)]
+    missing = [pk for pk in description_image_refs_list(description=description) if not image_urls.get(pk)]
     if missing:
         raise DescriptionImagesMissing(missing)
     sections = []
     for section in description.get("sections", []):
         items = []
         for item in section.get("items", []):
-            pk = description_image_ref_pk(item.get("url")) if item.get("type") == "IMAGE" else None
+            pk = description_image_ref_parse(url=item.get("url")) if item.get("type") == "IMAGE" else None
             items.append({**item, "url": image_urls[pk]} if pk is not None else dict(item))
         sections.append({**section, "items": items})
     return {"sections": sections}
 
 
-def format_price_pln(price: Decimal | int | float | str) -> str:
+def price_pln_format(*, price: Decimal | int | float | str) -> str:
     """Polish price notation: ``Decimal("1299")`` -> ``"1 299,00 zł"``."""
     amount = Decimal(str(price)).quantize(Decimal("0.01"))
     whole, _, cents = f"{abs(amount):.2f}".partition(".")
-    groups = []
+    groups: list[str] = []
     while whole:
         groups.insert(0, whole[-3:])
         whole = whole[:-3]
     return f"{'-' if amount < 0 else ''}{' '.join(groups)},{cents} zł"
 
 
-def description_context(*, product: Product, image_urls: dict[int, str] | None = None) -> dict[str, str]:
+def description_context_build(*, product: Product, image_urls: dict[int, str] | None = None) -> dict[str, str]:
     """Placeholder values for a product; the main image is the first product image that has a URL in image_urls."""
     main_image = ""
     if image_urls:
@@ -118,7 +119,7 @@ def description_context(*, product: Product, image_urls: dict[int, str] | None =
                 break
     return {
         "name": product.name,
-        "price": format_price_pln(product.price),
+        "price": price_pln_format(price=product.price),
         "sku": product.sku,
         "ean": product.ean,
         "brand": product.brand,
@@ -126,7 +127,7 @@ def description_context(*, product: Product, image_urls: dict[int, str] | None =
     }
 
 
-def description_product_body(*, product: Product) -> dict:
+def description_product_body_get(*, product: Product) -> dict:
     """The product's fixed Allegro description, or one generated from its shop HTML when none is stored."""
     try:
         stored = product.allegro_description.description or {}
@@ -137,7 +138,7 @@ def description_product_body(*, product: Product) -> dict:
     return description_from_html(product.description)
 
 
-def description_for_offer(
+def description_offer_build(
     *,
     product: Product,
     account: AllegroAccount | None,
@@ -149,21 +150,21 @@ def description_for_offer(
     own description) or the product's fixed Allegro description or one generated from its shop HTML, then the
     footer; placeholders rendered, ``product-image:<pk>`` replaced from ``image_urls``, everything cleaned.
 
-    ``template`` defaults to ``description_template_for(product=..., account=...)``. Raises
+    ``template`` defaults to ``description_template_get(product=..., account=...)``. Raises
     ``UnknownPlaceholders`` (a template placeholder cannot be rendered, e.g. the main image without a URL) and
     ``DescriptionImagesMissing``. The caller validates the result against the offer's gallery
     (``description_validate(..., gallery=...)``) before sending it.
     """
     if template is None:
-        from allegro.descriptions.selectors import description_template_for
+        from allegro.descriptions.selectors import description_template_get
 
-        template = description_template_for(product=product, account=account)
-    body = override if override and override.get("sections") else description_product_body(product=product)
+        template = description_template_get(product=product, account=account)
+    body = override if override and override.get("sections") else description_product_body_get(product=product)
     if template is not None:
-        context = description_context(product=product, image_urls=image_urls)
-        header = description_render_placeholders(template.header or {"sections": []}, context)
-        footer = description_render_placeholders(template.footer or {"sections": []}, context)
-        composed = description_compose(header, body, footer)
+        context = description_context_build(product=product, image_urls=image_urls)
+        header = description_placeholders_render(description=template.header or {"sections": []}, context=context)
+        footer = description_placeholders_render(description=template.footer or {"sections": []}, context=context)
+        composed = description_compose(header=header, body=body, footer=footer)
     else:
-        composed = description_compose(None, body, None)
-    return description_clean(description_resolve_images(composed, image_urls))
+        composed = description_compose(header=None, body=body, footer=None)
+    return description_clean(description=description_images_resolve(description=composed, image_urls=image_urls))

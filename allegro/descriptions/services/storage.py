@@ -9,9 +9,8 @@ from django.db import transaction
 
 from allegro.descriptions.models import ProductAllegroDescription
 from allegro.descriptions.services.descriptions import (
-    description_clean,
     description_conversion_report,
-    description_size_bytes,
+    description_size_measure,
 )
 
 if TYPE_CHECKING:
@@ -31,16 +30,6 @@ class ShopConversionResult:
     messages: list[str] = field(default_factory=list)
     sections: int = 0
     size: int = 0
-
-
-def product_description_save(
-    *, product: Product, description: dict, actor: AbstractBaseUser | None = None
-) -> ProductAllegroDescription:
-    """Store a product's fixed Allegro description (cleaned; validation is the form's job)."""
-    stored, _ = ProductAllegroDescription.objects.update_or_create(
-        product=product, defaults={"description": description_clean(description), "updated_by": actor}
-    )
-    return stored
 
 
 @transaction.atomic
@@ -65,14 +54,14 @@ def description_create_from_shop(
         if current is not None and (current.description or {}).get("sections") and not replace:
             results.append(ShopConversionResult(product, "skipped"))
             continue
-        report = description_conversion_report(product.description)
+        report = description_conversion_report(html=product.description)
         description = report.description
         result = ShopConversionResult(
             product,
             "replaced" if current is not None else "created",
             messages=list(report.messages),
             sections=len(description["sections"]),
-            size=description_size_bytes(description),
+            size=description_size_measure(description=description),
         )
         if not description["sections"]:
             result.status = "empty"

@@ -1,9 +1,9 @@
-"""Typed checkout forms and order events (API.md §7), parsed at the edge.
+"""Typed checkout forms and order events, parsed at the edge.
 
 Allegro's journal and checkout forms are untrusted input: a payload that is missing a field, has a
 wrong type, an enum value we do not know, a NUL byte or an absurdly long string is rejected here as
 a whole (``CheckoutFormInvalid`` with a readable reason), so the importer can quarantine it before
-anything is written (RELIABILITY.md rule 12). Text is NFC-normalised: Polish letters sent decomposed
+anything is written. Text is NFC-normalised: Polish letters sent decomposed
 (NFD) are stored as the same letters a person would type.
 """
 
@@ -59,10 +59,6 @@ def _clean_text(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
 
-def _text(max_length: int):
-    return Annotated[str, Field(max_length=max_length), AfterValidator(_clean_text)]
-
-
 def _money(value: Any) -> Decimal:
     # Allegro sends amounts as decimal strings; a number is tolerated, anything else is not.
     if isinstance(value, bool) or not isinstance(value, str | int | float):
@@ -80,9 +76,18 @@ def _aware(value: datetime) -> datetime:
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-Id = _text(64)
-Name = _text(200)
-ShortText = _text(100)
+# Text of at most N characters, NFC-normalised and without NUL bytes. Spelled out one by one rather than built by
+# a function: a type checker only accepts a static Annotated[...] as a field's type.
+_Clean = AfterValidator(_clean_text)
+Text2 = Annotated[str, Field(max_length=2), _Clean]
+Text12 = Annotated[str, Field(max_length=12), _Clean]
+Text20 = Annotated[str, Field(max_length=20), _Clean]
+Text40 = Annotated[str, Field(max_length=40), _Clean]
+Id = Annotated[str, Field(max_length=64), _Clean]
+ShortText = Annotated[str, Field(max_length=100), _Clean]
+Name = Annotated[str, Field(max_length=200), _Clean]
+Text1000 = Annotated[str, Field(max_length=1000), _Clean]
+Text10000 = Annotated[str, Field(max_length=10_000), _Clean]
 Amount = Annotated[Decimal, BeforeValidator(_money)]
 Moment = Annotated[datetime, AfterValidator(_aware)]
 
@@ -100,8 +105,8 @@ class Price(_Model):
 class BuyerAddress(_Model):
     street: Name | None = None
     city: ShortText | None = None
-    postCode: _text(12) | None = None
-    countryCode: _text(2) | None = None
+    postCode: Text12 | None = None
+    countryCode: Text2 | None = None
 
 
 class Buyer(_Model):
@@ -112,14 +117,14 @@ class Buyer(_Model):
     lastName: ShortText | None = None
     companyName: Name | None = None
     guest: bool = False
-    phoneNumber: _text(40) | None = None
+    phoneNumber: Text40 | None = None
     address: BuyerAddress | None = None
 
 
 class Payment(_Model):
     id: Id
     type: Literal[PAYMENT_TYPES]  # type: ignore[valid-type]
-    provider: _text(40) | None = None
+    provider: Text40 | None = None
     finishedAt: Moment | None = None
     paidAmount: Price | None = None
 
@@ -133,10 +138,10 @@ class DeliveryAddress(_Model):
     lastName: ShortText | None = None
     street: Name | None = None
     city: ShortText | None = None
-    zipCode: _text(12) | None = None
-    countryCode: _text(2) | None = None
+    zipCode: Text12 | None = None
+    countryCode: Text2 | None = None
     companyName: Name | None = None
-    phoneNumber: _text(40) | None = None
+    phoneNumber: Text40 | None = None
 
 
 class DeliveryMethodRef(_Model):
@@ -147,7 +152,7 @@ class DeliveryMethodRef(_Model):
 class PickupPoint(_Model):
     id: Id | None = None
     name: Name | None = None
-    description: _text(1000) | None = None
+    description: Text1000 | None = None
     address: BuyerAddress | None = None
 
     @property
@@ -166,14 +171,14 @@ class Delivery(_Model):
 
 
 class CompanyId(_Model):
-    type: _text(20)
-    value: _text(40)
+    type: Text20
+    value: Text40
 
 
 class InvoiceCompany(_Model):
     name: Name | None = None
     ids: list[CompanyId] = Field(default_factory=list, max_length=10)
-    taxId: _text(40) | None = None
+    taxId: Text40 | None = None
 
     @property
     def nip(self) -> str:
@@ -191,8 +196,8 @@ class NaturalPerson(_Model):
 class InvoiceAddress(_Model):
     street: Name | None = None
     city: ShortText | None = None
-    zipCode: _text(12) | None = None
-    countryCode: _text(2) | None = None
+    zipCode: Text12 | None = None
+    countryCode: Text2 | None = None
     company: InvoiceCompany | None = None
     naturalPerson: NaturalPerson | None = None
 
@@ -203,12 +208,12 @@ class Invoice(_Model):
 
 
 class OfferExternal(_Model):
-    id: _text(100) | None = None
+    id: ShortText | None = None
 
 
 class LineOffer(_Model):
     id: Id = Field(min_length=1)
-    name: _text(1000)
+    name: Text1000
     external: OfferExternal | None = None
 
 
@@ -230,7 +235,7 @@ class CheckoutForm(_Model):
     status: Literal[FORM_STATUSES]  # type: ignore[valid-type]
     revision: Id | None = None
     updatedAt: Moment | None = None
-    messageToSeller: _text(10_000) | None = None
+    messageToSeller: Text10000 | None = None
     buyer: Buyer
     payment: Payment | None = None
     fulfillment: Fulfillment | None = None
@@ -256,7 +261,7 @@ class EventOrder(_Model):
 
 class OrderEvent(_Model):
     id: Annotated[str, Field(pattern=r"^\d{1,32}$")]
-    type: _text(40)
+    type: Text40
     occurredAt: Moment | None = None
     order: EventOrder
 

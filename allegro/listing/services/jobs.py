@@ -1,10 +1,10 @@
-"""Mass listing ("Masowe wystawianie aukcji", issue 7): a whole shop category (with its subcategories) or a
+"""Mass listing ("Masowe wystawianie aukcji"): a whole shop category (with its subcategories) or a
 product selection listed on one Allegro account as a background job with per-product results.
 
 How a job runs
 --------------
-``listing_job_start`` records the job and one pending item per product of the selection, then enqueues
-``listing_job_run`` on commit. The run first skips, in bulk, what the filters exclude (hidden, out of stock,
+``listing_job_start`` records the job and one pending item per product of the selection; its caller (the
+admin page) then enqueues ``listing_job_run`` on commit. The run first skips, in bulk, what the filters exclude (hidden, out of stock,
 already listed on the account unless "Kolejna aukcja tego przedmiotu" is ticked), then publishes the rest
 **concurrently with a pool of threads inside the one task** (``ALLEGRO_LISTING_THREADS``, default 16):
 
@@ -23,7 +23,7 @@ already listed on the account unless "Kolejna aukcja tego przedmiotu" is ticked)
 * "Anuluj" flips the job to cancelled; threads stop taking new items (they poll the flag at most every
   half second), items in flight finish, and the untouched ones are marked skipped ("cancelled").
 
-Idempotency (RELIABILITY.md rules 6–7)
+Idempotency
 --------------------------------------
 An item's Offer row (the recorded intent) is saved and linked to the item **before** ``offer_publish`` is
 called. A re-run of the item (task redelivered after a crash, "Ponów nieudane") reuses that row, and
@@ -43,6 +43,7 @@ import threading
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -57,7 +58,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
-from allegro.descriptions.services.offers import description_image_ref_pk
+from allegro.descriptions.services.offers import description_image_ref_parse
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.listing.models import ListingJob, ListingJobItem
 from allegro.offers.models import Offer, OfferStatus
@@ -73,7 +74,7 @@ from allegro.offers.services.validation import OfferProblem
 from shop.models import Category, Product
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 logger = logging.getLogger(__name__)
@@ -179,7 +180,8 @@ def listing_already_listed(*, account: AllegroAccount, product_ids: list[int] | 
         offers = offers.filter(product_id__in=product_ids)
     found: dict[int, Offer] = {}
     for offer in offers.only("pk", "product_id", "allegro_id", "status").order_by("pk"):
-        found.setdefault(offer.product_id, offer)
+        if offer.product_id is not None:  # excluded by the query; said again for the types
+            found.setdefault(offer.product_id, offer)
     return found
 
 
@@ -201,7 +203,7 @@ def _filter_reasons(product: Product, *, options: ListingOptions, listed: dict[i
     return reasons
 
 
-# --- the offers service (issue 7, single listing) ----------------------------------------------------------
+# --- the offers service (single listing) -------------------------------------------------------------------
 
 
 def _problem_text(problems: list[OfferProblem]) -> str:
@@ -290,11 +292,12 @@ def listing_preview(
         if candidates
         else None
     )
+    prepared = triage.offers if triage else {}
     for product_id, problems in (triage.problems if triage else {}).items():
         row = rows.get(product_id)
         if row is None:
             continue
-        row.price = triage.offers[product_id].price
+        row.price = prepared[product_id].price
         if problems:
             row.listable = False
             row.reasons.extend(str(p.message) for p in problems)
@@ -305,25 +308,19 @@ def listing_preview(
 # --- starting, cancelling, retrying ----------------------------------------------------------------------
 
 
-def _enqueue(job: ListingJob) -> None:
-    from allegro.listing.tasks import listing_job_run as listing_job_run_task
-
-    listing_job_run_task.delay_on_commit(job.pk)
-
-
 @transaction.atomic
 def listing_job_start(
     *,
     account: AllegroAccount,
     options: ListingOptions,
-    actor: AbstractBaseUser | None = None,
+    actor: User | None = None,
     category: Category | None = None,
     product_ids: list[int] | None = None,
     retry_of: ListingJob | None = None,
-    enqueue: bool = True,
 ) -> ListingJob:
-    """Record a mass listing with one pending item per product of the selection and start it in Celery
-    (on commit). The filters are applied when it runs, so the results say why a product was skipped."""
+    """Record a mass listing with one pending item per product of the selection; the caller starts it in
+    Celery after commit (``listing_job_run``). The filters are applied when it runs, so the results say why
+    a product was skipped."""
     if not account.is_connected:
         raise ListingError(_("The Allegro account %(name)s is not connected.") % {"name": account})
     if category is None and not product_ids:
@@ -356,8 +353,6 @@ def listing_job_start(
         account=account,
         actor=actor,
     )
-    if enqueue:
-        _enqueue(job)
     return job
 
 
@@ -369,8 +364,9 @@ def _retry_offers(job: ListingJob) -> dict[int, int]:
     )
 
 
-def listing_job_retry_failed(*, job: ListingJob, actor: AbstractBaseUser | None = None) -> ListingJob:
-    """ "Ponów nieudane": a new job over the failed items of ``job`` only, with the same options."""
+def listing_job_retry_failed(*, job: ListingJob, actor: User | None = None) -> ListingJob:
+    """ "Ponów nieudane": a new job over the failed items of ``job`` only, with the same options (started by
+    the caller, as ``listing_job_start``'s jobs are)."""
     if job.status in (ListingJob.Status.PENDING, ListingJob.Status.RUNNING):
         raise ListingError(_("Wait until the job has finished before retrying its failed products."))
     failed = list(job.items.filter(result=ListingJobItem.Result.FAILED).values_list("product_id", flat=True))
@@ -382,7 +378,7 @@ def listing_job_retry_failed(*, job: ListingJob, actor: AbstractBaseUser | None 
     )
 
 
-def listing_job_cancel(*, job: ListingJob, actor: AbstractBaseUser | None = None) -> bool:
+def listing_job_cancel(*, job: ListingJob, actor: User | None = None) -> bool:
     """ "Anuluj": no new items are taken; items being published finish. False when the job had already ended."""
     not_started = ListingJob.objects.filter(pk=job.pk, status=ListingJob.Status.PENDING).update(
         status=ListingJob.Status.CANCELLED
@@ -502,17 +498,17 @@ class _Runner:
         fresh, problems = self._prepare(product)
         if problems:
             return _Outcome(ListingJobItem.Result.SKIPPED, _problem_text(problems), offer)
-        offer = self._record_intent(item, fresh)
-        if offer is _TAKEN:
+        intent = self._record_intent(item, fresh)
+        if isinstance(intent, _Taken):
             return None
-        if offer is None:
+        if intent is None:
             listed = listing_already_listed(account=self.account, product_ids=[product.pk]).get(product.pk)
             return _Outcome(
                 ListingJobItem.Result.SKIPPED,
                 _("Already listed on this account (offer %(offer)s).")
                 % {"offer": _offer_label(listed) if listed else "?"},
             )
-        return self._publish(offer)
+        return self._publish(intent)
 
     def _prepare(self, product: Product) -> tuple[Offer, list[OfferProblem]]:
         """``offer_prepare`` + ``offer_problems`` of one product. The job's products share one set of per-category
@@ -534,7 +530,7 @@ class _Runner:
             ListingJobItem.Result.FAILED, published.last_error or _("Allegro did not accept the offer."), published
         )
 
-    def _record_intent(self, item: ListingJobItem, fresh: Offer) -> Offer | object | None:
+    def _record_intent(self, item: ListingJobItem, fresh: Offer) -> Offer | _Taken | None:
         """Save the offer row and link it to the item before anything is sent (the recorded intent). Under the
         product's row lock, so two jobs listing the same product on one account cannot both go ahead.
         None: the product got listed on the account meanwhile (and another offer was not asked for)."""
@@ -558,7 +554,11 @@ class _Runner:
         return offer
 
 
-_TAKEN = object()
+class _Taken:
+    """What _record_intent answers when another run of the job took the item first."""
+
+
+_TAKEN = _Taken()
 
 
 def _saved(offer: Offer | None) -> Offer | None:
@@ -568,7 +568,7 @@ def _saved(offer: Offer | None) -> Offer | None:
 def _image_pks(offer: Offer) -> list[int]:
     pks = []
     for entry in offer.images or []:
-        pk = description_image_ref_pk(entry)
+        pk = description_image_ref_parse(url=entry)
         if pk is not None:
             pks.append(pk)
     return pks
@@ -621,7 +621,7 @@ def _allegro_message(exc: AllegroError) -> str:
     return " ".join(messages) or str(exc)
 
 
-_COUNTER = {
+_COUNTER: dict[str, str] = {
     ListingJobItem.Result.LISTED: "succeeded",
     ListingJobItem.Result.SKIPPED: "skipped",
     ListingJobItem.Result.FAILED: "failed",
@@ -667,14 +667,15 @@ def _skip_filtered(runner: _Runner) -> None:
             .only("pk", "product_id", "allegro_id", "status")
             .order_by("pk")
         ):
-            listed.setdefault(offer.product_id, offer)
+            if offer.product_id is not None:  # filtered by product by the query
+                listed.setdefault(offer.product_id, offer)
         by_reason: dict[str, list[int]] = {}
         for pk, product_id, _offer_id in rows:
-            offer = listed.get(product_id)
-            if offer is not None:
+            other = listed.get(product_id)
+            if other is not None:
                 reason = _(
                     "Already listed on this account (offer %(offer)s); tick “Another offer of this item” to list it again."
-                ) % {"offer": _offer_label(offer)}
+                ) % {"offer": _offer_label(other)}
                 by_reason.setdefault(reason, []).append(pk)
         for reason, ids in by_reason.items():
             _skip_many(runner.job.pk, ids, reason)
@@ -692,7 +693,8 @@ def _skip_many(job_id: int, item_ids: list[int], reason: str) -> None:
 
 
 def _threads(threads: int | None) -> int:
-    return max(1, int(threads or getattr(settings, "ALLEGRO_LISTING_THREADS", DEFAULT_THREADS)))
+    configured: int = getattr(settings, "ALLEGRO_LISTING_THREADS", DEFAULT_THREADS)
+    return max(1, int(threads or configured))
 
 
 DONE, MORE, BUSY = "done", "more", "busy"
@@ -768,7 +770,7 @@ class _RunLease:
         self.job_id = job_id
         self.token = uuid.uuid4().hex
         self.lost = False
-        self.on_lost = None
+        self.on_lost: Callable[[], None] | None = None
         self._done = threading.Event()
         self._thread: threading.Thread | None = None
 

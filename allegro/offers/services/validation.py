@@ -1,4 +1,4 @@
-"""The local pre-publish validator of an offer (issue 7): everything we can check without asking Allegro.
+"""The local pre-publish validator of an offer: everything we can check without asking Allegro.
 
 ``offer_problems`` (in ``allegro.offers.services.offers``) runs these checks before any call; the only Allegro call it may
 make is fetching a category's parameter definitions when they are not cached yet. Each problem has a stable
@@ -15,12 +15,17 @@ from typing import TYPE_CHECKING
 
 from django.utils.translation import gettext as _
 
-from allegro.categories.services.category_forms import autofill_kind, category_values_validate, parameter_required
+from allegro.categories.services.category_forms import (
+    category_values_validate,
+    parameter_autofill_kind,
+    parameter_is_required,
+)
 from allegro.descriptions.services.descriptions import description_validate
 from shop.validators import gtin_is_valid
 
 if TYPE_CHECKING:
     from allegro.accounts.models import AllegroAccount
+    from allegro.integration.schemas.categories import CategoryParameter
     from allegro.offers.models import Offer
 
 
@@ -43,7 +48,7 @@ class OfferProblem:
     param_id: str = ""
 
 
-def is_producer_id(value: str) -> bool:
+def producer_is_allegro_id(*, value: str) -> bool:
     """A responsible producer reference is an Allegro id (a UUID) or else the producer's internal name."""
     return bool(_UUID_RE.match(value or ""))
 
@@ -65,8 +70,8 @@ def _price_problems(offer: Offer, field: str, value: Decimal | None, label: str,
     return []
 
 
-def selling_problems(offer: Offer) -> list[OfferProblem]:
-    """Title, price, quantity, format and duration rules (API.md §4.2, §4.6)."""
+def offer_selling_problems(*, offer: Offer) -> list[OfferProblem]:
+    """Title, price, quantity, format and duration rules."""
     problems: list[OfferProblem] = []
     title = (offer.title or "").strip()
     if not title:
@@ -130,7 +135,9 @@ def selling_problems(offer: Offer) -> list[OfferProblem]:
     return problems
 
 
-def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: bool) -> list[OfferProblem]:
+def offer_parameter_problems(
+    *, offer: Offer, definitions: list[CategoryParameter] | None, linked: bool
+) -> list[OfferProblem]:
     """Required parameters present and values valid for the category's cached definitions.
 
     With a catalogue product linked by EAN, Allegro takes the product-level parameters from the catalogue, so only
@@ -147,16 +154,16 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     problems: list[OfferProblem] = []
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     given = {str(v.get("id")) for v in values if v.get("valuesIds") or v.get("values") or v.get("rangeValue")}
-    names = {str(d["id"]): str(d.get("name") or d["id"]) for d in definitions}
+    names = {d.id: d.label for d in definitions}
     for definition in definitions:
-        param_id = str(definition["id"])
-        if param_id in given or not parameter_required(definition, values):
+        param_id = definition.id
+        if param_id in given or not parameter_is_required(definition=definition, values=values):
             continue
-        if linked and (definition.get("options") or {}).get("describesProduct"):
+        if linked and definition.options.describesProduct:
             continue
         name = names[param_id]
         message = _("Parameter “%(name)s” is required.") % {"name": name}
-        if autofill_kind(definition) == "brand":
+        if parameter_autofill_kind(definition=definition) == "brand":
             message = _("Parameter “%(name)s” is required: %(hint)s") % {
                 "name": name,
                 "hint": _("fill in the product's brand."),
@@ -170,13 +177,15 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     return problems
 
 
-def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[OfferProblem]:
+def offer_catalogue_problems(*, offer: Offer, definitions: list[CategoryParameter] | None) -> list[OfferProblem]:
     """The EAN link to Allegro's catalogue: a wrong EAN is always a problem; a missing one when the product-level
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
     ean = (getattr(product, "ean", "") or "").strip()
     if offer.catalogue_product_id:
-        if not gtin_is_valid(offer.catalogue_product_id) and not is_producer_id(offer.catalogue_product_id):
+        if not gtin_is_valid(offer.catalogue_product_id) and not producer_is_allegro_id(
+            value=offer.catalogue_product_id
+        ):
             return [OfferProblem("invalid_ean", "catalogue_product_id", _("Catalogue product: the EAN is not valid."))]
         return []
     if ean and not gtin_is_valid(ean):
@@ -184,7 +193,7 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     given = {str(v.get("id")) for v in offer.product_parameters or []}
     values = [*(offer.parameters or []), *(offer.product_parameters or [])]
     incomplete = any(
-        (d.get("options") or {}).get("describesProduct") and str(d["id"]) not in given and parameter_required(d, values)
+        d.options.describesProduct and d.id not in given and parameter_is_required(definition=d, values=values)
         for d in definitions or []
     )
     if incomplete:
@@ -198,7 +207,7 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     return []
 
 
-def media_problems(offer: Offer, description: dict | None, description_error: str = "") -> list[OfferProblem]:
+def offer_media_problems(*, offer: Offer, description: dict | None, description_error: str = "") -> list[OfferProblem]:
     """Images (1–16) and the description's grammar and limits, checked against the gallery."""
     problems: list[OfferProblem] = []
     images = list(offer.images or [])
@@ -222,7 +231,7 @@ def media_problems(offer: Offer, description: dict | None, description_error: st
     return problems
 
 
-def gpsr_problems(offer: Offer) -> list[OfferProblem]:
+def offer_gpsr_problems(*, offer: Offer) -> list[OfferProblem]:
     """GPSR (in force since 13 December 2024) unless the product was placed on the market before."""
     if offer.marketed_before_gpsr:
         return []
@@ -255,8 +264,8 @@ def gpsr_problems(offer: Offer) -> list[OfferProblem]:
     return problems
 
 
-def account_problems(offer: Offer, account: AllegroAccount) -> list[OfferProblem]:
-    """What the account must have before Allegro accepts any offer (API.md §4.2, §11.9)."""
+def offer_account_problems(*, offer: Offer, account: AllegroAccount) -> list[OfferProblem]:
+    """What the account must have before Allegro accepts any offer."""
     problems = []
     if not account.is_connected:
         problems.append(

@@ -8,8 +8,9 @@ so the import creates and updates local copies and never removes one.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -22,6 +23,7 @@ from allegro.accounts.services.checklist import Check, register_check
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_log
 from allegro.integration.client import AllegroRetryLater, AllegroValidationError
+from allegro.integration.schemas import shipping as schemas
 from allegro.shipping.models import (
     AllegroDeliveryMethod,
     DeliveryMethodMapping,
@@ -29,7 +31,7 @@ from allegro.shipping.models import (
     ShippingRate,
     ShippingRateSet,
 )
-from allegro.shipping.selectors import delivery_methods_by_id, unmapped_delivery_methods
+from allegro.shipping.selectors import delivery_method_map, delivery_method_unmapped_list
 from shop.models import DeliveryMethod
 
 # Allegro: "1–64 characters: letters, digits, hyphens, dots, commas and spaces" (the emulator's rule too).
@@ -71,22 +73,22 @@ class ShippingRatesInvalid(Exception):
 # --- Allegro's delivery methods ----------------------------------------------------------------
 
 
-def delivery_methods_refresh(*, app: AllegroApp) -> int:
+def delivery_method_refresh(*, app: AllegroApp) -> int:
     """Fetch ``GET /sale/delivery-methods`` and replace the app's cache; returns how many there are."""
-    methods = app_client(app=app).get_delivery_methods()
     now = timezone.now()
     rows = []
-    for raw in methods:
-        method_id = str(raw.get("id") or "")
-        if not method_id:
+    for raw in app_client(app=app).get_delivery_methods():
+        method = schemas.DeliveryMethod.model_validate(raw)
+        if not method.id:
             continue
-        policy = raw.get("paymentPolicy")
+        policy = method.paymentPolicy
         rows.append(
             AllegroDeliveryMethod(
                 app=app,
-                allegro_id=method_id,
-                name=str(raw.get("name") or method_id)[:200],
+                allegro_id=method.id,
+                name=(method.name or method.id)[:200],
                 payment_policy=policy if policy in PaymentPolicy.values else PaymentPolicy.IN_ADVANCE,
+                # Kept as Allegro sent them; read through the ShippingRatesConstraints schema.
                 constraints=raw.get("shippingRatesConstraints") or {},
                 fetched_at=now,
             )
@@ -105,41 +107,129 @@ def delivery_methods_refresh(*, app: AllegroApp) -> int:
 
 def _methods_for(app: AllegroApp, needed: set[str]) -> dict[str, AllegroDeliveryMethod]:
     """The app's cached methods; refreshed once when the cache is empty or misses one of ``needed``."""
-    methods = delivery_methods_by_id(app=app)
+    methods = delivery_method_map(app=app)
     if not methods or not needed <= set(methods):
-        delivery_methods_refresh(app=app)
-        methods = delivery_methods_by_id(app=app)
+        delivery_method_refresh(app=app)
+        methods = delivery_method_map(app=app)
     return methods
 
 
 # --- checking a price list ---------------------------------------------------------------------
 
 
-def _dec(value) -> Decimal | None:
-    try:
-        out = Decimal(str(value))
-    except (InvalidOperation, TypeError, ValueError):
-        return None
-    return out if out.is_finite() else None
+def _constraints(method: AllegroDeliveryMethod) -> schemas.ShippingRatesConstraints:
+    """The method's cached ``shippingRatesConstraints`` (stored as Allegro sent them)."""
+    return schemas.ShippingRatesConstraints.model_validate(method.constraints or {})
 
 
-def shipping_rates_check(
-    *, name: str, rates: list[RateData], methods: dict[str, AllegroDeliveryMethod]
-) -> list[ShippingIssue]:
-    """Everything Allegro would refuse, from the cached ``shippingRatesConstraints``; messages name the method."""
-    issues: list[ShippingIssue] = []
-    if not NAME_RE.match(name or ""):
-        issues.append(
-            ShippingIssue(
-                "name",
-                _(
-                    "The name must have 1 to 64 characters: letters, digits, spaces, hyphens (-), dots (.) "
-                    "and commas (,)."
-                ),
-            )
+def _name_issues(name: str) -> list[ShippingIssue]:
+    if NAME_RE.match(name or ""):
+        return []
+    return [
+        ShippingIssue(
+            "name",
+            _("The name must have 1 to 64 characters: letters, digits, spaces, hyphens (-), dots (.) and commas (,)."),
         )
-    if not rates:
-        issues.append(ShippingIssue("", _("Add at least one delivery method.")))
+    ]
+
+
+# Each check of one row against its method's constraints: (rate, method name, constraints) → (field, message)
+# or None. Every check runs, so one row may get several messages.
+_RateCheck = Callable[[RateData, dict, schemas.ShippingRatesConstraints], tuple[str, str] | None]
+
+
+def _check_allowed(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
+    if c.allowed:
+        return None
+    return "delivery_method_id", _("Allegro does not allow “%(method)s” in delivery price lists.") % label
+
+
+def _check_quantity(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
+    qty_min, qty_max = c.maxQuantityPerPackage.min or 1, c.maxQuantityPerPackage.max
+    if rate.max_quantity_per_package is None or rate.max_quantity_per_package < qty_min:
+        return (
+            "max_quantity_per_package",
+            _("“%(method)s”: at least %(min)s item(s) in a package.") % {**label, "min": qty_min},
+        )
+    if qty_max is not None and rate.max_quantity_per_package > qty_max:
+        return (
+            "max_quantity_per_package",
+            _("“%(method)s”: at most %(max)s items in a package.") % {**label, "max": qty_max},
+        )
+    return None
+
+
+def _check_price(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
+    """Whole grosze, within the method's ``firstItemRate`` bounds (at least 0 when Allegro names no minimum)."""
+    lo, hi = c.firstItemRate.min, c.firstItemRate.max
+    price = rate.first_item_rate
+    if price is None or price != price.quantize(CENT) or price < (lo if lo is not None else Decimal("0")):
+        bad = True
+    else:
+        bad = hi is not None and price > hi
+    if not bad:
+        return None
+    return (
+        "first_item_rate",
+        _("“%(method)s”: the price must be between %(min)s and %(max)s %(currency)s.")
+        % {
+            **label,
+            "min": lo if lo is not None else "0.00",
+            "max": hi if hi is not None else "—",
+            "currency": c.firstItemRate.currency or "PLN",
+        },
+    )
+
+
+def _check_time(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
+    """A shipping time only where Allegro lets the seller set one, and then as from–to hours."""
+    if rate.shipping_time_from is None and rate.shipping_time_to is None:
+        return None
+    if not c.shippingTime.customizable:
+        return (
+            "shipping_time_from",
+            _("“%(method)s”: Allegro sets the shipping time of this method; leave it empty.") % label,
+        )
+    if (
+        rate.shipping_time_from is None
+        or rate.shipping_time_to is None
+        or rate.shipping_time_from > rate.shipping_time_to
+    ):
+        return (
+            "shipping_time_from",
+            _("“%(method)s”: give the shipping time as from–to hours, “from” not greater than “to”.") % label,
+        )
+    return None
+
+
+def _check_weight(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
+    """A package weight only where Allegro takes one, and then within its bounds."""
+    if rate.max_package_weight is None:
+        return None
+    weight = c.maxPackageWeight
+    if not weight.supported:
+        return (
+            "max_package_weight",
+            _("“%(method)s”: Allegro does not take a package weight for this method; leave it empty.") % label,
+        )
+    if (weight.min is not None and rate.max_package_weight < weight.min) or (
+        weight.max is not None and rate.max_package_weight > weight.max
+    ):
+        return (
+            "max_package_weight",
+            _("“%(method)s”: the package weight must be between %(min)s and %(max)s kg.")
+            % {**label, "min": weight.min, "max": weight.max},
+        )
+    return None
+
+
+_RATE_CHECKS: tuple[_RateCheck, ...] = (_check_allowed, _check_quantity, _check_price, _check_time, _check_weight)
+
+
+def _rate_issues(rates: list[RateData], methods: dict[str, AllegroDeliveryMethod]) -> list[ShippingIssue]:
+    """Each row: a method Allegro knows, not twice in the list, then every ``_RATE_CHECKS`` against its
+    constraints."""
+    issues: list[ShippingIssue] = []
     seen: set[str] = set()
     for i, rate in enumerate(rates):
         method = methods.get(rate.delivery_method_id)
@@ -159,104 +249,25 @@ def shipping_rates_check(
                 ShippingIssue("delivery_method_id", _("“%(method)s” is already in this price list.") % label, i)
             )
         seen.add(rate.delivery_method_id)
-        c = method.constraints or {}
-        if c.get("allowed") is False:
-            issues.append(
-                ShippingIssue(
-                    "delivery_method_id",
-                    _("Allegro does not allow “%(method)s” in delivery price lists.") % label,
-                    i,
-                )
-            )
-        qty_max = (c.get("maxQuantityPerPackage") or {}).get("max")
-        qty_min = (c.get("maxQuantityPerPackage") or {}).get("min") or 1
-        if rate.max_quantity_per_package is None or rate.max_quantity_per_package < qty_min:
-            issues.append(
-                ShippingIssue(
-                    "max_quantity_per_package",
-                    _("“%(method)s”: at least %(min)s item(s) in a package.") % {**label, "min": qty_min},
-                    i,
-                )
-            )
-        elif qty_max is not None and rate.max_quantity_per_package > int(qty_max):
-            issues.append(
-                ShippingIssue(
-                    "max_quantity_per_package",
-                    _("“%(method)s”: at most %(max)s items in a package.") % {**label, "max": qty_max},
-                    i,
-                )
-            )
-        price_rule = c.get("firstItemRate") or {}
-        lo, hi = _dec(price_rule.get("min")), _dec(price_rule.get("max"))
-        price = rate.first_item_rate
-        if price is None or price != price.quantize(CENT) or price < (lo if lo is not None else Decimal("0")):
-            bad = True
-        else:
-            bad = hi is not None and price > hi
-        if bad:
-            issues.append(
-                ShippingIssue(
-                    "first_item_rate",
-                    _("“%(method)s”: the price must be between %(min)s and %(max)s %(currency)s.")
-                    % {
-                        **label,
-                        "min": lo if lo is not None else "0.00",
-                        "max": hi if hi is not None else "—",
-                        "currency": price_rule.get("currency") or "PLN",
-                    },
-                    i,
-                )
-            )
-        has_time = rate.shipping_time_from is not None or rate.shipping_time_to is not None
-        if has_time:
-            if not (c.get("shippingTime") or {}).get("customizable", False):
-                issues.append(
-                    ShippingIssue(
-                        "shipping_time_from",
-                        _("“%(method)s”: Allegro sets the shipping time of this method; leave it empty.") % label,
-                        i,
-                    )
-                )
-            elif (
-                rate.shipping_time_from is None
-                or rate.shipping_time_to is None
-                or rate.shipping_time_from > rate.shipping_time_to
-            ):
-                issues.append(
-                    ShippingIssue(
-                        "shipping_time_from",
-                        _("“%(method)s”: give the shipping time as from–to hours, “from” not greater than “to”.")
-                        % label,
-                        i,
-                    )
-                )
-        if rate.max_package_weight is not None:
-            weight = c.get("maxPackageWeight") or {}
-            w_lo, w_hi = _dec(weight.get("min")), _dec(weight.get("max"))
-            if not weight.get("supported"):
-                issues.append(
-                    ShippingIssue(
-                        "max_package_weight",
-                        _("“%(method)s”: Allegro does not take a package weight for this method; leave it empty.")
-                        % label,
-                        i,
-                    )
-                )
-            elif (w_lo is not None and rate.max_package_weight < w_lo) or (
-                w_hi is not None and rate.max_package_weight > w_hi
-            ):
-                issues.append(
-                    ShippingIssue(
-                        "max_package_weight",
-                        _("“%(method)s”: the package weight must be between %(min)s and %(max)s kg.")
-                        % {**label, "min": w_lo, "max": w_hi},
-                        i,
-                    )
-                )
+        constraints = _constraints(method)
+        for rate_check in _RATE_CHECKS:
+            found = rate_check(rate, label, constraints)
+            if found is not None:
+                issues.append(ShippingIssue(found[0], found[1], i))
     return issues
 
 
-def shipping_rates_payload(*, name: str, rates: list[RateData]) -> dict:
+def shipping_rates_check(
+    *, name: str, rates: list[RateData], methods: dict[str, AllegroDeliveryMethod]
+) -> list[ShippingIssue]:
+    """Everything Allegro would refuse, from the cached ``shippingRatesConstraints``; messages name the method."""
+    issues = _name_issues(name)
+    if not rates:
+        issues.append(ShippingIssue("", _("Add at least one delivery method.")))
+    return issues + _rate_issues(rates, methods)
+
+
+def shipping_rates_payload_build(*, name: str, rates: list[RateData]) -> dict:
     """The ``ShippingRatesSet`` body Allegro takes."""
     out = []
     for rate in rates:
@@ -316,7 +327,7 @@ def shipping_rate_set_save(
     issues = shipping_rates_check(name=name, rates=rates, methods=methods)
     if issues:
         raise ShippingRatesInvalid(issues)
-    body = shipping_rates_payload(name=name, rates=rates)
+    body = shipping_rates_payload_build(name=name, rates=rates)
     client = account_client(account=account)
     allegro_id = rate_set.allegro_id
     if not allegro_id:
@@ -327,7 +338,7 @@ def shipping_rate_set_save(
             (s["id"] for s in client.get_shipping_rates() if s["name"] == name and s["id"] not in known), ""
         )
     try:
-        doc = client.update_shipping_rate_set(allegro_id, body) if allegro_id else client.create_shipping_rate_set(body)
+        raw = client.update_shipping_rate_set(allegro_id, body) if allegro_id else client.create_shipping_rate_set(body)
     except AllegroValidationError as exc:
         raise ShippingRatesInvalid(_issues_from_allegro(exc, len(rates)), from_allegro=True) from exc
     except AllegroRetryLater as exc:
@@ -339,10 +350,11 @@ def shipping_rate_set_save(
             method=exc.method,
             path=exc.path,
         ) from exc
+    doc = schemas.ShippingRatesSet.model_validate(raw)
     with transaction.atomic():
-        rate_set.allegro_id = str(doc.get("id") or allegro_id)
+        rate_set.allegro_id = doc.id or allegro_id
         rate_set.name = name
-        rate_set.last_modified = parse_datetime(str(doc.get("lastModified") or "")) or timezone.now()
+        rate_set.last_modified = parse_datetime(doc.lastModified) or timezone.now()
         rate_set.synced_at = timezone.now()
         rate_set.save()
         _replace_rates(rate_set, rates, methods)
@@ -399,16 +411,15 @@ def _hours(value) -> int | None:
     return None
 
 
-def _rate_from_allegro(raw: dict) -> RateData:
-    time = raw.get("shippingTime") or {}
-    weight = raw.get("maxPackageWeight") or {}
+def _rate_from_allegro(rate: schemas.ShippingRate) -> RateData:
+    time = rate.shippingTime
     return RateData(
-        delivery_method_id=str((raw.get("deliveryMethod") or {}).get("id") or ""),
-        first_item_rate=_dec((raw.get("firstItemRate") or {}).get("amount")) or Decimal("0.00"),
-        max_quantity_per_package=int(raw.get("maxQuantityPerPackage") or 1),
-        shipping_time_from=_hours(time.get("from")),
-        shipping_time_to=_hours(time.get("to")),
-        max_package_weight=_dec(weight.get("value")) if weight.get("value") else None,
+        delivery_method_id=rate.deliveryMethod.id,
+        first_item_rate=rate.firstItemRate.amount or Decimal("0.00"),
+        max_quantity_per_package=rate.maxQuantityPerPackage or 1,
+        shipping_time_from=_hours(time.from_) if time else None,
+        shipping_time_to=_hours(time.to) if time else None,
+        max_package_weight=rate.maxPackageWeight.value if rate.maxPackageWeight else None,
     )
 
 
@@ -418,32 +429,36 @@ class ImportResult:
     updated: int
 
 
-def shipping_rate_sets_import(*, account: AllegroAccount, actor=None) -> ImportResult:
+def shipping_rate_set_import(*, account: AllegroAccount, actor=None) -> ImportResult:
     """ "Pobierz cenniki z Allegro": create or update local copies by Allegro id; never delete one."""
     client = account_client(account=account)
-    docs = [client.get_shipping_rate_set(item["id"]) for item in client.get_shipping_rates()]
-    rates_by_set = {doc["id"]: [_rate_from_allegro(r) for r in doc.get("rates") or []] for doc in docs}
+    docs = [
+        schemas.ShippingRatesSet.model_validate({**raw, "id": raw.get("id") or item["id"]})
+        for item in client.get_shipping_rates()
+        for raw in [client.get_shipping_rate_set(item["id"])]
+    ]
+    rates_by_set = {doc.id: [_rate_from_allegro(r) for r in doc.rates] for doc in docs}
     methods = _methods_for(account.app, {r.delivery_method_id for rates in rates_by_set.values() for r in rates})
     created = updated = 0
     with transaction.atomic():
         existing = {s.allegro_id: s for s in ShippingRateSet.objects.filter(account=account).exclude(allegro_id="")}
         for doc in docs:
-            rate_set = existing.get(doc["id"]) or ShippingRateSet(account=account, allegro_id=doc["id"])
+            rate_set = existing.get(doc.id) or ShippingRateSet(account=account, allegro_id=doc.id)
             if rate_set.pk:
                 updated += 1
             else:
                 created += 1
-            rate_set.name = str(doc.get("name") or doc["id"])[:64]
-            rate_set.last_modified = parse_datetime(str(doc.get("lastModified") or ""))
+            rate_set.name = (doc.name or doc.id)[:64]
+            rate_set.last_modified = parse_datetime(doc.lastModified)
             rate_set.synced_at = timezone.now()
             rate_set.save()
-            _replace_rates(rate_set, rates_by_set[doc["id"]], methods)
+            _replace_rates(rate_set, rates_by_set[doc.id], methods)
         cache = dict(account.choices_cache or {})
-        cache["shipping-rates"] = [{"id": d["id"], "name": str(d.get("name") or "")} for d in docs]
+        cache["shipping-rates"] = [{"id": d.id, "name": d.name} for d in docs]
         names = {"choices_cache": cache}
         if account.shipping_rates_id:
             names["shipping_rates_name"] = next(
-                (str(d.get("name") or "") for d in docs if d["id"] == account.shipping_rates_id),
+                (d.name for d in docs if d.id == account.shipping_rates_id),
                 account.shipping_rates_name,
             )
         AllegroAccount.objects.filter(pk=account.pk).update(**names)
@@ -460,7 +475,7 @@ def shipping_rate_sets_import(*, account: AllegroAccount, actor=None) -> ImportR
     return ImportResult(created=created, updated=updated)
 
 
-def account_set_default_shipping_rates(*, account: AllegroAccount, rate_set: ShippingRateSet, actor=None) -> None:
+def shipping_rate_set_make_default(*, account: AllegroAccount, rate_set: ShippingRateSet, actor=None) -> None:
     """Make ``rate_set`` the account's default price list (``AllegroAccount.shipping_rates_id``)."""
     if rate_set.account_id != account.pk or not rate_set.allegro_id:
         raise ValueError("the price list must belong to the account and be saved to Allegro")
@@ -527,7 +542,7 @@ def delivery_mapping_check(account: AllegroAccount) -> list[Check]:
                 warning=True,
             )
         ]
-    unmapped = unmapped_delivery_methods(account=account)
+    unmapped = delivery_method_unmapped_list(account=account)
     if not unmapped:
         return [Check(name, True, _("Every delivery method of the price lists is mapped to a shop method."))]
     return [

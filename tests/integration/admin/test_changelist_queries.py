@@ -19,11 +19,10 @@ from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount, AllegroApp
 from allegro.categories.models import CategoryForm, CategoryMapping
-from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, CustomerAllegroIdentity, OrderEventCursor
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
 from allegro.listing.models import ListingJob
-from allegro.offers.models import Offer
 from allegro.shipping.models import (
     CategoryShippingRates,
     DeliveryMethodMapping,
@@ -33,8 +32,8 @@ from allegro.shipping.models import (
 )
 from allegro.sync.models import AccountPriceRule, SyncRun
 from orders.models import Order, OrderLine
-from shop.models import Category, CustomerAllegroIdentity, DeliveryMethod, StockMovement
-from tests.factories import make_category, make_customer, make_product
+from shop.models import Category, DeliveryMethod, StockMovement
+from tests.factories import make_allegro_offer, make_category, make_customer, make_product
 
 pytestmark = pytest.mark.django_db
 
@@ -89,10 +88,7 @@ def _order():
 def _offer():
     product = _product()
     n = next(_n)
-    return Offer.objects.create(
-        account=_account(), product=product, allegro_id=str(17_000_000 + n), external_id=product.sku,
-        status="active", title=product.name[:75], category_id="257933", price=product.price,
-    )  # fmt: skip
+    return make_allegro_offer(account=_account(), product=product, allegro_id=str(17_000_000 + n), status="active")
 
 
 def _event(user):

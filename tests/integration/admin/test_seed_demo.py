@@ -9,6 +9,7 @@ from shop.validators import gtin_is_valid
 pytestmark = pytest.mark.django_db
 
 
+@pytest.mark.slow
 def test_seed_demo_builds_a_polish_catalogue_once(settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     call_command("seed_demo")

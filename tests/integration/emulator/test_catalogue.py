@@ -1,5 +1,7 @@
 """Categories, parameters, matching categories, delivery methods, tax settings, carriers."""
 
+import pytest
+
 
 def _api(emulator):
     return emulator.api(emulator.app_token())
@@ -40,6 +42,7 @@ def test_camera_leaf_has_the_real_39_parameters(emulator):
     assert by_id["11323"]["name"] == "Stan" and by_id["229205"]["options"]["dependsOnParameterId"] == "11323"
 
 
+@pytest.mark.slow
 def test_every_leaf_has_stan_and_parameters_of_every_type(emulator):
     api = _api(emulator)
     types, range_seen, offer_level, product_level = set(), False, False, False

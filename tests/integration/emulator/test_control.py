@@ -3,6 +3,8 @@
 import threading
 import time
 
+import pytest
+
 from tests.integration.conftest import EmulatorProcess
 
 
@@ -78,6 +80,7 @@ def test_stats_and_request_log_without_secrets(emulator):
     assert stats["by_seller"] and stats["token_refreshes"] == 1
 
 
+@pytest.mark.slow
 def test_state_persists_across_restart(emulator, tmp_path):
     server = EmulatorProcess(tmp_path / "state.sqlite3")
     server.start()

@@ -1,13 +1,15 @@
 """What the description normaliser makes of arbitrary HTML is accepted by the emulator's Allegro-like
-validation (the grammar of API.md §5, byte and section limits) — property-based, on real requests."""
+validation (the description grammar, byte and section limits) — property-based, on real requests."""
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 
 from allegro.descriptions.services.descriptions import description_from_html
 from tests.integration.emulator.test_offers import H, offer_body
-from tests.unit.allegro.test_descriptions import html_documents
+from tests.unit.allegro.descriptions.test_descriptions import html_documents
 
 
+@pytest.mark.slow
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(html_documents)
 def test_normalised_descriptions_are_accepted_by_allegro(emulator_server, contract, html):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from .test_orders import make_offer, offer_row
+from tests.emulator_support import make_offer, offer_row
 
 DESCRIPTION = {
     "sections": [

@@ -218,6 +218,7 @@ def test_async_patch_conflict(emulator, api):
     assert api.patch(url, json={"name": "Jeszcze inna nazwa X100"}, headers=H).status_code == 202
 
 
+@pytest.mark.slow
 def test_listing_filters_and_paging(emulator, api):
     for i in range(30):
         create(emulator, api, name=f"Aparat Łódź numer {i:02d} test", external={"id": f"S-{i}"},
@@ -269,6 +270,7 @@ def test_control_end_and_state(emulator, api):
     assert [o["id"] for o in state] == [offer["id"]] and state[0]["price"] == "199.99"
 
 
+@pytest.mark.slow
 def test_record_sale_hook(emulator_server):
     """record_sale is the orders area's entry point; exercise it in-process on a scratch state."""
     import tempfile

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from .test_orders import buy, make_offer
+from tests.emulator_support import make_offer
+
+from .test_orders import buy
 
 
 @pytest.fixture

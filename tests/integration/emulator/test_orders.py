@@ -3,89 +3,23 @@ sessions), listing filters and paging, fulfillment revisions, shipments, replaye
 
 from __future__ import annotations
 
-import itertools
 import json
 import re
-import sqlite3
 import uuid
 
 import pytest
 
-DEMO_SELLER_ID = "44556677"
+from tests.emulator_support import make_offer, offer_row
+
 COURIER = "5d9c7838-e05f-4dec-afdd-58e884170ba7"  # Allegro Kurier24 InPost
 LOCKER = "2488f7b7-5d1c-4d65-b85c-4cbcf253fd93"  # Allegro Paczkomaty InPost
 COD = "85c3ad2f-4ec1-446c-866e-63473ed10e26"  # Allegro Kurier24 InPost pobranie
-_seq = itertools.count(1)
-
-
-# support (also used by test_order_events*.py and test_offer_page*.py) ----------------------------------------
-def state_db(emulator) -> sqlite3.Connection:
-    conn = sqlite3.connect(emulator.server.state_path, timeout=30, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    return conn
-
-
-def make_offer(
-    emulator,
-    *,
-    price: str = "49.99",
-    stock: int = 10,
-    status: str = "ACTIVE",
-    fmt: str = "BUY_NOW",
-    seller_id: str = DEMO_SELLER_ID,
-    name: str | None = None,
-    external_id: str | None = "SKU-1",
-    data: dict | None = None,
-) -> str:
-    """An offer row written straight into the emulator's state (the offers area's own API is not needed)."""
-    offer_id = str(18000000000 + next(_seq))
-    name = name or f"Słuchawki bezprzewodowe {offer_id[-4:]}"
-    doc = {
-        "id": offer_id,
-        "name": name,
-        "sellingMode": {"format": fmt, "price": {"amount": price, "currency": "PLN"}},
-        "stock": {"available": stock, "unit": "UNIT"},
-        "external": {"id": external_id} if external_id else None,
-        "images": [],
-        "description": {"sections": [{"items": [{"type": "TEXT", "content": "<p>Opis</p>"}]}]},
-    }
-    doc.update(data or {})
-    with state_db(emulator) as conn:
-        conn.execute(
-            "INSERT INTO offers(id, seller_id, external_id, name, format, status, price_amount, price_currency,"
-            " stock_available, initial_stock, data, created_at, updated_at, last_edit_at)"
-            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                offer_id,
-                seller_id,
-                external_id,
-                name,
-                fmt,
-                status,
-                price,
-                "PLN",
-                stock,
-                stock,
-                json.dumps(doc),
-                "2026-01-01T00:00:00.000Z",
-                "2026-01-01T00:00:00.000Z",
-                "2026-01-01T00:00:00.000Z",
-            ),
-        )
-    return offer_id
-
-
-def offer_row(emulator, offer_id: str) -> sqlite3.Row:
-    with state_db(emulator) as conn:
-        return conn.execute("SELECT * FROM offers WHERE id = ?", (offer_id,)).fetchone()
 
 
 def buy(emulator, offer_id: str | None = None, expect: int = 201, **body) -> dict:
     if offer_id is not None:
         body["offer_id"] = offer_id
-    resp = emulator.http.post(emulator.url("/_emulator/purchases"), json=body, timeout=10)
-    assert resp.status_code == expect, resp.text
-    return resp.json()
+    return emulator.post("purchases", body, expect=expect)
 
 
 @pytest.fixture

@@ -5,9 +5,12 @@ from __future__ import annotations
 import random
 import time
 
-from .test_orders import make_offer
+import pytest
+
+from tests.emulator_support import make_offer
 
 
+@pytest.mark.slow
 def test_bulk_purchases_and_paging_are_fast(emulator):
     offers = [make_offer(emulator, stock=10_000, external_id=f"SKU-{i}") for i in range(30)]
     rnd = random.Random(7)

@@ -9,6 +9,8 @@ import threading
 import time
 import uuid
 
+import pytest
+
 from tests.integration.conftest import PUBLIC
 
 from .test_offers import offer_body
@@ -58,6 +60,7 @@ def test_sequential_and_parallel_creates_are_fast(emulator):
     assert elapsed < 2.5, f"40 parallel creates with latency took {elapsed:.2f} s"
 
 
+@pytest.mark.slow
 def test_bulk_setup_commands_and_listing_pages_over_many_offers(emulator):
     emulator.set_settings(command_task_seconds=0)
     n = 3000

@@ -121,6 +121,7 @@ def _project_page(name: str) -> bool:
 PUBLIC = {"javascript-catalog"}  # the admin's translation catalogue (plain text, the same for everybody)
 
 
+@pytest.mark.slow
 def test_every_page_answers_each_role_as_it_should(world, clients):
     admin_pages = _admin_pages(world, world["shop.product"])
     own_views = _integration_views(world)

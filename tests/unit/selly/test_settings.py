@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from cryptography.fernet import Fernet
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -37,6 +38,7 @@ PRODUCTION = {
 }
 
 
+@pytest.mark.slow
 def test_production_settings_pass_check_deploy():
     result = _manage(
         "check",
