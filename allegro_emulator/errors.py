@@ -6,6 +6,7 @@ media type and a `userMessage` in Polish when the request asked for `Accept-Lang
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -91,3 +92,12 @@ def forbidden(message: str = "Access denied", pl: str = "Brak dostępu do zasobu
 
 def bad_request(message: str, pl: str | None = None, code: str = "JsonMappingException", path: str | None = None):
     return error(400, code, message, pl=pl or "Nieprawidłowe żądanie.", path=path)
+
+
+def merge_errors(ours: Sequence[ErrorItem], spec: Sequence[ErrorItem]) -> list[ErrorItem]:
+    """One answer from a handler's own errors and the rule breaks the spec check found (Allegro reports
+    every error of a request at once). A field both name is reported once, with the handler's message:
+    it says what is wrong in words the seller knows ("at most 75 characters" for the title) where the
+    spec's is generic."""
+    named = {item.path for item in ours if item.path is not None}
+    return list(ours) + [item for item in spec if item.path is None or item.path not in named]

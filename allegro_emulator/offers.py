@@ -16,13 +16,14 @@ import datetime as dt
 import re
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
 
 from . import catalogue, clock, db, ids, images, offer_events, ratelimit, seller_settings, state
-from .errors import ApiError, ErrorItem, error, validation
+from .errors import ApiError, ErrorItem, error, merge_errors, validation
 from .routing import JSON, Request, Response, route
 
 ARCHIVE_AFTER_SECONDS = 60 * 24 * 3600
@@ -434,18 +435,37 @@ def _validate_value(p: dict, d: dict, path: str, errs: list) -> None:
 
 
 # Whole-offer validation -----------------------------------------------------------------------------------
-def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[ErrorItem]]:
-    """Check a full offer document like Allegro does. Returns (document with defaults filled, soft errors)
-    and raises ApiError 422 with every hard error (and every soft one when `publish`)."""
-    errs: list[ErrorItem] = []
-    soft: list[ErrorItem] = []  # publication blockers: 422 when publishing, validation.errors on drafts
-    doc = dict(body)
+@dataclass
+class _OfferCheck:
+    """What the field checks of one offer document share: the document (filled in as the checks go), the
+    errors found, and what earlier checks learnt that later ones need (the category, the first product)."""
 
-    name = doc.get("name")
+    seller_id: str
+    publish: bool
+    doc: dict
+    errs: list[ErrorItem] = field(default_factory=list)
+    soft: list[ErrorItem] = field(default_factory=list)  # publication blockers on a draft: its validation.errors
+    cat: Any = None  # the category row, once _check_category found it
+    defs: list[dict] = field(default_factory=list)  # its parameter definitions when it is a leaf
+    first: dict = field(default_factory=dict)  # productSet[0]
+    linked: bool = False  # productSet[0] names a catalogue product (it supplies the product parameters)
+    gallery: list = field(default_factory=list)
+
+    @property
+    def fmt(self) -> str:
+        return (self.doc.get("sellingMode") or {}).get("format") or "BUY_NOW"
+
+    def blocker(self, item: ErrorItem) -> None:
+        """An error that only publishing makes fatal (a draft keeps it in validation.errors)."""
+        (self.errs if self.publish else self.soft).append(item)
+
+
+def _check_name(c: _OfferCheck) -> None:
+    name = c.doc.get("name")
     if not isinstance(name, str) or not name.strip():
-        errs.append(_v("name", "Offer name is required", "Tytuł oferty jest wymagany."))
+        c.errs.append(_v("name", "Offer name is required", "Tytuł oferty jest wymagany."))
     elif len(name) > 75:
-        errs.append(
+        c.errs.append(
             _v(
                 "name",
                 f"Offer name is too long: {len(name)} characters, at most 75 allowed",
@@ -453,11 +473,12 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             )
         )
 
-    category_id = str((doc.get("category") or {}).get("id") or "")
-    cat = catalogue.category_row(category_id) if category_id else None
-    defs: list[dict] = []
-    if cat is None:
-        errs.append(
+
+def _check_category(c: _OfferCheck) -> None:
+    category_id = str((c.doc.get("category") or {}).get("id") or "")
+    c.cat = catalogue.category_row(category_id) if category_id else None
+    if c.cat is None:
+        c.errs.append(
             _v(
                 "category.id",
                 f"Category '{category_id}' does not exist",
@@ -465,8 +486,8 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
                 code="CategoryNotFoundException",
             )
         )
-    elif not cat["leaf"]:
-        errs.append(
+    elif not c.cat["leaf"]:
+        c.errs.append(
             _v(
                 "category.id",
                 f"Category {category_id} is not a leaf category",
@@ -475,59 +496,67 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             )
         )
     else:
-        defs = catalogue.category_parameters(category_id)
+        c.defs = catalogue.category_parameters(category_id)
 
-    product_set = doc.get("productSet")
-    first: dict = {}
-    linked = False
-    if product_set is not None:
-        if not isinstance(product_set, list) or not product_set or not isinstance(product_set[0], dict):
-            errs.append(_v("productSet", "productSet must contain one product", "productSet musi zawierać produkt."))
-        else:
-            product_set = [dict(x) for x in product_set]
-            first = product_set[0]
-            product = dict(first.get("product") or {})
-            pid = product.get("id")
-            if pid is not None:
-                id_type = product.get("idType")
-                if id_type == "GTIN" or (id_type is None and re.fullmatch(r"\d{8}|\d{13}", str(pid))):
-                    if not re.fullmatch(r"\d{8}|\d{12,14}", str(pid)):
-                        errs.append(
-                            _v("productSet[0].product.id", f"'{pid}' is not a valid GTIN", "Nieprawidłowy kod GTIN.")
-                        )
-                    else:
-                        product["id"] = str(uuid.uuid5(uuid.NAMESPACE_OID, f"allegro-gtin:{pid}"))
-                        linked = True
-                else:
-                    linked = True  # a catalogue product UUID (not checked further)
-                product.pop("idType", None)
-                product["publication"] = {"status": "LISTED"}
+
+def _check_product_set(c: _OfferCheck) -> None:
+    """productSet[0].product: a GTIN becomes the catalogue product's id (LISTED), no id is a proposal."""
+    product_set = c.doc.get("productSet")
+    if product_set is None:
+        return
+    if not isinstance(product_set, list) or not product_set or not isinstance(product_set[0], dict):
+        c.errs.append(_v("productSet", "productSet must contain one product", "productSet musi zawierać produkt."))
+        return
+    product_set = [dict(x) for x in product_set]
+    c.first = product_set[0]
+    product = dict(c.first.get("product") or {})
+    pid = product.get("id")
+    if pid is not None:
+        id_type = product.get("idType")
+        if id_type == "GTIN" or (id_type is None and re.fullmatch(r"\d{8}|\d{13}", str(pid))):
+            if not re.fullmatch(r"\d{8}|\d{12,14}", str(pid)):
+                c.errs.append(_v("productSet[0].product.id", f"'{pid}' is not a valid GTIN", "Nieprawidłowy kod GTIN."))
             else:
-                product["publication"] = {"status": "PROPOSED"}
-            first["product"] = product
-            doc["productSet"] = product_set
-    if defs:
-        _validate_parameters(doc, defs, linked, publish, errs, soft)
+                product["id"] = str(uuid.uuid5(uuid.NAMESPACE_OID, f"allegro-gtin:{pid}"))
+                c.linked = True
+        else:
+            c.linked = True  # a catalogue product UUID (not checked further)
+        product.pop("idType", None)
+        product["publication"] = {"status": "LISTED"}
+    else:
+        product["publication"] = {"status": "PROPOSED"}
+    c.first["product"] = product
+    c.doc["productSet"] = product_set
 
-    selling = doc.get("sellingMode") or {}
-    fmt = selling.get("format") or "BUY_NOW"
+
+def _check_parameters(c: _OfferCheck) -> None:
+    if c.defs:
+        _validate_parameters(c.doc, c.defs, c.linked, c.publish, c.errs, c.soft)
+
+
+def _check_selling_format(c: _OfferCheck) -> None:
+    fmt = c.fmt
     if fmt not in ("BUY_NOW", "AUCTION", "ADVERTISEMENT"):
-        errs.append(_v("sellingMode.format", f"Unknown selling format '{fmt}'", "Nieznany format sprzedaży."))
-    elif fmt == "ADVERTISEMENT" and cat is not None and not (db.loads(cat["options"]) or {}).get("advertisement"):
-        errs.append(
+        c.errs.append(_v("sellingMode.format", f"Unknown selling format '{fmt}'", "Nieznany format sprzedaży."))
+    elif fmt == "ADVERTISEMENT" and c.cat is not None and not (db.loads(c.cat["options"]) or {}).get("advertisement"):
+        c.errs.append(
             _v(
                 "sellingMode.format",
                 "Advertisements are not allowed in this category",
                 "W tej kategorii nie można wystawić ogłoszenia.",
             )
         )
+
+
+def _check_prices(c: _OfferCheck) -> None:
+    selling, fmt = c.doc.get("sellingMode") or {}, c.fmt
     for key in ("price", "startingPrice", "minimalPrice"):
         money = selling.get(key)
         if money is None:
             if key == "price" and fmt in ("BUY_NOW", "ADVERTISEMENT"):
-                errs.append(_v("sellingMode.price", "Price is required", "Cena jest wymagana."))
+                c.errs.append(_v("sellingMode.price", "Price is required", "Cena jest wymagana."))
             if key == "startingPrice" and fmt == "AUCTION":
-                errs.append(
+                c.errs.append(
                     _v(
                         "sellingMode.startingPrice",
                         "Starting price is required for an auction",
@@ -537,7 +566,7 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             continue
         amount = money.get("amount") if isinstance(money, dict) else None
         if not isinstance(amount, str) or not PRICE_RE.match(amount) or Decimal(amount) <= 0:
-            errs.append(
+            c.errs.append(
                 _v(
                     f"sellingMode.{key}.amount",
                     f"Invalid price '{amount}': a positive amount with at most 2 decimal places, as a string",
@@ -545,47 +574,53 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
                 )
             )
         if (money or {}).get("currency", "PLN") != "PLN":
-            errs.append(_v(f"sellingMode.{key}.currency", "Currency must be PLN on allegro-pl", "Waluta musi być PLN."))
+            c.errs.append(
+                _v(f"sellingMode.{key}.currency", "Currency must be PLN on allegro-pl", "Waluta musi być PLN.")
+            )
 
-    stock = doc.get("stock")
-    available = None
+
+def _check_stock(c: _OfferCheck) -> None:
+    stock = c.doc.get("stock")
     if not isinstance(stock, dict):
-        errs.append(_v("stock", "Stock is required", "Liczba sztuk jest wymagana."))
-    else:
-        available = stock.get("available")
-        if not isinstance(available, int) or isinstance(available, bool) or available < 0:
-            errs.append(
-                _v(
-                    "stock.available",
-                    "stock.available must be an integer ≥ 0",
-                    "Liczba sztuk musi być liczbą całkowitą ≥ 0.",
-                )
+        c.errs.append(_v("stock", "Stock is required", "Liczba sztuk jest wymagana."))
+        return
+    available = stock.get("available")
+    if not isinstance(available, int) or isinstance(available, bool) or available < 0:
+        c.errs.append(
+            _v(
+                "stock.available",
+                "stock.available must be an integer ≥ 0",
+                "Liczba sztuk musi być liczbą całkowitą ≥ 0.",
             )
-            available = None
-        elif publish and available < 1:
-            errs.append(
-                _v(
-                    "stock.available",
-                    "An offer with no stock cannot be published",
-                    "Nie można wystawić oferty bez dostępnych sztuk.",
-                )
+        )
+    elif c.publish and available < 1:
+        c.errs.append(
+            _v(
+                "stock.available",
+                "An offer with no stock cannot be published",
+                "Nie można wystawić oferty bez dostępnych sztuk.",
             )
-        elif fmt == "AUCTION" and available != 1:
-            errs.append(_v("stock.available", "An auction must have exactly 1 item", "Licytacja musi mieć 1 sztukę."))
-        if stock.get("unit", "UNIT") not in ("UNIT", "PAIR", "SET"):
-            errs.append(_v("stock.unit", "stock.unit must be UNIT, PAIR or SET", "Nieprawidłowa jednostka."))
+        )
+    elif c.fmt == "AUCTION" and available != 1:
+        c.errs.append(_v("stock.available", "An auction must have exactly 1 item", "Licytacja musi mieć 1 sztukę."))
+    if stock.get("unit", "UNIT") not in ("UNIT", "PAIR", "SET"):
+        c.errs.append(_v("stock.unit", "stock.unit must be UNIT, PAIR or SET", "Nieprawidłowa jednostka."))
 
-    publication = doc.get("publication") or {}
-    duration = publication.get("duration")
+
+def _check_duration(c: _OfferCheck) -> None:
+    fmt = c.fmt
+    duration = (c.doc.get("publication") or {}).get("duration")
     seconds = duration_seconds(duration)
     if seconds == -1:
-        errs.append(_v("publication.duration", f"Invalid duration '{duration}'", "Nieprawidłowy czas trwania oferty."))
+        c.errs.append(
+            _v("publication.duration", f"Invalid duration '{duration}'", "Nieprawidłowy czas trwania oferty.")
+        )
     elif seconds is None:
         if fmt in ("AUCTION", "ADVERTISEMENT"):
-            errs.append(_v("publication.duration", f"{fmt} offers need a duration", "Podaj czas trwania oferty."))
+            c.errs.append(_v("publication.duration", f"{fmt} offers need a duration", "Podaj czas trwania oferty."))
     elif seconds % 86400 or seconds // 86400 not in DURATION_DAYS.get(fmt, set()):
         allowed = ", ".join(f"P{d}D" for d in sorted(DURATION_DAYS.get(fmt, set())))
-        errs.append(
+        c.errs.append(
             _v(
                 "publication.duration",
                 f"Duration {duration} is not allowed for {fmt}; allowed: {allowed}"
@@ -593,35 +628,49 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
                 "Niedozwolony czas trwania oferty.",
             )
         )
-    if publication.get("status") not in (None, "ACTIVE", "INACTIVE"):
-        errs.append(
+
+
+def _check_publication_status(c: _OfferCheck) -> None:
+    if (c.doc.get("publication") or {}).get("status") not in (None, "ACTIVE", "INACTIVE"):
+        c.errs.append(
             _v(
                 "publication.status",
                 "publication.status must be ACTIVE or INACTIVE",
                 "Nieprawidłowy status publikacji.",
             )
         )
-    if publication.get("startingAt") is not None:
-        try:
-            clock.parse_iso(publication["startingAt"])
-        except (TypeError, ValueError):
-            errs.append(_v("publication.startingAt", "Invalid date", "Nieprawidłowa data rozpoczęcia."))
 
-    delivery = dict(doc.get("delivery") or {})
+
+def _check_starting_at(c: _OfferCheck) -> None:
+    starting_at = (c.doc.get("publication") or {}).get("startingAt")
+    if starting_at is not None:
+        try:
+            clock.parse_iso(starting_at)
+        except (TypeError, ValueError):
+            c.errs.append(_v("publication.startingAt", "Invalid date", "Nieprawidłowa data rozpoczęcia."))
+
+
+def _check_handling_time(c: _OfferCheck) -> None:
+    delivery = c.doc["delivery"] = dict(c.doc.get("delivery") or {})
     if delivery.get("handlingTime") is not None and delivery["handlingTime"] not in HANDLING_TIMES:
-        errs.append(
+        c.errs.append(
             _v(
                 "delivery.handlingTime",
                 f"Handling time '{delivery['handlingTime']}' is not allowed",
                 "Niedozwolony czas wysyłki.",
             )
         )
+
+
+def _check_shipping_rates(c: _OfferCheck) -> None:
+    """The price list named by id or name, else the seller's default (a draft may have none yet)."""
+    delivery = c.doc["delivery"]
     rates = delivery.get("shippingRates") or {}
     if rates.get("id") or rates.get("name"):
         sql, arg = ("id = ?", rates["id"]) if rates.get("id") else ("name = ?", rates["name"])
-        found = db.one(f"SELECT id FROM shipping_rate_sets WHERE seller_id = ? AND {sql}", (seller_id, arg))
+        found = db.one(f"SELECT id FROM shipping_rate_sets WHERE seller_id = ? AND {sql}", (c.seller_id, arg))
         if found is None:
-            errs.append(
+            c.errs.append(
                 _v(
                     "delivery.shippingRates",
                     "Shipping rates not found",
@@ -631,44 +680,47 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             )
         else:
             delivery["shippingRates"] = {"id": found["id"]}
-    else:
-        default = seller_settings.default_shipping_rates_id(seller_id)
-        if default is None:
-            (errs if publish else soft).append(
-                _v(
-                    "delivery.shippingRates",
-                    "Default shipping rates not found. Define shipping rates first",
-                    "Nie masz domyślnego cennika dostawy. Najpierw utwórz cennik.",
-                    code="DefaultShippingRatesNotFoundException",
-                )
+        return
+    default = seller_settings.default_shipping_rates_id(c.seller_id)
+    if default is None:
+        c.blocker(
+            _v(
+                "delivery.shippingRates",
+                "Default shipping rates not found. Define shipping rates first",
+                "Nie masz domyślnego cennika dostawy. Najpierw utwórz cennik.",
+                code="DefaultShippingRatesNotFoundException",
             )
-        else:
-            delivery["shippingRates"] = {"id": default}
-    delivery.setdefault("handlingTime", "PT24H")
-    doc["delivery"] = delivery
+        )
+    else:
+        delivery["shippingRates"] = {"id": default}
 
-    location = doc.get("location")
-    if location is not None:
-        if (location.get("countryCode") or "PL") == "PL":
-            if location.get("province") not in PROVINCES:
-                errs.append(
-                    _v(
-                        "location.province",
-                        f"Unknown province '{location.get('province')}'",
-                        "Nieprawidłowe województwo.",
-                    )
-                )
-            if location.get("postCode") is not None and not POSTCODE_RE.match(str(location["postCode"])):
-                errs.append(
-                    _v("location.postCode", "Post code must look like NN-NNN", "Kod pocztowy musi mieć format NN-NNN.")
-                )
 
-    gallery = doc.get("images") or []
+def _default_handling_time(c: _OfferCheck) -> None:
+    c.doc["delivery"].setdefault("handlingTime", "PT24H")
+
+
+def _check_location(c: _OfferCheck) -> None:
+    location = c.doc.get("location")
+    if location is None or (location.get("countryCode") or "PL") != "PL":
+        return
+    if location.get("province") not in PROVINCES:
+        c.errs.append(
+            _v("location.province", f"Unknown province '{location.get('province')}'", "Nieprawidłowe województwo.")
+        )
+    if location.get("postCode") is not None and not POSTCODE_RE.match(str(location["postCode"])):
+        c.errs.append(
+            _v("location.postCode", "Post code must look like NN-NNN", "Kod pocztowy musi mieć format NN-NNN.")
+        )
+
+
+def _check_images(c: _OfferCheck) -> None:
+    gallery = c.doc.get("images") or []
     if not isinstance(gallery, list):
-        errs.append(_v("images", "images must be a list of URLs", "Zdjęcia muszą być listą adresów."))
+        c.errs.append(_v("images", "images must be a list of URLs", "Zdjęcia muszą być listą adresów."))
         gallery = []
+    c.gallery = gallery
     if len(gallery) > GALLERY_LIMIT:
-        errs.append(
+        c.errs.append(
             _v(
                 "images",
                 f"Too many images: at most {GALLERY_LIMIT}",
@@ -679,9 +731,9 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
         )
     for i, url in enumerate(gallery):
         if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-            errs.append(_v(f"images[{i}]", f"Invalid image URL '{url}'", "Nieprawidłowy adres zdjęcia."))
+            c.errs.append(_v(f"images[{i}]", f"Invalid image URL '{url}'", "Nieprawidłowy adres zdjęcia."))
         elif not images.is_hosted_url(url) and "/img/original/" in url:
-            errs.append(
+            c.errs.append(
                 _v(
                     f"images[{i}]",
                     f"Image {url} does not exist or has expired",
@@ -689,24 +741,30 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
                     code="ImageNotFoundException",
                 )
             )
-    _validate_description(doc.get("description"), gallery, errs)
 
-    after = dict(doc.get("afterSalesServices") or {})
-    for key, kind, code, pl in (
-        (
-            "impliedWarranty",
-            "implied-warranties",
-            "ImpliedWarrantyNotDefinedException",
-            "Nie zdefiniowano warunków reklamacji.",
-        ),
-        ("returnPolicy", "return-policies", "ReturnPolicyNotDefinedException", "Nie zdefiniowano warunków zwrotów."),
-        ("warranty", "warranties", None, ""),
-    ):
+
+def _check_description(c: _OfferCheck) -> None:
+    _validate_description(c.doc.get("description"), c.gallery, c.errs)
+
+
+# (key, the seller's conditions kind, the code when none is defined or None when optional, its Polish message)
+AFTER_SALES = (
+    ("impliedWarranty", "implied-warranties", "ImpliedWarrantyNotDefinedException", "Nie zdefiniowano warunków reklamacji."),
+    ("returnPolicy", "return-policies", "ReturnPolicyNotDefinedException", "Nie zdefiniowano warunków zwrotów."),
+    ("warranty", "warranties", None, ""),
+)  # fmt: skip
+
+
+def _check_after_sales(c: _OfferCheck) -> None:
+    """Conditions named by id or name must exist; a missing implied warranty or return policy is the
+    seller's default (a draft may have none yet)."""
+    after = dict(c.doc.get("afterSalesServices") or {})
+    for key, kind, code, pl in AFTER_SALES:
         ref = after.get(key) or {}
         if ref.get("id") or ref.get("name"):
-            found = seller_settings.after_sales_condition(seller_id, kind, id=ref.get("id"), name=ref.get("name"))
+            found = seller_settings.after_sales_condition(c.seller_id, kind, id=ref.get("id"), name=ref.get("name"))
             if found is None:
-                errs.append(
+                c.errs.append(
                     _v(
                         f"afterSalesServices.{key}",
                         f"{key} not found",
@@ -717,41 +775,45 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             else:
                 after[key] = {"id": found["id"]}
         elif code:
-            found = seller_settings.after_sales_condition(seller_id, kind)
+            found = seller_settings.after_sales_condition(c.seller_id, kind)
             if found is None:
-                (errs if publish else soft).append(
-                    _v(f"afterSalesServices.{key}", f"{key} is not defined for this account", pl, code=code)
-                )
+                c.blocker(_v(f"afterSalesServices.{key}", f"{key} is not defined for this account", pl, code=code))
             else:
                 after[key] = {"id": found["id"]}
-    doc["afterSalesServices"] = after
+    c.doc["afterSalesServices"] = after
 
-    if (
-        cat is not None
-        and _root_name(cat["path"]) not in NON_GPSR_ROOTS
-        and first.get("marketedBeforeGPSRObligation") is not True
-    ):
-        if not first.get("responsibleProducer"):
-            (errs if publish else soft).append(
-                _v(
-                    "productSet[0].responsibleProducer",
-                    "Responsible producer is required (GPSR)",
-                    "Podaj producenta odpowiedzialnego (GPSR).",
-                    code="RESPONSIBLE_PRODUCER_EMPTY",
-                )
+
+def _check_gpsr(c: _OfferCheck) -> None:
+    """GPSR: a product sold outside the exempt roots needs a responsible producer and safety information,
+    unless it was on the market before the obligation."""
+    if c.cat is None or _root_name(c.cat["path"]) in NON_GPSR_ROOTS:
+        return
+    if c.first.get("marketedBeforeGPSRObligation") is True:
+        return
+    if not c.first.get("responsibleProducer"):
+        c.blocker(
+            _v(
+                "productSet[0].responsibleProducer",
+                "Responsible producer is required (GPSR)",
+                "Podaj producenta odpowiedzialnego (GPSR).",
+                code="RESPONSIBLE_PRODUCER_EMPTY",
             )
-        if not first.get("safetyInformation"):
-            (errs if publish else soft).append(
-                _v(
-                    "productSet[0].safetyInformation",
-                    "Product safety information is required (GPSR)",
-                    "Podaj informacje o bezpieczeństwie produktu (GPSR).",
-                    code="PRODUCT_SAFETY_EMPTY",
-                )
+        )
+    if not c.first.get("safetyInformation"):
+        c.blocker(
+            _v(
+                "productSet[0].safetyInformation",
+                "Product safety information is required (GPSR)",
+                "Podaj informacje o bezpieczeństwie produktu (GPSR).",
+                code="PRODUCT_SAFETY_EMPTY",
             )
-    ext = (doc.get("external") or {}).get("id")
+        )
+
+
+def _check_external_id(c: _OfferCheck) -> None:
+    ext = (c.doc.get("external") or {}).get("id")
     if ext is not None and (not isinstance(ext, str) or len(ext) > 100):
-        errs.append(
+        c.errs.append(
             _v(
                 "external.id",
                 "external.id must be a string of at most 100 characters",
@@ -759,9 +821,48 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             )
         )
 
-    if errs:
-        raise ApiError(422, errs)
-    return doc, soft
+
+# The field checks validate() walks; their errors come out in this order. Order also matters where a check
+# reads what an earlier one found: the parameters need the category and the product, GPSR the category and productSet[0], the
+# description the gallery, the shipping rates the delivery the handling-time check copied.
+OFFER_CHECKS: tuple[Callable[[_OfferCheck], None], ...] = (
+    _check_name,
+    _check_category,
+    _check_product_set,
+    _check_parameters,
+    _check_selling_format,
+    _check_prices,
+    _check_stock,
+    _check_duration,
+    _check_publication_status,
+    _check_starting_at,
+    _check_handling_time,
+    _check_shipping_rates,
+    _default_handling_time,  # after the price list: the stored document keeps its key order
+    _check_location,
+    _check_images,
+    _check_description,
+    _check_after_sales,
+    _check_gpsr,
+    _check_external_id,
+)
+
+
+def validate(
+    seller_id: str, body: dict, *, publish: bool, spec_errors: Sequence[ErrorItem] = ()
+) -> tuple[dict, list[ErrorItem]]:
+    """Check a full offer document like Allegro does. Returns (document with defaults filled, soft errors)
+    and raises ApiError 422 with every hard error (and every soft one when `publish`).
+
+    `spec_errors` are the rule breaks the spec check found in the request body: Allegro reports every
+    error of an offer in one answer, so they are refused together with these checks' errors (the checks'
+    own message wins where both name the same field)."""
+    check = _OfferCheck(seller_id=seller_id, publish=publish, doc=dict(body))
+    for field_check in OFFER_CHECKS:
+        field_check(check)
+    if check.errs or spec_errors:
+        raise ApiError(422, merge_errors(check.errs, spec_errors))
+    return check.doc, check.soft
 
 
 def _parse_errors(body: Any) -> None:
@@ -1000,14 +1101,14 @@ def _accepted(req: Request, row: Any, op_id: str) -> Response:
     return Response.json(render(row), 202, headers=headers)
 
 
-@route("POST", "/sale/product-offers", auth="user")
+@route("POST", "/sale/product-offers", auth="user", collects_spec_errors=True)
 def offer_create(req: Request) -> Response:
     ratelimit.check_seller(req.seller_id, "seller_offer_writes_per_minute")
     body = req.json()
     _parse_errors(body)
     sweep()
     wanted = (body.get("publication") or {}).get("status") or "INACTIVE"
-    doc, soft = validate(req.seller_id, body, publish=wanted == "ACTIVE")
+    doc, soft = validate(req.seller_id, body, publish=wanted == "ACTIVE", spec_errors=req.spec_errors)
     is_async = bool(state.get("async_offers"))
     data = db.dumps(_stored(doc))
     validation_json = _validation_json(soft)
@@ -1131,7 +1232,7 @@ def _content_key(doc: dict) -> str:
     return db.dumps(out)
 
 
-@route("PATCH", "/sale/product-offers/{offerId}", auth="user")
+@route("PATCH", "/sale/product-offers/{offerId}", auth="user", collects_spec_errors=True)
 def offer_patch(req: Request) -> Response:
     ratelimit.check_seller(req.seller_id, "seller_offer_writes_per_minute")
     body = req.json()
@@ -1155,7 +1256,8 @@ def offer_patch(req: Request) -> Response:
     publish = row["status"] in ACTIVE_STATES or wanted == "ACTIVE"
     merged.setdefault("publication", {}).pop("status", None)
     stock_in_patch = (body.get("stock") or {}).get("available")
-    doc, soft = validate(req.seller_id, merged, publish=publish and not (stock_in_patch == 0 and wanted != "ACTIVE"))
+    publish = publish and not (stock_in_patch == 0 and wanted != "ACTIVE")
+    doc, soft = validate(req.seller_id, merged, publish=publish, spec_errors=req.spec_errors)
     cols = _columns(doc)
     is_async = bool(state.get("async_offers"))
     with db.tx() as conn:

@@ -9,7 +9,9 @@ JSON because it loads in milliseconds). Every route that the spec describes gets
   refused before the handler sees it, so nothing invalid is stored or echoed back: wrong types → 400
   JsonMappingException (Allegro cannot map them), unknown properties → 422 UnknownJSONProperty with the
   `unknownProperties` metadata, every other rule (required, lengths, enums, ranges, formats) → 422
-  VALIDATION_ERROR with the property's `path`. The handlers' business rules run after that.
+  VALIDATION_ERROR with the property's `path`. The handlers' business rules run after that; a route
+  registered with `collects_spec_errors` gets the last kind in `req.spec_errors` instead and refuses
+  them together with its own (Allegro reports every error of an offer in one answer).
 
 OpenAPI 3.0 schemas differ from JSON Schema in two ways handled here: `nullable: true` admits null, and a
 `readOnly` property is not required in a request.
@@ -230,11 +232,13 @@ def _item(err: Any) -> tuple[bool, ErrorItem]:
     return False, ErrorItem("VALIDATION_ERROR", message, pl.format(value=shown), message, path)
 
 
-def validate_body(route: Any, body: Any) -> None:
-    """Raise Allegro's 400/422 when `body` does not fit the route's requestBody schema."""
+def validate_body(route: Any, body: Any) -> list[ErrorItem]:
+    """Refuse `body` at once when Allegro could not read it: wrong types (400) or properties the schema does
+    not name (422 UnknownJSONProperty, with the other rule breaks). Returns the rule breaks alone (required,
+    lengths, enums, ranges, formats) for the caller to refuse, at once or with the handler's own errors."""
     op = operation(route)
     if op is None or op.validator is None:
-        return
+        return []
     mapping: list[ErrorItem] = []
     rules: list[ErrorItem] = []
     for err in op.validator.iter_errors(body):
@@ -259,8 +263,8 @@ def validate_body(route: Any, body: Any) -> None:
                 {"unknownProperties": ", ".join(unknown[:10])},
             ),
         )
-    if rules:
         raise ApiError(documented_status(route, 422), _unique(rules))
+    return _unique(rules)
 
 
 def _leaves(err: Any) -> list[Any]:

@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs
 
+from .errors import ErrorItem
+
 PUBLIC = "application/vnd.allegro.public.v1+json"
 BETA = "application/vnd.allegro.beta.v1+json"
 JSON = "application/json"
@@ -43,6 +45,7 @@ class Route:
     error_media: str | None
     app_token_status: int | None
     name: str
+    collects_spec_errors: bool = False
 
 
 ROUTES: list[Route] = []
@@ -58,6 +61,7 @@ def route(
     raw_body: bool = False,
     error_media: str | None = None,
     app_token_status: int | None = None,
+    collects_spec_errors: bool = False,
 ) -> Callable:
     """Register a handler for `method` and a path `pattern` with `{name}` placeholders.
 
@@ -65,6 +69,10 @@ def route(
     error_media: media type of error bodies when it differs from the route's (some Allegro endpoints
     answer errors as plain application/json). app_token_status: status to answer when a
     client_credentials token calls a user-only route (Allegro answers GET /me with 500).
+    collects_spec_errors: the body's rule breaks against the spec (lengths, enums, required, formats) do not
+    refuse the request before the handler runs: they wait in `req.spec_errors`, and the handler must hand
+    them to its own checks, which refuse them together with their own in one 422 (Allegro reports every
+    error of an offer at once). Wrong types and unknown properties still refuse at once.
     """
     media_t = (media,) if isinstance(media, str) else tuple(media)
     regex = re.compile("^" + re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern) + "$")
@@ -89,6 +97,7 @@ def route(
                 error_media,
                 app_token_status,
                 f"{method.upper()} {pattern}",
+                collects_spec_errors,
             )
         )
         return fn
@@ -132,6 +141,7 @@ class Request:
     auth: Auth | None = None
     base_url: str = ""
     route: Route | None = None
+    spec_errors: list[ErrorItem] = field(default_factory=list)  # see `route(collects_spec_errors=...)`
     _json: Any = None
 
     @property

@@ -145,6 +145,56 @@ def test_validation_errors(emulator, api, over, code, path, text):
     assert any(c == code and p == path and text in m for c, p, m in errors_of(resp)), errors_of(resp)
 
 
+def test_spec_rule_breaks_come_in_one_answer_with_the_offer_checks(emulator):
+    """Allegro reports every error of an offer at once: a title longer than the spec allows, a price list the
+    seller lacks and no responsible producer are three errors of one 422, the title's with the offer check's
+    own message (not the spec's generic one, and not both)."""
+    api = emulator.api(emulator.user_token()["access_token"], lang="pl-PL")
+    body = offer_body(name="x" * 80, delivery={"shippingRates": {"id": "no-such-price-list"}})
+    del body["productSet"][0]["responsibleProducer"]
+    resp = api.post(emulator.url("/sale/product-offers"), json=body, headers=H)
+    assert resp.status_code == 422, resp.text
+    messages: dict[str, list[str]] = {}
+    for item in resp.json()["errors"]:
+        messages.setdefault(item["path"], []).append(item["userMessage"])
+    assert messages["name"] == ["Tytuł oferty może mieć najwyżej 75 znaków."]
+    assert messages["delivery.shippingRates"] == ["Nie znaleziono cennika dostawy."]
+    assert messages["productSet[0].responsibleProducer"] == ["Podaj producenta odpowiedzialnego (GPSR)."]
+    assert emulator.get("state/offers?external_id=SKU-1")["offers"] == []
+
+
+def test_a_rule_only_the_spec_knows_refuses_drafts_and_patches_too(emulator, api):
+    """A title under the spec's 12 characters passes the offer checks: the spec's error alone is the answer,
+    for a draft as for an active offer, on POST and PATCH, and nothing is stored or changed."""
+    draft = offer_body(name="Aparat", publication={"status": "INACTIVE"})
+    resp = api.post(emulator.url("/sale/product-offers"), json=draft, headers=H)
+    assert resp.status_code == 422, resp.text
+    assert [(c, p) for c, p, _ in errors_of(resp)] == [("VALIDATION_ERROR", "name")]
+    assert "at least 12" in errors_of(resp)[0][2]
+    assert emulator.get("state/offers?external_id=SKU-1")["offers"] == []
+
+    offer = create(emulator, api)
+    resp = api.patch(
+        emulator.url(f"/sale/product-offers/{offer['id']}"),
+        json={"name": "Aparat", "stock": {"available": -1}},
+        headers=H,
+    )
+    assert resp.status_code == 422, resp.text
+    assert {p for _, p, _ in errors_of(resp)} == {"name", "stock.available"}
+    got = api.get(emulator.url(f"/sale/product-offers/{offer['id']}")).json()
+    assert got["name"] == offer["name"] and got["stock"]["available"] == 5
+    # The rule breaks come before the handler's other refusals, as on every route: not a 404 here.
+    resp = api.patch(emulator.url("/sale/product-offers/9999999999"), json={"name": "Aparat"}, headers=H)
+    assert resp.status_code == 422 and [p for _, p, _ in errors_of(resp)] == ["name"]
+
+
+def test_a_wrong_type_refuses_at_once_without_the_offer_checks(emulator, api):
+    body = offer_body(name="x" * 80, stock={"available": "five"})
+    resp = api.post(emulator.url("/sale/product-offers"), json=body, headers=H)
+    assert resp.status_code == 400, resp.text
+    assert [(c, p) for c, p, _ in errors_of(resp)] == [("JsonMappingException", "stock.available")]
+
+
 def test_dependent_and_product_parameters(emulator, api):
     body = offer_body(
         parameters=[{"id": "11323", "valuesIds": ["11323_1"]}, {"id": "229205", "valuesIds": ["229205_340245"]}]

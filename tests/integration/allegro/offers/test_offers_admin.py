@@ -95,8 +95,8 @@ def test_allegro_messages_shown_next_to_fields(staff, kettles, account):
     page = staff.get(url)
     data = form_data(page.context, safety_information="Nie zanurzać.", responsible_producer_id="Bosch")
     data["shipping_rates_id"] = account.shipping_rates_id
-    data["title"] = "Czajnik"
-    # A title Allegro refuses but the local check lets through cannot be built; use a price list Allegro lacks.
+    data["title"] = "Czajnik elektryczny Bosch"  # Allegro's spec: 12 to 75 characters
+    # A price list Allegro lacks is what Allegro refuses here and the local check lets through.
     account.choices_cache["shipping-rates"].append({"id": "brak", "name": "Nieistniejący"})
     account.save()
     data["shipping_rates_id"] = "brak"
