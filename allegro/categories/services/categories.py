@@ -24,7 +24,7 @@ from allegro.accounts.services.accounts import app_client
 from allegro.accounts.services.checklist import Check, register_check
 from allegro.categories.models import AllegroCategory, AllegroCategoryLevel, CategoryMapping, MappingEnvironment
 from allegro.categories.selectors import category_unmapped_list, mapping_environment_get
-from allegro.integration.client import AllegroClient, AllegroNotFound
+from allegro.integration.client import AllegroClient, AllegroNotFound, TokenProvider
 from allegro.integration.schemas.categories import CategoryNode, CategoryParameter, category_parameters_parse
 from shop.models import Category, Product
 
@@ -34,7 +34,7 @@ SUGGEST_PRODUCT_NAMES = 3
 
 # App-only tokens live 12 h: keep one provider per app (and per credentials) for the whole process, so that a
 # warm page costs no token call either.
-_token_providers: dict[tuple, object] = {}
+_token_providers: dict[tuple, TokenProvider | None] = {}
 _token_lock = threading.Lock()
 
 
@@ -176,14 +176,14 @@ def _nodes(raw: list) -> list[CategoryNode]:
 def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCategory]:
     """Allegro leaves suggested for a shop category: GET /sale/matching-categories for its most common product
     names (at most three calls), merged so that categories suggested for more names come first."""
-    names = (
+    most_common = (
         Product.objects.filter(category.subtree_filter(), visible=True)
         .values("name")
         .annotate(n=Count("pk"))
         .order_by("-n", "name")
         .values_list("name", flat=True)[:SUGGEST_PRODUCT_NAMES]
     )
-    names = list(names) or [category.name]
+    names = list(most_common) or [category.name]
     source = category_source_key(app=app)
     client = _client(app)
     votes: Counter[str] = Counter()

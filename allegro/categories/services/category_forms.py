@@ -11,7 +11,7 @@ dicts) and parses them first.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -69,7 +69,8 @@ def _number(text: str, parameter: CategoryParameter) -> tuple[Decimal | None, st
         value = None
     if value is None or not value.is_finite():
         return None, _("Enter a number.")
-    places = max(0, -value.as_tuple().exponent)
+    exponent = value.as_tuple().exponent
+    places = max(0, -exponent) if isinstance(exponent, int) else 0
     if parameter.type == "integer" and places and value != value.to_integral_value():
         return None, _("Enter a whole number.")
     precision = restrictions.precision
@@ -113,9 +114,9 @@ def parameter_conditions_met(
             continue
         if not set(item.valuesIds if item else ()) & set(condition.oneOfValueIds):
             return False
-    for condition in conditions.parametersWithoutValue:
-        item = by_id.get(condition.id)
-        if condition.id not in unknown and item is not None and item.has_value:
+    for absent in conditions.parametersWithoutValue:
+        item = by_id.get(absent.id)
+        if absent.id not in unknown and item is not None and item.has_value:
             return False
     return True
 
@@ -200,9 +201,9 @@ def _check_dependent(check: _Check, parameter: CategoryParameter, ids: list[str]
     parent_name = parent.name if parent else parent_id
     for value_id in ids:
         entry = parameter.dictionary_value(value_id)
-        allowed = entry.dependsOnValueIds if entry else []
-        if not allowed:
+        if entry is None or not entry.dependsOnValueIds:
             continue
+        allowed = entry.dependsOnValueIds
         if not parent_ids:
             check.add(parameter.id, _("Choose “%(parent)s” first.") % {"parent": parent_name})
             return
@@ -286,7 +287,7 @@ def _undecided(parameters: list[CategoryParameter], by_id: dict[str, CategoryPar
 
 
 def category_values_validate(
-    *, definitions: list[CategoryParameter | dict], values: list[ParameterValue | dict], require: bool = True
+    *, definitions: Sequence[CategoryParameter | dict], values: Sequence[ParameterValue | dict], require: bool = True
 ) -> dict[str, list[str]]:
     """Every way ``values`` break the category's parameter definitions, as {parameter id: [Polish messages]}.
 
@@ -306,8 +307,8 @@ def category_values_validate(
     undecided = _undecided(parameters, check.by_id)
     present = list(check.given.values())
     for param_id, parameter in check.by_id.items():
-        item = check.given.get(param_id)
-        if item is None or not item.has_value:
+        chosen = check.given.get(param_id)
+        if chosen is None or not chosen.has_value:
             if (
                 require
                 and not parameter_autofill_kind(definition=parameter)
@@ -320,7 +321,7 @@ def category_values_validate(
             continue
         value_check = _VALUE_CHECKS.get(parameter.kind)
         if value_check is not None:
-            value_check(check, parameter, item)
+            value_check(check, parameter, chosen)
     return check.errors
 
 
@@ -342,14 +343,14 @@ def category_definitions_get(
         .only("parameters")
         .first()
     )
-    return category_parameters_parse(row.parameters) if row else None
+    return category_parameters_parse(row.parameters or []) if row else None
 
 
 @transaction.atomic
 def category_form_save(
     *,
     allegro_category_id: str,
-    definitions: list[CategoryParameter | dict],
+    definitions: Sequence[CategoryParameter | dict],
     values: list[dict],
     category_path: str = "",
     actor=None,
@@ -376,7 +377,7 @@ def category_form_save(
 
 
 def category_form_problems_list(
-    *, form: CategoryForm | None, definitions: list[CategoryParameter | dict]
+    *, form: CategoryForm | None, definitions: Sequence[CategoryParameter | dict]
 ) -> list[dict]:
     """What became invalid in a saved form after Allegro changed the category's parameters: each
     ``{"id", "name", "messages"}`` (parameters gone, dictionary values gone, restrictions now broken, new required)."""
@@ -412,7 +413,9 @@ def parameter_custom_value_build(*, definition: CategoryParameter | dict, text: 
     return {"valuesIds": [ambiguous], "values": [text]} if ambiguous else {"values": [text]}
 
 
-def category_form_values_filter(*, definitions: list[CategoryParameter | dict], values: list[dict]) -> dict[str, dict]:
+def category_form_values_filter(
+    *, definitions: Sequence[CategoryParameter | dict], values: list[dict]
+) -> dict[str, dict]:
     """A category form's saved ``values`` still valid for ``definitions``, by parameter id, in Allegro's
     plain shape (what became invalid after Allegro changed the category is left out)."""
     parameters = category_parameters_parse(definitions)
@@ -437,7 +440,7 @@ def _product_value(parameter: CategoryParameter, product) -> dict | None:
 
 
 def product_parameters_build(
-    *, definitions: list[CategoryParameter | dict], form_values: dict[str, dict], product
+    *, definitions: Sequence[CategoryParameter | dict], form_values: dict[str, dict], product
 ) -> list[dict]:
     """The parameters of one product: ``form_values`` (from ``category_form_values_filter``) with the product's own
     attributes filled in (brand → "Marka"/"Producent", EAN → "EAN (GTIN)"/"EAN"; the product wins), less
@@ -481,7 +484,8 @@ def category_product_parameters_build(
 
 def product_parameters_split(*, parameters: list[dict]) -> tuple[list[dict], list[dict]]:
     """Split ``product_parameters_build`` into (product-level, offer-level) lists in Allegro's plain shape."""
-    product_level, offer_level = [], []
+    product_level: list[dict] = []
+    offer_level: list[dict] = []
     for item in parameters:
         plain = {k: v for k, v in item.items() if k in _VALUE_KEYS}
         (product_level if item.get("describesProduct") else offer_level).append(plain)

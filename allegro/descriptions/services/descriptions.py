@@ -29,6 +29,7 @@ import json
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
@@ -375,7 +376,7 @@ class _BlockWriter:
         """A bare ``<img>`` (no address): nothing to keep, nothing to report."""
 
 
-_TAG_HANDLERS = {
+_TAG_HANDLERS: dict[int, Callable[[_BlockWriter, bool, str], None]] = {
     _BOLD: _BlockWriter.on_bold,
     _PARA: _BlockWriter.on_block,
     _BR: _BlockWriter.on_block,

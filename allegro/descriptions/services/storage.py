@@ -16,7 +16,7 @@ from allegro.descriptions.services.descriptions import (
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
     from shop.models import Product
 
@@ -34,7 +34,7 @@ class ShopConversionResult:
 
 @transaction.atomic
 def description_create_from_shop(
-    *, products: Iterable[Product], actor: AbstractBaseUser | None = None, replace: bool = False
+    *, products: Iterable[Product], actor: User | None = None, replace: bool = False
 ) -> list[ShopConversionResult]:
     """Convert the shop's HTML descriptions into fixed Allegro descriptions ("Utwórz opis Allegro z opisu
     sklepu"), reporting what could not be kept. Products that already have one are skipped unless ``replace``:

@@ -128,7 +128,7 @@ class ParameterConditions(_Schema):
     parametersWithoutValue: list[ParameterWithoutValue] = Field(default_factory=list)
 
     def parameter_ids(self) -> list[str]:
-        return [c.id for c in (*self.parametersWithValue, *self.parametersWithoutValue)]
+        return [c.id for c in self.parametersWithValue] + [c.id for c in self.parametersWithoutValue]
 
 
 class ParameterRestrictions(_Schema):

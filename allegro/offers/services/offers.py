@@ -52,6 +52,7 @@ from allegro.integration.client import (
     AllegroValidationError,
     ApiResponse,
 )
+from allegro.integration.schemas.categories import CategoryParameter
 from allegro.integration.schemas.offers import AllegroOffer, parse_offer, parse_offer_page
 from allegro.offers.models import Offer, OfferFormat, OfferStatus
 from allegro.offers.services.validation import (
@@ -213,7 +214,7 @@ class OfferLookups:
         self.account = account
         self.app = account.app
         self._allegro_category: dict[int, str | None] = {}
-        self._definitions: dict[str, list[dict] | None] = {}
+        self._definitions: dict[str, list[CategoryParameter] | None] = {}
         self._leaf: dict[str, bool | None] = {}
         self._form: dict[str, dict[str, dict]] = {}
         self._template: dict[int, DescriptionTemplate | None] = {}
@@ -226,7 +227,7 @@ class OfferLookups:
             self._allegro_category[key] = allegro_category_id_get(category=product.category, app=self.app)
         return self._allegro_category[key] or ""
 
-    def definitions(self, allegro_id: str) -> list[dict] | None:
+    def definitions(self, allegro_id: str) -> list[CategoryParameter] | None:
         if allegro_id not in self._definitions:
             try:
                 self._definitions[allegro_id] = category_definitions_get(allegro_category_id=allegro_id, app=self.app)
@@ -243,7 +244,7 @@ class OfferLookups:
             )
         return self._leaf[allegro_id]
 
-    def _form_values(self, allegro_id: str, definitions: list[dict]) -> dict[str, dict]:
+    def _form_values(self, allegro_id: str, definitions: list[CategoryParameter]) -> dict[str, dict]:
         if allegro_id not in self._form:
             form = CategoryForm.objects.filter(allegro_category_id=allegro_id).only("values").first()
             self._form[allegro_id] = (

@@ -11,6 +11,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -394,7 +395,7 @@ def _remember_on_account(account: AllegroAccount, rate_set: ShippingRateSet) -> 
     items = [i for i in cache.get("shipping-rates", []) if i.get("id") != rate_set.allegro_id]
     items.append({"id": rate_set.allegro_id, "name": rate_set.name})
     cache["shipping-rates"] = items
-    updates = {"choices_cache": cache}
+    updates: dict[str, Any] = {"choices_cache": cache}
     if account.shipping_rates_id == rate_set.allegro_id:
         updates["shipping_rates_name"] = rate_set.name
     AllegroAccount.objects.filter(pk=account.pk).update(**updates)
@@ -455,7 +456,7 @@ def shipping_rate_set_import(*, account: AllegroAccount, actor=None) -> ImportRe
             _replace_rates(rate_set, rates_by_set[doc.id], methods)
         cache = dict(account.choices_cache or {})
         cache["shipping-rates"] = [{"id": d.id, "name": d.name} for d in docs]
-        names = {"choices_cache": cache}
+        names: dict[str, Any] = {"choices_cache": cache}
         if account.shipping_rates_id:
             names["shipping_rates_name"] = next(
                 (d.name for d in docs if d.id == account.shipping_rates_id),
