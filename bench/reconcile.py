@@ -39,7 +39,7 @@ def main() -> int:
 
 
 def run(env: Environment, args) -> int:
-    from allegro.sync.services.engine import sync_run
+    from allegro.sync.services.steps import sync_run
 
     account = connect_account(env)
     env.emulator.set_settings(command_task_seconds=0, latency_ms=0)

@@ -211,7 +211,7 @@ def run(env: Environment, args) -> int:
     from django.test.utils import CaptureQueriesContext
 
     from allegro.sync.models import SyncCommand
-    from allegro.sync.services.engine import sync_flush
+    from allegro.sync.services.steps import sync_flush
     from shop.models import Product
     from shop.signals import product_changed
 
