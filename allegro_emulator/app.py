@@ -1,6 +1,7 @@
 """Wires the areas together. Each area is one module that registers its routes on import.
 
-To add an area, create `allegro_emulator/<area>.py` with `@route(...)` handlers and list it in AREAS.
+To add an area, create `allegro_emulator/<area>.py` with `@route(...)` handlers (and its tables with
+`db.add_schema(...)`, its control routes with `control.control(...)`) and list it in AREAS.
 """
 
 from __future__ import annotations
@@ -39,8 +40,8 @@ def init(state_path: str, *, latency_ms: int | None = None) -> None:
     """Open the state, seed it on first start, load settings and the clock."""
     from . import seed
 
+    load_areas()  # before configure(): areas declare their tables at import (db.add_schema)
     db.configure(state_path)
-    load_areas()
     if not db.meta_get("seeded"):
         seed.reset()
     state.load(latency_ms)

@@ -1,6 +1,7 @@
 """SQLite state: one connection per thread, WAL, and one process-wide write lock.
 
-Every area's tables are created here so area modules only add handlers. JSON documents are stored in
+The first areas' tables are created here; a later area declares its own with `add_schema(sql, tables=...)`
+at import time (before `configure()`), so it never grows this file. JSON documents are stored in
 `data` TEXT columns; the columns beside them exist for filtering and sorting.
 """
 
@@ -147,6 +148,21 @@ TABLES_WIPED_ON_RESET = (
     "offer_operations commands command_tasks offer_events buyers checkout_forms order_events shipments"
 ).split()
 
+# Schemas and wiped tables declared by area modules (`add_schema`), in import order.
+_area_schemas: list[str] = []
+
+
+def add_schema(sql: str, *, tables: list[str] | tuple[str, ...]) -> None:
+    """An area's own tables: created by `configure()` beside SCHEMA and wiped by `seed.reset()`.
+
+    Call it at the area module's import; `app.load_areas()` imports every area before configuring."""
+    if sql not in _area_schemas:
+        _area_schemas.append(sql)
+    for table in tables:
+        if table not in TABLES_WIPED_ON_RESET:
+            TABLES_WIPED_ON_RESET.append(table)
+
+
 _path: Path | None = None
 _local = threading.local()
 # SQLite allows one writer at a time; serialising writers in-process avoids SQLITE_BUSY storms and
@@ -175,6 +191,8 @@ def configure(path: str | Path) -> None:
     _path.parent.mkdir(parents=True, exist_ok=True)
     conn = connect()
     conn.executescript(SCHEMA)
+    for sql in _area_schemas:
+        conn.executescript(sql)
     conn.commit()
 
 
