@@ -663,6 +663,18 @@ class AllegroClient:
         data = self.get("/sale/offer-events", params=params)
         return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
 
+    # ---- Shipment management (Wysyłam z Allegro): delivery services, shipments, labels, pickups ----
+    # ---- end of shipment management ----
+
+    # ---- Customer returns, payment refunds, commission refund claims ----
+    # ---- end of returns and refunds ----
+
+    # ---- Messaging and post-purchase issues (discussions, claims) ----
+    # ---- end of messaging ----
+
+    # ---- Invoices attached to checkout forms ----
+    # ---- end of invoices ----
+
 
 def _retry_after_headers(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")
