@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0008_account_gpsr_defaults'),
+        ('allegro', '0009_customerallegroidentity'),
     ]
 
     operations = [
