@@ -14,6 +14,7 @@ commits only while the lease is still this holder's.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import threading
 import time
@@ -30,6 +31,11 @@ from django.utils import timezone
 from allegro.core.models import Lease
 
 log = logging.getLogger(__name__)
+
+# The leases the current context holds: every Allegro client built for an account checks them before each write
+# (``leases_check_held``), so no code path under a lease can write after losing it. Threads a holder starts for
+# its work must carry them over (``leases_carry``), as contextvars do not follow into new threads.
+_held: contextvars.ContextVar[tuple[HeldLease, ...]] = contextvars.ContextVar("allegro_held_leases", default=())
 
 MAX_LEASE_SECONDS = 60.0
 
@@ -176,7 +182,30 @@ def lease_hold(*, key: str, seconds: float | None = None) -> Iterator[HeldLease]
     """
     lease = lease_acquire(key=key, seconds=seconds)
     lease._start()
+    token = _held.set((*_held.get(), lease))
     try:
         yield lease
     finally:
+        _held.reset(token)
         lease_release(lease=lease)
+
+
+def leases_check_held() -> None:
+    """Raise ``LeaseLost`` if any lease the current context holds was lost (called before every Allegro write)."""
+    for lease in _held.get():
+        lease.check()
+
+
+def leases_held() -> tuple[HeldLease, ...]:
+    """The leases of the current context, to hand to worker threads with ``leases_carry``."""
+    return _held.get()
+
+
+@contextmanager
+def leases_carry(leases: tuple[HeldLease, ...]) -> Iterator[None]:
+    """Inside a worker thread: the writes it makes are guarded by the leases of the thread that started it."""
+    token = _held.set(leases)
+    try:
+        yield
+    finally:
+        _held.reset(token)
