@@ -79,7 +79,7 @@ def flush_queue(ctx: SyncContext) -> None:
         change = offer_change(offer=offer, account=ctx.account, parts=parts, rounding=ctx.rounding)
         if change is not None:
             changes.append(change)
-    changes_send(ctx, changes, label=_("changes from the shop"))
+    changes_send(ctx=ctx, changes=changes, label=_("changes from the shop"))
     if not ctx.dry_run:
         # Rows re-queued after ``started`` stay for the next flush; offers in unfinished commands stay too.
         leftover = OfferSyncQueue.objects.filter(account=ctx.account, queued_at__lte=started)
@@ -90,7 +90,7 @@ def flush_queue(ctx: SyncContext) -> None:
 
 def step_events(ctx: SyncContext) -> None:
     """Read the account's offer-event journal (changes made on Allegro's side)."""
-    offer_events_poll(ctx)
+    offer_events_poll(ctx=ctx)
 
 
 def step_offers(ctx: SyncContext) -> None:
@@ -112,7 +112,7 @@ def _step_part(ctx: SyncContext, part: str, label: str) -> None:
         offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding)
         for o in _live_offers(ctx.account).select_related("product")
     ]
-    changes_send(ctx, [c for c in changes if c is not None], label=label)
+    changes_send(ctx=ctx, changes=[c for c in changes if c is not None], label=label)
 
 
 def step_prices(ctx: SyncContext) -> None:
@@ -131,11 +131,11 @@ def step_renew(ctx: SyncContext) -> None:
     if not (ctx.forced or ctx.account.sync_renew_ended):
         ctx.lines.append(_("renewal: switched off for this account."))
         return
-    offers_renew_ended(ctx)
+    offers_renew_ended(ctx=ctx)
 
 
 def step_reconcile(ctx: SyncContext) -> None:
-    offers_reconcile(ctx)
+    offers_reconcile(ctx=ctx)
 
 
 # --- the order import ---------------------------------------------------------------------------------------
