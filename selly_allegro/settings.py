@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "allegro.accounts.context_processors.current_account",
+                "allegro.core.context_processors.background_work",
             ],
         },
     },
