@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run status test lint messages check-deploy clean
+.PHONY: run status reload test lint messages check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,6 +42,10 @@ run: $(VENV)/.runtime-installed
 ## make status — the processes of a running `make run`: state, pid, uptime
 status: $(VENV)/.runtime-installed
 	$(BIN)/supervisorctl -c supervisord.conf status
+
+## make reload — after a code change: restart web, worker and beat of a running `make run`
+reload: $(VENV)/.runtime-installed
+	$(BIN)/supervisorctl -c supervisord.conf restart web worker beat
 
 ## make test — the whole suite (unit, integration against the emulator, browser)
 test: $(VENV)/.dev-installed
