@@ -205,7 +205,7 @@ CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-# Lax, not Strict: the OAuth callback comes back from allegro.pl and must find the session (RELIABILITY rule 9).
+# Lax, not Strict: the OAuth callback comes back from allegro.pl and must find the session.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

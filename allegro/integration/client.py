@@ -470,7 +470,7 @@ class AllegroClient:
             return self.request("GET", urljoin(self.endpoints.api + "/", location))
         return current
 
-    # -- orders: journal, checkout forms, fulfillment, shipments (issue 9) --
+    # -- orders: journal, checkout forms, fulfillment, shipments --
 
     def get_order_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
         """GET /order/events?from=<id>&limit=<n> (ascending; ``from`` is exclusive)."""
@@ -521,7 +521,7 @@ class AllegroClient:
         data = self.get("/order/carriers")
         return list(data.get("carriers", [])) if isinstance(data, dict) else []
 
-    # -- categories and parameters (issue 5, part B; an app-only token is enough, refreshed once on 401) --
+    # -- categories and parameters (an app-only token is enough, refreshed once on 401) --
 
     def get_categories(self, *, parent_id: str | None = None) -> list[dict]:
         """GET /sale/categories (roots) or ?parent.id=<id> (the children of one category)."""
@@ -544,7 +544,7 @@ class AllegroClient:
         data = self.get("/sale/matching-categories", params={"name": name})
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
 
-    # -- delivery methods and shipping-rate sets (issue 5, part A) --
+    # -- delivery methods and shipping-rate sets --
 
     def get_delivery_methods(self) -> list[dict]:
         """GET /sale/delivery-methods (app-only token is enough)."""
@@ -566,7 +566,7 @@ class AllegroClient:
         data = self.request("PUT", f"/sale/shipping-rates/{quote(set_id, safe='')}", json={**body, "id": set_id}).data
         return data if isinstance(data, dict) else {}
 
-    # -- offers: single listing, images, publication commands, GPSR producers (issue 7) --
+    # -- offers: single listing, images, publication commands, GPSR producers --
 
     def upload_image(self, data: bytes, *, content_type: str) -> str:
         """POST https://upload.allegro.pl/sale/images (binary); the Allegro-hosted URL of the image.
@@ -609,7 +609,7 @@ class AllegroClient:
         data = self.request("POST", "/sale/responsible-producers", json=body).data
         return data if isinstance(data, dict) else {}
 
-    # -- batch offer commands, listing and offer events (issue 8, sync engine) --
+    # -- batch offer commands, listing and offer events (sync engine) --
 
     def put_offer_command(self, slug: str, command_id: str, body: dict) -> dict:
         """PUT /sale/{slug}/{commandId} (publication, price-change, quantity-change, modification commands).
