@@ -45,6 +45,11 @@ REQUEST_KEYS = {
     "payments", "productSet", "publication", "sellingMode", "sizeTable", "stock", "taxSettings",
 }  # fmt: skip
 RESPONSE_ONLY = {"id", "validation", "createdAt", "updatedAt", "warnings"}
+# Keys of SaleProductOfferResponseV1 that Allegro answers as null when the offer has none (all nullable in the spec)
+NULL_WHEN_UNSET = (
+    "fundraisingCampaign", "additionalServices", "compatibilityList", "afterSalesServices", "contact", "sizeTable",
+    "taxSettings", "messageToSellerSettings",
+)  # fmt: skip
 GALLERY_LIMIT = 16
 DESCRIPTION_MAX_BYTES = 40_000
 PRICE_RE = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
@@ -809,8 +814,24 @@ def render(row: Any) -> dict:
     }
     if row["starting_at"]:
         publication["startingAt"] = row["starting_at"]
-    # real Allegro sends nulls here; the spec does not allow them, so absent values are omitted
-    doc["publication"] = {k: v for k, v in publication.items() if v is not None}
+    doc["publication"] = publication
+    # Allegro answers every key of the offer, null where the offer has nothing (the spec marks these nullable)
+    for key in NULL_WHEN_UNSET:
+        doc.setdefault(key, None)
+    delivery = doc.get("delivery")
+    if isinstance(delivery, dict):
+        for key in ("shippingRates", "additionalInfo", "shipmentDate"):
+            delivery.setdefault(key, None)
+    for item in doc.get("productSet") or []:
+        if isinstance(item, dict):
+            for key in (
+                "responsiblePerson",
+                "responsibleProducer",
+                "safetyInformation",
+                "marketedBeforeGPSRObligation",
+            ):
+                item.setdefault(key, None)
+    doc.setdefault("attachments", [])
     validation_doc = db.loads(row["validation"])
     validation_doc.setdefault("validatedAt", row["updated_at"])
     doc["validation"] = validation_doc
@@ -1240,16 +1261,18 @@ def _listing_item(row: Any) -> dict:
     for key in ("startingPrice", "minimalPrice"):
         if (data.get("sellingMode") or {}).get(key):
             selling[key] = data["sellingMode"][key]
+    for key in ("priceAutomation", "startingPrice", "minimalPrice"):
+        selling.setdefault(key, None)
     current = price or selling.get("startingPrice")
-    publication = {"status": row["status"], "marketplaces": {"base": {"id": "allegro-pl"}, "additional": []}}
+    publication = {"status": row["status"]}
     for key, col in (
         ("startingAt", "starting_at"),
         ("startedAt", "started_at"),
         ("endingAt", "ending_at"),
         ("endedAt", "ended_at"),
     ):
-        if row[col]:
-            publication[key] = row[col]
+        publication[key] = row[col] or None
+    publication["marketplaces"] = {"base": {"id": "allegro-pl"}, "additional": []}
     after = {k: v for k, v in (data.get("afterSalesServices") or {}).items() if isinstance(v, dict) and v.get("id")}
     item: dict[str, Any] = {
         "id": row["id"],
@@ -1257,7 +1280,7 @@ def _listing_item(row: Any) -> dict:
         "category": {"id": row["category_id"]},
         "primaryImage": {"url": data["images"][0]} if data.get("images") else None,
         "sellingMode": selling,
-        "saleInfo": {"currentPrice": current, "biddersCount": 0} if current else {"biddersCount": 0},
+        "saleInfo": {"currentPrice": current, "biddersCount": 0 if row["format"] == "AUCTION" else None},
         "stock": {"available": row["stock_available"], "sold": row["stock_sold"]},
         "stats": {"watchersCount": 0, "visitsCount": 0},
         "publication": publication,
@@ -1270,7 +1293,8 @@ def _listing_item(row: Any) -> dict:
         "isFulfillment": False,
         "additionalMarketplaces": {},
     }
-    return {k: v for k, v in item.items() if v is not None}
+    # captured /sale/offers answers carry null for what an offer does not have (docs/emulator.md, "Shapes")
+    return item
 
 
 @route("GET", "/sale/offers", auth="user")

@@ -8,7 +8,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import db, oauth, ratelimit, state
+from . import db, oauth, ratelimit, state, untidy
 from .errors import ApiError, AuthError, error
 from .routing import JSON, PUBLIC, Request, Response, Route, resolve
 
@@ -75,7 +75,11 @@ def dispatch(req: Request) -> Response:
             if route.app_token_status:
                 raise error(route.app_token_status, "InternalServerError", "Internal server error", pl="Błąd serwera.")
             raise error(403, "AccessDenied", "Access is denied", pl="Brak dostępu – wymagany token użytkownika.")
-    return route.handler(req)
+    resp = route.handler(req)
+    messy = state.get("untidy")
+    if messy:
+        resp.body = untidy.apply(route.method, route.pattern, resp.status, resp.body, messy)
+    return resp
 
 
 class Handler(BaseHTTPRequestHandler):

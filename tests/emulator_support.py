@@ -173,8 +173,76 @@ class Contract:
 
 # Real Allegro answers with nulls the spec does not allow: `"parent": null` on root categories and
 # `"requiredIf": null, "displayedIf": null` on parameters (see the verbatim production/sandbox responses in
-# allegro_emulator/fixtures/). The emulator keeps the real behaviour; the check validates everything else.
-KNOWN_NULLS = {"/sale/categories": {"parent", "requiredIf", "displayedIf"}}
+# allegro_emulator/fixtures/), and null for every optional part of a checkout form it has nothing for
+# (captured forms: docs/emulator.md, "Shapes"). The emulator keeps the real behaviour; a dropped null that
+# the spec requires still fails, so only nulls of optional keys are tolerated.
+CHECKOUT_FORM_NULLS = {
+    "messageToSeller",
+    "firstName",
+    "lastName",
+    "companyName",
+    "personalIdentity",
+    "phoneNumber",
+    "address",
+    "modifiedAt",
+    "pickupPoint",
+    "guaranteed",
+    "cancellation",
+    "dueDate",
+    "company",
+    "naturalPerson",
+    "external",
+    "productSet",
+    "reconciliation",
+    "tax",
+    "note",
+    "provider",
+    "finishedAt",
+    "paidAmount",
+}
+KNOWN_NULLS = {
+    "/sale/categories": {"parent", "requiredIf", "displayedIf"},
+    "/order/checkout-forms": CHECKOUT_FORM_NULLS,
+    "/order/events": {"external"},
+    # the spec marks these nullable, but beside a $ref, where a validator must ignore it
+    "/sale/product-offers": {
+        "fundraisingCampaign",
+        "additionalServices",
+        "compatibilityList",
+        "afterSalesServices",
+        "contact",
+        "sizeTable",
+        "taxSettings",
+        "messageToSellerSettings",
+        "duration",
+        "endingAt",
+        "endedBy",
+        "shippingRates",
+        "additionalInfo",
+        "shipmentDate",
+        "responsiblePerson",
+        "responsibleProducer",
+        "safetyInformation",
+        "marketedBeforeGPSRObligation",
+    },
+    "/sale/offers": {
+        "primaryImage",
+        "priceAutomation",
+        "startingPrice",
+        "minimalPrice",
+        "currentPrice",
+        "biddersCount",
+        "startingAt",
+        "startedAt",
+        "endingAt",
+        "endedAt",
+        "afterSalesServices",
+        "additionalServices",
+        "external",
+        "shippingRates",
+        "fundraisingCampaign",
+    },
+}
 
 
 def _drop_nulls(value, keys: set[str]):
@@ -188,7 +256,7 @@ def _drop_nulls(value, keys: set[str]):
 def _without_known_deviations(response: requests.Response) -> requests.Response:
     path = urlsplit(response.request.url).path
     keys = next((k for prefix, k in KNOWN_NULLS.items() if path.startswith(prefix)), None)
-    if not keys or response.status_code != 200:
+    if not keys or not 200 <= response.status_code < 300 or not response.content:
         return response
     copy = requests.Response()
     copy.__dict__.update(response.__dict__)
