@@ -15,13 +15,12 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-import uuid
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
 
-from . import catalogue, clock, db, ids, images, offer_events, ratelimit, seller_settings, state
+from . import catalogue, clock, db, ids, images, offer_events, products, ratelimit, seller_settings, state
 from .errors import ApiError, ErrorItem, error, validation
 from .routing import JSON, Request, Response, route
 
@@ -492,25 +491,19 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             product_set = [dict(x) for x in product_set]
             first = product_set[0]
             product = dict(first.get("product") or {})
-            pid = product.get("id")
-            if pid is not None:
-                id_type = product.get("idType")
-                if id_type == "GTIN" or (id_type is None and re.fullmatch(r"\d{8}|\d{13}", str(pid))):
-                    if not re.fullmatch(r"\d{8}|\d{12,14}", str(pid)):
-                        errs.append(
-                            _v("productSet[0].product.id", f"'{pid}' is not a valid GTIN", "Nieprawidłowy kod GTIN.")
-                        )
-                    else:
-                        product["id"] = str(uuid.uuid5(uuid.NAMESPACE_OID, f"allegro-gtin:{pid}"))
-                        linked = True
-                else:
-                    linked = True  # a catalogue product UUID (not checked further)
-                product.pop("idType", None)
-                product["publication"] = {"status": "LISTED"}
-            else:
-                product["publication"] = {"status": "PROPOSED"}
+            # the catalogue decides: a known product links, a GTIN with data proposes, see products.py
+            found, status = products.resolve_offer_product(seller_id, product, category_id, errs)
+            if found:
+                product = {"id": found}
+                linked = True
+            elif status == "PROPOSED":
+                product["_propose"] = True
+            product.pop("idType", None)
+            product["publication"] = {"status": status}
             first["product"] = product
             doc["productSet"] = product_set
+    elif cat is not None and cat["leaf"]:
+        products.resolve_offer_product(seller_id, {}, category_id, errs)  # no product: allowed in few categories
     if defs:
         _validate_parameters(doc, defs, linked, publish, errs, soft)
 
@@ -1050,10 +1043,24 @@ def offer_create(req: Request) -> Response:
     return Response.json(render(row), 201)
 
 
+def commit_proposal(conn, seller_id: str, doc: dict) -> bool:
+    """Store the new product a validated offer proposes (inside `db.tx()`) and link the offer to it."""
+    product = ((doc.get("productSet") or [{}])[0] or {}).get("product") or {}
+    if not product.pop("_propose", False):
+        return False
+    product.pop("publication", None)
+    category_id = str((doc.get("category") or {}).get("id") or "")
+    pid = products.commit_offer_product(conn, seller_id, product, category_id)
+    doc["productSet"][0]["product"] = {"id": pid, "publication": {"status": "PROPOSED"}}
+    return True
+
+
 def insert_offer(
     conn, seller_id: str, doc: dict, *, data: str | None = None, validation_json: str | None = None
 ) -> dict:
     """INSERT one INACTIVE offer from a validated document (inside `db.tx()`); the new row as a dict."""
+    if commit_proposal(conn, seller_id, doc):
+        data = None
     offer_id = ids.offer_id()
     now = clock.iso()
     cols = _columns(doc)
@@ -1177,9 +1184,10 @@ def offer_patch(req: Request) -> Response:
     merged.setdefault("publication", {}).pop("status", None)
     stock_in_patch = (body.get("stock") or {}).get("available")
     doc, soft = validate(req.seller_id, merged, publish=publish and not (stock_in_patch == 0 and wanted != "ACTIVE"))
-    cols = _columns(doc)
     is_async = bool(state.get("async_offers"))
     with db.tx() as conn:
+        commit_proposal(conn, req.seller_id, doc)
+        cols = _columns(doc)
         current = conn.execute("SELECT * FROM offers WHERE id = ?", (row["id"],)).fetchone()
         conn.execute(
             "UPDATE offers SET external_id = ?, name = ?, category_id = ?, format = ?, price_amount = ?, stock_available = ?, "
@@ -1421,6 +1429,7 @@ def state_row(row: Any) -> dict:
         "ending_at": row["ending_at"],
         "ended_at": row["ended_at"],
         "archived": row["archived_at"] is not None,
+        "product_id": row["product_id"],
     }
 
 

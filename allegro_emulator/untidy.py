@@ -10,11 +10,14 @@ The choice for a field depends only on the seed, the nearest enclosing object's 
 below that object: the same checkout form or offer comes back untidy in the same way on every read and in
 every list, while different forms differ.
 
-Kept whatever the dice say (`KEPT`), because an answer without them is not an answer about anything:
+Kept whatever the dice say, because an answer without them is not an answer about anything:
 - identifiers (`id`): the spec leaves them optional in most schemas (SaleProductOfferResponseV1,
   CategoryDto, ...), but a resource without its id cannot be named again;
-- the lists an answer consists of (an array at the top level: `offers`, `checkoutForms`, `events`, ...);
-- `order.checkoutForm` of an order event (optional in OrderEventsList): it is what the event is about.
+- states (`status`, an offer's `publication`): what state an offer, command or task is in;
+- the lists an answer consists of (an array at the top level: `offers`, `checkoutForms`, `events`, ...)
+  and its `count`/`totalCount`;
+- `order.checkoutForm` of an order event (optional in OrderEventsList): it is what the event is about;
+- the category tree and category parameters (`TIDY_ROUTES`): definitions, not data.
 
 The spec is read from `tests/fixtures/allegro-openapi.yaml` (or `$ALLEGRO_EMULATOR_SPEC`) on the first
 untidy answer and kept in memory; it needs PyYAML.
@@ -34,8 +37,17 @@ SPEC_PATH = Path(
     os.environ.get("ALLEGRO_EMULATOR_SPEC")
     or Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "allegro-openapi.yaml"
 )
-KEPT_ANYWHERE = {"id"}
-KEPT_PATHS = {"order.checkoutForm"}
+KEPT_ANYWHERE = {"id", "status"}
+KEPT_PATHS = {"order.checkoutForm", "publication"}
+KEPT_AT_TOP = {"count", "totalCount"}
+# Definitions, not data: an absent `required` or `leaf` would be a lie about the category, not untidiness
+# (their real nulls, requiredIf/displayedIf and a root's parent, are in the tidy answer already).
+TIDY_ROUTES = {
+    "GET /sale/categories",
+    "GET /sale/categories/{categoryId}",
+    "GET /sale/categories/{categoryId}/parameters",
+    "GET /sale/categories/{categoryId}/product-parameters",
+}
 MAX_DEPTH = 40
 
 _lock = threading.Lock()
@@ -137,7 +149,7 @@ def untidy(value: Any, schema: Any, *, seed: Any, probability: float) -> Any:
                 or key in required
                 or key in KEPT_ANYWHERE
                 or _bare(where) in KEPT_PATHS
-                or (depth == 0 and isinstance(val, list))
+                or (depth == 0 and (isinstance(val, list) or key in KEPT_AT_TOP))
             )
             if not kept and val is not None:
                 roll = _roll(seed, ident, where)
@@ -159,6 +171,8 @@ def _bare(path: str) -> str:
 def apply(method: str, pattern: str, status: int, body: bytes, settings: Any) -> bytes:
     """The answer's body made untidy per `settings` (`{seed, probability}`); other bodies as they are."""
     if not isinstance(settings, dict) or not body or not 200 <= status < 300:
+        return body
+    if f"{method.upper()} {pattern}" in TIDY_ROUTES:
         return body
     schema = response_schema(method, pattern, status)
     if schema is None:

@@ -25,4 +25,8 @@ def is_postgres() -> bool:
 
 
 # The offline Allegro emulator (one process per test session), shared by integration and browser tests.
-from tests.emulator_support import contract, emulator, emulator_server  # noqa: E402,F401
+from tests.emulator_support import contract, emulator, emulator_server, parametrize_untidy  # noqa: E402,F401
+
+
+def pytest_generate_tests(metafunc):
+    parametrize_untidy(metafunc)

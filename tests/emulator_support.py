@@ -117,13 +117,14 @@ class Contract:
         host = "https://upload.allegro.pl" if parts.path in UPLOAD_PATHS else "https://api.allegro.pl"
         return host + parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def check(self, response: requests.Response) -> None:
+    def check(self, response: requests.Response, *, untidy: bool = False) -> None:
+        """`untidy`: the emulator answers untidy (optional fields null at random): nulls are taken as absent."""
         # openapi-core cannot check oauth2 security schemes (it warns); the emulator's own tests cover auth.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Unsupported scheme type", UserWarning)
-            self._check(response)
+            self._check(response, untidy)
 
-    def _check(self, response: requests.Response) -> None:
+    def _check(self, response: requests.Response, untidy: bool = False) -> None:
         from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
         from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
         from openapi_core.templating.responses.exceptions import ResponseNotFound
@@ -146,7 +147,9 @@ class Contract:
             except Exception as exc:  # noqa: BLE001 — report whatever openapi-core found
                 raise ContractViolation(f"request {prepared.method} {prepared.url} breaks the spec: {_describe(exc)}")
         try:
-            self.openapi.validate_response(oa_request, RequestsOpenAPIResponse(_without_known_deviations(response)))
+            self.openapi.validate_response(
+                oa_request, RequestsOpenAPIResponse(_without_known_deviations(response, untidy))
+            )
         except (ResponseNotFound, OperationNotFound, PathNotFound):
             # a status (or, for 405, a method) the spec does not list: it must still be an Allegro error body
             if response.status_code < 400:
@@ -245,18 +248,23 @@ KNOWN_NULLS = {
 }
 
 
-def _drop_nulls(value, keys: set[str]):
+def _drop_nulls(value, keys: set[str] | None):
+    """`value` without the null-valued keys named in `keys` (every null-valued key when `keys` is None)."""
     if isinstance(value, dict):
-        return {k: _drop_nulls(v, keys) for k, v in value.items() if not (v is None and k in keys)}
+        return {k: _drop_nulls(v, keys) for k, v in value.items() if not (v is None and (keys is None or k in keys))}
     if isinstance(value, list):
         return [_drop_nulls(v, keys) for v in value]
     return value
 
 
-def _without_known_deviations(response: requests.Response) -> requests.Response:
+def _without_known_deviations(response: requests.Response, untidy: bool = False) -> requests.Response:
     path = urlsplit(response.request.url).path
     keys = next((k for prefix, k in KNOWN_NULLS.items() if path.startswith(prefix)), None)
-    if not keys or not 200 <= response.status_code < 300 or not response.content:
+    if untidy:
+        keys = None
+    elif not keys:
+        return response
+    if not 200 <= response.status_code < 300 or not response.content:
         return response
     copy = requests.Response()
     copy.__dict__.update(response.__dict__)
@@ -293,6 +301,7 @@ class Emulator:
         self.base_url = server.base_url
         self.contract = contract
         self.http = requests.Session()
+        self.untidy = False
 
     # control API
     def post(self, path: str, body: dict | None = None, expect: int | None = None) -> dict:
@@ -338,7 +347,7 @@ class Emulator:
             session.headers["Authorization"] = f"Bearer {token}"
         if lang:
             session.headers["Accept-Language"] = lang
-        session.hooks["response"].append(lambda resp, *a, **kw: self.contract.check(resp))
+        session.hooks["response"].append(lambda resp, *a, **kw: self.contract.check(resp, untidy=self.untidy))
         return session
 
     def url(self, path: str) -> str:
@@ -396,9 +405,27 @@ class Emulator:
         return resp.json()["access_token"]
 
 
+# The untidy switch for reruns: tests marked `untidy` run once more against an emulator whose answers have
+# their optional fields null or absent at random (docs/emulator.md, "Untidy answers"). The seed and the
+# probability can be changed for a local hunt: SELLY_UNTIDY_SEED=7 pytest -m untidy -k untidy_answers
+UNTIDY = {
+    "seed": int(os.environ.get("SELLY_UNTIDY_SEED", "20261203")),
+    "probability": float(os.environ.get("SELLY_UNTIDY_PROBABILITY", "0.3")),
+}
+
+
+def parametrize_untidy(metafunc) -> None:
+    """Called from pytest_generate_tests: a test marked `untidy` that uses the emulator runs tidy and untidy."""
+    if metafunc.definition.get_closest_marker("untidy") and "emulator" in metafunc.fixturenames:
+        metafunc.parametrize("emulator", ["tidy", "untidy"], indirect=True, ids=["tidy_answers", "untidy_answers"])
+
+
 @pytest.fixture
-def emulator(emulator_server, contract) -> Emulator:
-    """A freshly reset emulator (demo app, demo seller, catalogue) and helpers."""
+def emulator(request, emulator_server, contract) -> Emulator:
+    """A freshly reset emulator (demo app, demo seller, catalogue) and helpers; untidy in the `untidy` rerun."""
     helper = Emulator(emulator_server, contract)
     helper.reset()
+    if getattr(request, "param", "tidy") == "untidy":
+        helper.set_settings(untidy=UNTIDY)
+        helper.untidy = True
     return helper

@@ -29,9 +29,15 @@ from allegro.descriptions.services.offers import description_product_body
 from allegro.descriptions.views import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
-from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus
 from allegro.offers.selectors import offer_list, offer_web_url, products_by_listing
-from allegro.offers.services.offers import COPY_FIELDS, offer_prepare, offer_problems, offer_publish
+from allegro.offers.services.offers import (
+    COPY_FIELDS,
+    offer_catalogue_match,
+    offer_prepare,
+    offer_problems,
+    offer_publish,
+)
 from shop.models import Product
 
 PUBLISH_PERMISSION = "allegro.publish_offer"
@@ -325,6 +331,8 @@ class OfferAdmin(admin.ModelAdmin):
             "shop_price": product.price,
             "stock": product.stock,
             "producers": form.producers(account),
+            "catalogue": offer_catalogue_match(offer=offer),
+            "no_product": NO_PRODUCT,
             "field_errors": field_errors,
             "other_errors": other_errors + field_errors.get("__all__", []),
             "required_fields": OfferForm.REQUIRED,

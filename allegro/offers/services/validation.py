@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from allegro.categories.services.category_forms import autofill_kind, category_values_validate, parameter_required
 from allegro.descriptions.services.descriptions import description_validate
+from allegro.offers.models import NO_PRODUCT
 from shop.validators import gtin_is_valid
 
 if TYPE_CHECKING:
@@ -175,6 +176,8 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
     ean = (getattr(product, "ean", "") or "").strip()
+    if offer.catalogue_product_id == NO_PRODUCT:
+        return []
     if offer.catalogue_product_id:
         if not gtin_is_valid(offer.catalogue_product_id) and not is_producer_id(offer.catalogue_product_id):
             return [OfferProblem("invalid_ean", "catalogue_product_id", _("Catalogue product: the EAN is not valid."))]

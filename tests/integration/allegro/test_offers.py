@@ -16,6 +16,7 @@ from allegro.core.models import EventLogEntry
 from allegro.integration.client import AllegroRetryLater
 from allegro.offers.models import Offer, OfferStatus
 from allegro.offers.services.offers import offer_end, offer_prepare, offer_problems, offer_publish, offers_triage
+from allegro_emulator.products_data import KETTLE_GTINS
 from shop.models import ProductImage
 from tests.factories import make_category, make_product
 
@@ -34,6 +35,9 @@ def add_image(product, position=0):
     image = ProductImage(product=product, position=position)
     image.image.save(f"czajnik-{product.pk}-{position}.png", ContentFile(png_bytes()), save=True)
     return image
+
+
+pytestmark = pytest.mark.untidy
 
 
 @pytest.fixture
@@ -66,6 +70,7 @@ def kettles(account, allegro_app, settings, tmp_path):
 
 def kettle(category, **fields):
     fields.setdefault("brand", "Bosch")
+    fields.setdefault("ean", KETTLE_GTINS[0])  # a kettle Allegro's catalogue knows: it supplies the product parameters
     fields.setdefault("description", "<h2>Czajnik</h2><p>Szybko gotuje <b>wodę</b>.</p>")
     product = make_product(category=category, stock=fields.pop("stock", 5), **fields)
     add_image(product)

@@ -32,7 +32,7 @@ from tests.integration.emulator.test_orders import make_offer
 
 from .conftest import connect_account
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.untidy]
 
 
 # helpers -------------------------------------------------------------------------------------------------

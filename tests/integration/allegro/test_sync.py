@@ -17,7 +17,7 @@ from allegro.sync.services.renew import offers_relist
 from shop.models import Product
 from tests.factories import make_category, make_product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.untidy]
 
 
 @pytest.fixture(autouse=True)
