@@ -496,6 +496,8 @@ def validate(seller_id: str, body: dict, *, publish: bool) -> tuple[dict, list[E
             if found:
                 product = {"id": found}
                 linked = True
+            elif status == "ERROR":
+                linked = True  # the product error says it all: its parameters are not checked
             elif status == "PROPOSED":
                 product["_propose"] = True
             product.pop("idType", None)

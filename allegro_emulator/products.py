@@ -153,7 +153,8 @@ def _by_words(phrase: str) -> list:
     query = _words(phrase)
     out = []
     for r in db.query("SELECT * FROM products ORDER BY position"):
-        words = _words(f"{r['name']} {r['mpn'] or ''}")
+        path = " ".join(c["name"] for c in _category_path(r["category_id"]))
+        words = _words(f"{r['name']} {r['mpn'] or ''} {path}")
         if all(any(w.startswith(q) for w in words) for q in query):
             out.append(r)
     return out
@@ -316,7 +317,7 @@ def product_propose(req: Request) -> Response:
         "parameters": [
             {k: v for k, v in p.items() if k in ("id", "rangeValue", "values", "valuesIds")} for p in doc["parameters"]
         ],
-        "description": doc["description"],
+        "description": doc.get("description") or {"sections": []},
         "language": body.get("language"),
         "publication": {"status": "PROPOSED"},
     }
@@ -354,8 +355,8 @@ def without_product_allowed(category_id: str) -> bool:
 def resolve_offer_product(seller_id: str, product: dict, category_id: str, errs: list) -> tuple[str | None, str]:
     """Match an offer's `productSet[0].product` against the catalogue.
 
-    Returns (product id or None, publication status of the product: LISTED, PROPOSED or NOT_LISTED) and
-    appends Allegro's errors to `errs`. A proposal is stored only when the offer is stored (the caller
+    Returns (product id or None, publication status of the product: LISTED, PROPOSED or NOT_LISTED, or
+    ERROR when the product could not be resolved) and appends Allegro's errors to `errs`. A proposal is stored only when the offer is stored (the caller
     calls `commit_offer_product`); here it is only checked.
     """
     where = "productSet[0].product"
@@ -365,7 +366,7 @@ def resolve_offer_product(seller_id: str, product: dict, category_id: str, errs:
     if pid is not None and (id_type == "GTIN" or (id_type is None and GTIN_RE.match(str(pid)))):
         if not GTIN_RE.match(str(pid)):
             errs.append(validation(f"{where}.id", f"'{pid}' is not a valid GTIN", "Nieprawidłowy kod GTIN."))
-            return None, "NOT_LISTED"
+            return None, "ERROR"
         rows = _rows_by_gtin(str(pid))
         if len(rows) > 1:
             rows = _narrow(rows, product.get("parameters"))
@@ -382,7 +383,7 @@ def resolve_offer_product(seller_id: str, product: dict, category_id: str, errs:
                     en="Could not find a precisely matching product.",
                 ).errors[0]
             )
-            return None, "NOT_LISTED"
+            return None, "ERROR"
         if not has_data:
             errs.append(
                 error(
@@ -396,7 +397,7 @@ def resolve_offer_product(seller_id: str, product: dict, category_id: str, errs:
                     "and/or to propose the product was not provided.",
                 ).errors[0]
             )
-            return None, "NOT_LISTED"
+            return None, "ERROR"
         problems, _ = _proposal_problems(
             {"category": {"id": category_id}, **product}, f"{where}.", need_images=False, check_parameters=False
         )
@@ -414,7 +415,7 @@ def resolve_offer_product(seller_id: str, product: dict, category_id: str, errs:
                     path=f"{where}.id",
                 ).errors[0]
             )
-            return None, "NOT_LISTED"
+            return None, "ERROR"
         return row["id"], row["status"]
     if has_data:
         gtins = _gtins_of(product.get("parameters"))

@@ -153,7 +153,8 @@ def _value(p: dict, key: str, *, brand: str, model: str, gtin: str) -> dict | No
             item["rangeValue"] = {"from": text, "to": text}
         else:
             item["values"] = [text]
-        item["unit"] = p.get("unit")
+        if p.get("unit"):
+            item["unit"] = p["unit"]
         return item
     if kind == "string":
         text = model if name.lower().startswith("model") else f"{brand} {model}"[: int(r.get("maxLength", 50))]

@@ -457,9 +457,9 @@ def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, ac
     (known_offer,) = emulator_offers(emulator, known.sku)
     assert known_offer["product_id"] == catalogue(emulator, known.ean)[0]["id"]  # linked to the catalogue's
     (proposed,) = catalogue(emulator, unknown.ean)  # the listing proposed a new product under the EAN
-    assert proposed["publication"]["status"] == "PROPOSED" and proposed["name"] == Offer.objects.get(
-        product=unknown
-    ).title
+    assert (
+        proposed["publication"]["status"] == "PROPOSED" and proposed["name"] == Offer.objects.get(product=unknown).title
+    )
     (unknown_offer,) = emulator_offers(emulator, unknown.sku)
     assert unknown_offer["product_id"] == proposed["id"]
     assert not emulator_offers(emulator, shared.sku)
