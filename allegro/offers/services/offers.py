@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -205,6 +206,9 @@ def _gpsr_defaults(account: AllegroAccount) -> dict:
 # --- per-selection lookups (triage caches per category instead of per product) ---------------------
 
 
+CATALOGUE_CACHE_SECONDS = 300
+
+
 class OfferLookups:
     """Lookups shared by the products of one selection: category mapping, parameter definitions, category-form
     values, templates and delivery price lists are resolved once per category."""
@@ -219,15 +223,24 @@ class OfferLookups:
         self._template: dict[int, DescriptionTemplate | None] = {}
         self._shipping: dict[int, str] = {}
         self._catalogue: dict[str, list[CatalogueProduct] | None] = {}
+        self._client = None
         self.shipping_overrides: dict[int, str] | None = None  # {product pk: Allegro id}, set by the triage
 
     def catalogue(self, ean: str) -> list[CatalogueProduct] | None:
         """The products of Allegro's catalogue with this EAN (None: the catalogue could not be asked)."""
         if ean not in self._catalogue:
-            try:
-                self._catalogue[ean] = account_client(account=self.account).search_products(phrase=ean, mode="GTIN")
-            except AllegroError:
-                self._catalogue[ean] = None
+            # Kept a few minutes for the whole process: a triage and the job that follows it ask once per EAN.
+            key = f"allegro:catalogue:{self.app.pk}:{ean}"
+            found = cache.get(key)
+            if found is None:
+                try:
+                    if self._client is None:  # one client for the selection
+                        self._client = account_client(account=self.account)
+                    found = self._client.search_products(phrase=ean, mode="GTIN")
+                    cache.set(key, found, CATALOGUE_CACHE_SECONDS)
+                except AllegroError:
+                    found = None
+            self._catalogue[ean] = found
         return self._catalogue[ean]
 
     def allegro_category(self, product: Product) -> str:
