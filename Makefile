@@ -34,9 +34,11 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/pytest $(PYTEST_ARGS)
 
+## make lint — ruff (style) and lint-imports (the import arrows of docs/architecture.md)
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 ## make messages — refresh and compile the Polish translations (needs gettext)
 messages: $(VENV)/.dev-installed

@@ -26,6 +26,7 @@ from allegro.checkouts.models import (  # noqa: F401
     AllegroShipment,
     CheckoutQuarantine,
     CreateOrdersAt,
+    CustomerAllegroIdentity,
     OrderEventCursor,
 )
 from allegro.core.models import (  # noqa: F401

@@ -1,4 +1,4 @@
-"""Batch offer commands (API.md §4.7): publication, price change, quantity change, modification and the
+"""Batch offer commands: publication, price change, quantity change, modification and the
 beta bulk modification. Idempotent by the client's UUID (same body → same report, other body → 409).
 
 Each offer in a command becomes a `command_tasks` row with `run_at = created + command_task_seconds`;

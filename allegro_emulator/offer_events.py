@@ -1,4 +1,4 @@
-"""The seller offer-event journal behind `GET /sale/offer-events` (API.md §4.8).
+"""The seller offer-event journal behind `GET /sale/offer-events`.
 
 Other areas call `emit(...)` inside their own `db.tx()`; the handler for the journal lives in offers.py.
 Event ids are opaque cursors (base64 of a monotonic microsecond counter), `seq` orders them.

@@ -105,7 +105,7 @@ def get_row(offer_id: str, seller_id: str | None = None) -> Any:
     return row
 
 
-# Description grammar (API.md §5) ---------------------------------------------------------------------------
+# Description grammar ---------------------------------------------------------------------------
 BLOCK = ("h1", "h2", "p", "ul", "ol")
 ALLOWED_IN = {None: BLOCK, "p": ("b",), "h1": (), "h2": (), "ul": ("li",), "ol": ("li",), "li": ("b",), "b": ()}
 

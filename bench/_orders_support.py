@@ -40,19 +40,10 @@ def settings_module(*, eager: bool) -> str:
 
 def django_ready() -> None:
     import django
-    from django.apps import apps
     from django.core.management import call_command
-    from django.db import connection
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
-    # Models whose migration the lead has not written yet get their tables directly.
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
-                editor.create_model(model)
-                existing.add(model._meta.db_table)
 
 
 class _NoContract:

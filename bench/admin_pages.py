@@ -1,4 +1,4 @@
-"""Benchmark (issue 10, "Scale of the panel"): every admin changelist, the dashboard and the typical filtered and
+"""Benchmark ("Scale of the panel"): every admin changelist, the dashboard and the typical filtered and
 searched lists, on big data (100,000 products, 50,000 offers, 100,000 orders, 1,000,000 event-log rows).
 Targets: each page ≤ 300 ms server time (median of 5 after one warm-up) on PostgreSQL, and the same number of
 queries on page 1 and page 2 of every changelist (no N+1).
@@ -30,10 +30,11 @@ def _pages(registry) -> list[tuple[str, str, str | None]]:
     from django.urls import reverse
 
     from allegro.accounts.models import AllegroAccount
+    from allegro.checkouts.models import CustomerAllegroIdentity
     from allegro.core.models import EventLogEntry
     from allegro.offers.models import Offer
     from orders.models import Order
-    from shop.models import Category, CustomerAllegroIdentity, Product
+    from shop.models import Category, Product
 
     pages: list[tuple[str, str, str | None]] = [("dashboard (admin index)", reverse("admin:index"), None)]
     for model, model_admin in registry.items():

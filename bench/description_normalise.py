@@ -1,4 +1,4 @@
-"""Benchmark: normalising a ~40 kB shop description into Allegro's description (issue 6: median < 5 ms).
+"""Benchmark: normalising a ~40 kB shop description into Allegro's description (target: median < 5 ms).
 
 Run from the repo root: ``python bench/description_normalise.py``. The last line is one JSON object.
 """

@@ -1,4 +1,4 @@
-"""Freshness of stock on Allegro (issue 8), not a test.
+"""Freshness of stock on Allegro, not a test.
 
     .venv/bin/python bench/freshness.py [--changes 50] [--quick]
 

@@ -1,4 +1,4 @@
-"""Mass listing throughput against the offline Allegro emulator (issue 7; not a test).
+"""Mass listing throughput against the offline Allegro emulator (not a test).
 
     .venv/bin/python bench/mass_listing.py [--count 1000] [--latency-ms 100] [--sequential-count 100] [--threads N]
 
@@ -10,7 +10,7 @@ flow, and runs one mass-listing job synchronously — the service the Celery tas
 shared rate limiter (bucket offer_write). Then a sequential one-by-one run (one thread) of ``--sequential-count``
 other products, extrapolated to ``--count``, for comparison.
 
-Prints a table; the last line is one JSON object with the figures and "pass". Targets (issue 7): elapsed within
+Prints a table; the last line is one JSON object with the figures and "pass". Targets: elapsed within
 1.3x of the limit's minimum time (count / 2490 per minute: 24.1 s for 1,000), no 429 answered, at most 1.5 API calls
 per offer besides the image uploads.
 """
@@ -29,7 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-WRITE_LIMIT = 2490  # POST/PATCH /sale/product-offers per seller per minute (API.md §3)
+WRITE_LIMIT = 2490  # POST/PATCH /sale/product-offers per seller per minute
 KETTLE = "300407"  # Czajniki elektryczne (a leaf of the emulator's catalogue)
 STAN, NOWY = "11323", "11323_1"
 TARGET_RATIO = 1.3

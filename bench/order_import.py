@@ -1,4 +1,4 @@
-"""Benchmark (issue 9): 5,000 Allegro purchases (1–3 lines each, 30% by returning buyers) on the emulator,
+"""Benchmark: 5,000 Allegro purchases (1–3 lines each, 30% by returning buyers) on the emulator,
 then ONE import. Targets (on PostgreSQL): ≥ 100 orders/s, ≤ 20 DB queries per order, < 300 MB peak.
 
     python bench/order_import.py [--purchases 5000]       # scratch SQLite, or DATABASE_URL=postgres://...

@@ -1,4 +1,4 @@
-"""Benchmark (issue 9): time from an Allegro purchase to the shop order with a real Celery worker and
+"""Benchmark: time from an Allegro purchase to the shop order with a real Celery worker and
 beat running, the import on the shipped schedule (every 30 s) unless --every says otherwise. Target:
 p95 ≤ 30 s.
 

@@ -1,4 +1,4 @@
-"""Reconciliation of 10,000 offers (issue 8), not a test.
+"""Reconciliation of 10,000 offers, not a test.
 
     .venv/bin/python bench/reconcile.py [--offers 10000] [--drift 50]
 

@@ -1,4 +1,4 @@
-"""Large data for the panel's scale benchmark (issue 10, "Scale of the panel"): 100,000 products, 50,000 offers,
+"""Large data for the panel's scale benchmark ("Scale of the panel"): 100,000 products, 50,000 offers,
 100,000 orders and 1,000,000 event-log rows on PostgreSQL, in a few minutes.
 
     python bench/seed_large.py [--products 100000 --offers 50000 --orders 100000 --events 1000000]
@@ -86,29 +86,12 @@ def configure(database_url: str | None) -> str:
 
 
 def django_ready() -> None:
-    """Set Django up, migrate, and create the tables and indexes whose migration is not written yet."""
+    """Set Django up and migrate."""
     import django
-    from django.apps import apps
     from django.core.management import call_command
-    from django.db import connection
 
     django.setup()
     call_command("migrate", verbosity=0, interactive=False)
-    existing = set(connection.introspection.table_names())
-    with connection.schema_editor() as editor:
-        for model in apps.get_models():
-            if model._meta.managed and not model._meta.proxy and model._meta.db_table not in existing:
-                editor.create_model(model)
-                existing.add(model._meta.db_table)
-        # Indexes declared on models whose migration is not written yet (measured as they will be).
-        for model in apps.get_models():
-            if not model._meta.managed or model._meta.proxy or not model._meta.indexes:
-                continue
-            with connection.cursor() as cursor:
-                present = set(connection.introspection.get_constraints(cursor, model._meta.db_table))
-            for index in model._meta.indexes:
-                if index.name not in present:
-                    editor.add_index(model, index)
 
 
 # -------------------------------------------------------------------------------------------------------------
@@ -338,7 +321,7 @@ SEEDED_TABLES = [
     "allegro.Offer",
     "orders.OrderLine",
     "orders.Order",
-    "shop.CustomerAllegroIdentity",
+    "allegro.CustomerAllegroIdentity",
     "shop.Customer",
     "shop.Product",
     "shop.Category",
@@ -405,7 +388,8 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     ]
 
     # -- categories: 12 roots × 5 × 5 = 372 nodes with treebeard paths --
-    from shop.models import Category, Customer, CustomerAllegroIdentity, Product
+    from allegro.checkouts.models import CustomerAllegroIdentity
+    from shop.models import Category, Customer, Product
 
     category_rows: list[dict] = []
     leaves: list[int] = []
@@ -525,7 +509,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
             }
 
     timed("shop_customer", lambda: Copier(Customer).copy(customer_rows()))
-    timed("shop_customerallegroidentity", lambda: Copier(CustomerAllegroIdentity).copy(identity_rows))
+    timed("allegro_customerallegroidentity", lambda: Copier(CustomerAllegroIdentity).copy(identity_rows))
 
     # -- orders, lines, checkout forms --
     from allegro.checkouts.models import AllegroCheckout

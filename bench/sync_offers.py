@@ -1,4 +1,4 @@
-"""Sync engine throughput (issue 8), not a test.
+"""Sync engine throughput, not a test.
 
     .venv/bin/python bench/sync_offers.py [--offers 10000] [--prices 3000] [--stock 3000] [--zero 500] [--hidden 200]
 
@@ -184,20 +184,25 @@ def offers_setup(env: Environment, account, n: int):
 def emulator_matches_shop(env: Environment, account) -> tuple[int, list[str]]:
     """(offers checked, mismatches) — every offer's price, stock and status against the shop's targets."""
     from allegro.offers.models import Offer
-    from allegro.sync.services.engine import account_rounding, end_reason, price_target, quantity_target
+    from allegro.sync.services.engine import (
+        account_price_rounding,
+        offer_target_price,
+        offer_target_quantity,
+        product_end_reason,
+    )
 
     state = {o["id"]: o for o in env.emulator.get("state/offers")["offers"]}
-    rounding = account_rounding(account)
+    rounding = account_price_rounding(account=account)
     bad = []
     offers = Offer.objects.filter(account=account).select_related("product")
     for offer in offers:
         s = state[offer.allegro_id]
-        if end_reason(offer.product):
+        if product_end_reason(product=offer.product):
             if s["status"] != "ENDED":
                 bad.append(f"{offer.allegro_id}: {s['status']} should be ENDED")
             continue
-        want_price = f"{price_target(account=account, shop_price=offer.product.price, rounding=rounding):.2f}"
-        want_stock = quantity_target(account=account, product=offer.product)
+        want_price = f"{offer_target_price(account=account, shop_price=offer.product.price, rounding=rounding):.2f}"
+        want_stock = offer_target_quantity(account=account, product=offer.product)
         if (s["status"], s["price"], s["stock_available"]) != ("ACTIVE", want_price, want_stock):
             bad.append(
                 f"{offer.allegro_id}: {s['status']} {s['price']} {s['stock_available']} != {want_price} {want_stock}"

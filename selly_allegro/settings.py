@@ -130,7 +130,7 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
 
 LOGIN_URL = "admin:login"
 
-# --- Celery (RELIABILITY.md rule 7) ---------------------------------------------------------
+# --- Celery ---------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
@@ -180,7 +180,7 @@ CKEDITOR_5_FILE_UPLOAD_PERMISSION = "staff"
 
 # --- Security -----------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
-# Lax, not Strict: the OAuth callback comes back from allegro.pl and must find the session (RELIABILITY rule 9).
+# Lax, not Strict: the OAuth callback comes back from allegro.pl and must find the session.
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"

@@ -10,7 +10,6 @@ from shop.forms import PriceChangeForm, ProductAdminForm
 from shop.models import (
     Category,
     Customer,
-    CustomerAllegroIdentity,
     DeliveryMethod,
     Product,
     ProductImage,
@@ -158,19 +157,12 @@ class ProductAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/shop/product/change_prices.html", context)
 
 
-class CustomerAllegroIdentityInline(admin.TabularInline):
-    model = CustomerAllegroIdentity
-    extra = 0
-    fields = ("login", "buyer_id", "seller_id")
-
-
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
-    list_display = ("email", "first_name", "last_name", "phone", "company", "allegro_logins")
-    search_fields = ("email", "first_name", "last_name", "company", "allegro_identities__login")
-    search_help_text = _("E-mail, name, company or Allegro login.")
+    list_display = ("email", "first_name", "last_name", "phone", "company")
+    search_fields = ("email", "first_name", "last_name", "company")
+    search_help_text = _("E-mail, name or company.")
     show_full_result_count = False
-    inlines = [CustomerAllegroIdentityInline]
     list_per_page = 50
     fieldsets = (
         (None, {"fields": ("email", "first_name", "last_name", "phone")}),
@@ -194,28 +186,18 @@ class CustomerAdmin(admin.ModelAdmin):
     )
     menu_order = 30
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).prefetch_related("allegro_identities")
-
     def get_search_results(self, request, queryset, search_term):
-        """The Allegro login through a subquery on its own (indexed) table, not a join: no duplicate rows,
-        so no DISTINCT over every column."""
+        """Fragments of the e-mail, name and company; no join, so no duplicate rows and no DISTINCT."""
         term = search_term.strip()
         if not term:
             return queryset, False
-        by_login = CustomerAllegroIdentity.objects.filter(login__iexact=term).values("customer_id")
         query = (
             Q(email__icontains=term)
             | Q(first_name__icontains=term)
             | Q(last_name__icontains=term)
             | Q(company__icontains=term)
-            | Q(pk__in=by_login)
         )
         return queryset.filter(query), False
-
-    @admin.display(description=_("Allegro logins"))
-    def allegro_logins(self, obj: Customer) -> str:
-        return ", ".join(identity.login for identity in obj.allegro_identities.all())
 
 
 @admin.register(DeliveryMethod)

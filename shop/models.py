@@ -3,7 +3,7 @@ from decimal import Decimal
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
-from django.db.models.functions import Lower, Upper
+from django.db.models.functions import Lower
 from django.utils.translation import gettext_lazy as _
 from treebeard.mp_tree import MP_Node
 
@@ -187,31 +187,6 @@ class Customer(models.Model):
     def __str__(self) -> str:
         name = f"{self.first_name} {self.last_name}".strip()
         return f"{name} <{self.email}>" if name else self.email
-
-
-class CustomerAllegroIdentity(models.Model):
-    """A customer's buyer identity on one Allegro seller account (the same person can buy from several)."""
-
-    customer = models.ForeignKey(
-        Customer, on_delete=models.CASCADE, related_name="allegro_identities", verbose_name=_("customer")
-    )
-    seller_id = models.CharField(_("Allegro seller id"), max_length=64)
-    buyer_id = models.CharField(_("Allegro buyer id"), max_length=64)
-    login = models.CharField(_("Allegro login"), max_length=100, db_index=True)
-
-    class Meta:
-        verbose_name = _("Allegro login")
-        verbose_name_plural = _("Allegro logins")
-        constraints = [
-            models.UniqueConstraint(fields=["seller_id", "buyer_id"], name="customer_allegro_identity_unique"),
-        ]
-        indexes = [
-            # Customer search by Allegro login ignores case.
-            models.Index(Upper("login"), name="customer_allegro_login_ci"),
-        ]
-
-    def __str__(self) -> str:
-        return self.login
 
 
 class DeliveryMethod(models.Model):

@@ -1,5 +1,5 @@
 from allegro.accounts.models import AllegroAccount
-from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
+from allegro.accounts.selectors import account_current
 
 
 def current_account(request):
@@ -8,6 +8,9 @@ def current_account(request):
     if not (user and user.is_authenticated and user.is_staff and request.path.startswith("/admin/")):
         return {}
     accounts = list(AllegroAccount.objects.only("pk", "name", "login", "state").order_by("name", "pk"))
-    chosen = str(request.session.get(CURRENT_ACCOUNT_SESSION_KEY, ""))
-    current = next((a for a in accounts if str(a.pk) == chosen), None)
-    return {"allegro_accounts": accounts, "allegro_current_account": current, "allegro_all_accounts": chosen == "all"}
+    current = account_current(request=request, among=accounts)
+    return {
+        "allegro_accounts": accounts,
+        "allegro_current_account": current.account,
+        "allegro_all_accounts": current.all_accounts,
+    }

@@ -24,7 +24,7 @@ ALLEGRO_URLS = {
     },
 }
 
-# The scopes a shop integration needs (API.md §2.5).
+# The scopes a shop integration needs.
 REQUIRED_SCOPES = (
     "allegro:api:sale:offers:read",
     "allegro:api:sale:offers:write",

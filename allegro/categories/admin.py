@@ -1,4 +1,4 @@
-"""Admin of Allegro categories (issue 5, part B): "Przyporządkowania kategorii" (shop tree → Allegro leaf, with the
+"""Admin of Allegro categories: "Przyporządkowania kategorii" (shop tree → Allegro leaf, with the
 lazy tree browser) and "Formularze kategorii" (common parameter values of a mapped Allegro category).
 Imported at the bottom of allegro/admin.py."""
 
@@ -12,8 +12,8 @@ from django.urls import path, reverse
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from allegro.accounts.models import AllegroAccount, AllegroApp
-from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
+from allegro.accounts.models import AllegroApp
+from allegro.accounts.selectors import account_current
 from allegro.categories.forms import parameter_fields, values_from_post
 from allegro.categories.models import CategoryForm, CategoryMapping, MappingEnvironment
 from allegro.categories.selectors import category_mapping_rows, mapped_allegro_categories, mapping_environment
@@ -32,11 +32,8 @@ def pick_app(request, environment: str | None = None) -> tuple[str, AllegroApp |
     """The environment to work in and the app used to browse Allegro: ``?env=`` or the current account's app's,
     the current account's app when it belongs to that environment, else the first app of it."""
     apps = list(AllegroApp.objects.order_by("pk"))
-    chosen = str(request.session.get(CURRENT_ACCOUNT_SESSION_KEY, ""))
-    current_app = None
-    if chosen.isdigit():
-        app_id = AllegroAccount.objects.filter(pk=int(chosen)).values_list("app_id", flat=True).first()
-        current_app = next((a for a in apps if a.pk == app_id), None)
+    current = account_current(request=request).account
+    current_app = next((a for a in apps if current and a.pk == current.app_id), None)
     if environment not in MappingEnvironment.values:
         environment = mapping_environment(current_app or apps[0]) if apps else MappingEnvironment.PRODUCTION
     app = current_app if current_app and mapping_environment(current_app) == environment else None

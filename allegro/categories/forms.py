@@ -1,5 +1,5 @@
 """The category form page's plumbing: submitted fields → Allegro's parameter shape, and definitions → field specs
-the template renders (issue 5, part B). Validation itself lives in allegro.categories.services.category_forms."""
+the template renders. Validation itself lives in allegro.categories.services.category_forms."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Allegro categories (issue 5, part B): the cached tree with parameters, shop → Allegro category mappings and
+"""Allegro categories: the cached tree with parameters, shop → Allegro category mappings and
 category forms (common parameter values for mass listing). Imported at the end of allegro/models.py.
 
 Two different keys:

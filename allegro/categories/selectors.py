@@ -1,4 +1,4 @@
-"""Reads of category mappings and the cached Allegro tree (issue 5, part B)."""
+"""Reads of category mappings and the cached Allegro tree."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Small JSON views of the Allegro category browser (issue 5, part B), under /allegro/categories/.
+"""Small JSON views of the Allegro category browser, under /allegro/categories/.
 
 Staff only, with the permission to see category mappings. Data from Allegro reaches the browser as JSON and is put
 into the page with textContent by static/allegro/categories.js.

@@ -1,6 +1,7 @@
-"""Admin of the Allegro order import (issue 9): the import status per account (lag, last import,
+"""Admin of the Allegro order import: the import status per account (lag, last import,
 "Importuj teraz", "Pobierz zamówienia z okresu"), the quarantine with "Spróbuj ponownie", and the
-Allegro panel on the shop's order page (purchase details, link to Allegro, "Dodaj numer przesyłki")."""
+Allegro panel on the shop's order page (purchase details, link to Allegro, "Dodaj numer przesyłki"), and the
+customers' Allegro logins on the shop's customer page, list and search."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from datetime import datetime, time
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -21,7 +22,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from allegro.accounts.models import AllegroAccount
-from allegro.checkouts.models import AllegroCheckout, AllegroShipment, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.models import (
+    AllegroCheckout,
+    AllegroShipment,
+    CheckoutQuarantine,
+    CustomerAllegroIdentity,
+    OrderEventCursor,
+)
 from allegro.checkouts.services.order_import import (
     ImportBusy,
     checkout_quarantine_retry,
@@ -30,8 +37,11 @@ from allegro.checkouts.services.order_import import (
     order_import_backfill,
 )
 from allegro.checkouts.services.writeback import carriers_for, checkout_for_order, order_add_tracking
+from allegro.checkouts.tasks import shipment_send
+from allegro.core.admin_extensions import extend_admin
 from allegro.integration.client import AllegroError
 from orders.models import Order
+from shop.models import Customer
 
 RUN_PERMISSION = "allegro.run_sync"
 
@@ -209,13 +219,14 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
             return redirect("admin:orders_order_change", order.pk)
         form = TrackingForm(request.POST or None, carriers=carriers)
         if request.method == "POST" and form.is_valid():
-            order_add_tracking(
+            shipment = order_add_tracking(
                 order=order,
                 carrier_id=form.cleaned_data["carrier_id"],
                 carrier_name=form.cleaned_data["carrier_name"],
                 waybill=form.cleaned_data["waybill"],
                 actor=request.user,
             )
+            shipment_send.delay_on_commit(shipment.pk)
             self.message_user(request, gettext("Tracking number saved; it is being sent to Allegro."), messages.SUCCESS)
             return redirect("admin:orders_order_change", order.pk)
         context = {
@@ -391,10 +402,35 @@ class AllegroCheckoutInline(admin.StackedInline):
         return "; ".join(parts)
 
 
-def _attach_inline() -> None:
-    order_admin = admin.site._registry.get(Order)
-    if order_admin is not None and AllegroCheckoutInline not in order_admin.inlines:
-        order_admin.inlines = [*order_admin.inlines, AllegroCheckoutInline]
+extend_admin(Order, inlines=[AllegroCheckoutInline])
 
 
-_attach_inline()
+# --- the Allegro logins on the shop's customer page and list --------------------------------------------------
+
+
+class CustomerAllegroIdentityInline(admin.TabularInline):
+    model = CustomerAllegroIdentity
+    extra = 0
+    fields = ("login", "buyer_id", "seller_id")
+
+
+@admin.display(description=_("Allegro logins"))
+def allegro_logins(obj: Customer) -> str:
+    return ", ".join(identity.login for identity in obj.allegro_identities.all())
+
+
+def customers_by_allegro_login(*, term: str) -> Q:
+    """The Allegro login (ignoring case) through a subquery on its own indexed table, not a join: no duplicate
+    rows, so no DISTINCT over every column."""
+    return Q(pk__in=CustomerAllegroIdentity.objects.filter(login__iexact=term).values("customer_id"))
+
+
+extend_admin(
+    Customer,
+    inlines=[CustomerAllegroIdentityInline],
+    list_display=[allegro_logins],
+    search_fields=["allegro_identities__login"],
+    search_help_text=_("E-mail, name, company or Allegro login."),
+    search_hooks=[customers_by_allegro_login],
+    queryset_hooks=[lambda queryset: queryset.prefetch_related("allegro_identities")],
+)

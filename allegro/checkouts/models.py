@@ -1,17 +1,19 @@
-"""Importing Allegro orders (issue 9): the journal cursor per account, every checkout form seen, the
+"""Importing Allegro orders: the journal cursor per account, every checkout form seen, the
 quarantine of payloads that could not be imported, and shipments sent back to Allegro.
 
-Each side effect has a database uniqueness key (RELIABILITY.md rule 1): one ``AllegroCheckout`` per
+Each side effect has a database uniqueness key: one ``AllegroCheckout`` per
 (account, checkout form id), one shop ``Order`` per ``external_key`` "<account id>:<form id>", one
 stock movement per (account, checkout form, line item), one open quarantine row per form.
 """
 
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
+from shop.models import Customer
 
 
 class CreateOrdersAt(models.TextChoices):
@@ -22,7 +24,7 @@ class CreateOrdersAt(models.TextChoices):
 class OrderEventCursor(models.Model):
     """Where the import of one account stands in Allegro's order journal.
 
-    ``last_event_id`` is the last event actually processed (never event-stats' head, API.md §7.1) and
+    ``last_event_id`` is the last event actually processed (never event-stats' head) and
     moves in the same transaction as the orders it covers. ``lock_token``/``locked_until`` is a lease:
     one import per account at a time, and a killed worker's lease simply runs out.
     """
@@ -163,17 +165,29 @@ class AllegroShipment(models.Model):
         return self.waybill
 
 
-def _connect_signals() -> None:
-    # Writing back to Allegro when staff move an Allegro order along the pipeline. Connected here
-    # (models load in every process: web, worker, commands) with a lazy import of the service.
-    from orders.signals import order_status_changed
+class CustomerAllegroIdentity(models.Model):
+    """A shop customer's buyer identity on one Allegro seller account (the same person can buy from several).
 
-    def _on_status_changed(sender, **kwargs) -> None:
-        from allegro.checkouts.services.writeback import order_status_changed_receiver
+    It lives here, not in ``shop``, because the catalogue knows nothing of Allegro; the customer page shows it
+    through extend_admin. The table was ``shop_customerallegroidentity`` (migration 0009 moved it)."""
 
-        order_status_changed_receiver(**kwargs)
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="allegro_identities", verbose_name=_("customer")
+    )
+    seller_id = models.CharField(_("Allegro seller id"), max_length=64)
+    buyer_id = models.CharField(_("Allegro buyer id"), max_length=64)
+    login = models.CharField(_("Allegro login"), max_length=100, db_index=True)
 
-    order_status_changed.connect(_on_status_changed, dispatch_uid="allegro_order_writeback", weak=False)
+    class Meta:
+        verbose_name = _("Allegro login")
+        verbose_name_plural = _("Allegro logins")
+        constraints = [
+            models.UniqueConstraint(fields=["seller_id", "buyer_id"], name="customer_allegro_identity_unique"),
+        ]
+        indexes = [
+            # Customer search by Allegro login ignores case.
+            models.Index(Upper("login"), name="customer_allegro_login_ci"),
+        ]
 
-
-_connect_signals()
+    def __str__(self) -> str:
+        return self.login

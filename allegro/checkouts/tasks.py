@@ -1,7 +1,7 @@
-"""Celery tasks of the order import (issue 9): thin, ids in, the service does the work.
+"""Celery tasks of the order import: thin, ids in, the service does the work.
 
 Imports are idempotent (uniqueness keys, revision checks) and locked per account, so they may run
-twice: ``acks_late`` + ``reject_on_worker_lost`` are safe on them (RELIABILITY.md rule 7).
+twice: ``acks_late`` + ``reject_on_worker_lost`` are safe on them.
 """
 
 from celery import shared_task

@@ -2,7 +2,7 @@
 
 Each ciphertext is bound to the row and field it belongs to: the plaintext carries a context
 ("allegro.allegroaccount:<row uuid>:refresh_token") that is checked on decryption, so a ciphertext
-copied into another row (or another column) does not decrypt there (RELIABILITY.md rule 10).
+copied into another row (or another column) does not decrypt there.
 """
 
 from functools import lru_cache

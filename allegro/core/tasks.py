@@ -1,4 +1,4 @@
-"""Celery tasks: thin wrappers taking ids, never secrets (RELIABILITY.md rule 7)."""
+"""Celery tasks: thin wrappers taking ids, never secrets."""
 
 from celery import shared_task
 from django.utils import timezone

@@ -1,8 +1,8 @@
-"""Admin of offer descriptions (issue 6): the product's "Aukcje" editor, offer templates, category defaults and
+"""Admin of offer descriptions: the product's "Aukcje" editor, offer templates, category defaults and
 the bulk conversion of shop descriptions. Imported at the bottom of allegro/admin.py.
 
-The product page belongs to the shop app, which must not know about Allegro, so the registered ProductAdmin is
-subclassed here and re-registered with the Allegro inline and action added.
+The product page belongs to the shop app, which must not know about Allegro, so the inline and the action are
+added to it with extend_admin (applied in AllegroConfig.ready()).
 """
 
 from __future__ import annotations
@@ -16,12 +16,17 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from allegro.core.admin_extensions import extend_admin
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate, ProductAllegroDescription
 from allegro.descriptions.services.descriptions import UnknownPlaceholders, description_clean, description_from_html
 from allegro.descriptions.services.offers import PLACEHOLDERS, description_for_offer
 from allegro.descriptions.services.storage import description_create_from_shop
-from allegro.descriptions.views import description_image_json
-from allegro.descriptions.widgets import MODE_TEMPLATE, DescriptionEditorWidget, DescriptionFormField
+from allegro.descriptions.widgets import (
+    MODE_TEMPLATE,
+    DescriptionEditorWidget,
+    DescriptionFormField,
+    description_image_json,
+)
 from shop.models import Category, Product
 
 
@@ -38,10 +43,12 @@ class ProductAllegroDescriptionForm(forms.ModelForm):
         ),
     )
 
-    # Set per request by the inline (the product's pictures, the upload address, the generated description).
+    # Set per request by the inline (the product's pictures, the upload address, the generated description,
+    # the staff member who edits).
     editor_images: list[dict] = []
     editor_upload_url = ""
     editor_generated: dict | None = None
+    editor_user = None
 
     class Meta:
         model = ProductAllegroDescription
@@ -57,6 +64,12 @@ class ProductAllegroDescriptionForm(forms.ModelForm):
         if self.instance.pk is None and self.editor_generated and self.editor_generated.get("sections"):
             # An empty description starts as the one generated from the shop's HTML (saved only if changed).
             self.initial["description"] = self.editor_generated
+
+    def save(self, commit=True):
+        # The formset saves only the forms that changed, so "updated by" names who last changed the description.
+        if self.editor_user is not None:
+            self.instance.updated_by = self.editor_user
+        return super().save(commit)
 
 
 class ProductAllegroDescriptionInline(admin.StackedInline):
@@ -86,60 +99,52 @@ class ProductAllegroDescriptionInline(admin.StackedInline):
         form = type(
             "ProductAllegroDescriptionBoundForm",
             (self.form,),
-            {"editor_images": images, "editor_upload_url": upload_url, "editor_generated": generated},
+            {
+                "editor_images": images,
+                "editor_upload_url": upload_url,
+                "editor_generated": generated,
+                "editor_user": request.user,
+            },
         )
         return super().get_formset(request, obj, form=form, **kwargs)
 
 
-_ProductAdminBase = type(admin.site._registry[Product])
+def has_allegro_description_permission(request) -> bool:
+    return request.user.has_perms(["allegro.add_productallegrodescription", "allegro.change_productallegrodescription"])
 
 
-class ProductAdmin(_ProductAdminBase):
-    """The shop's product admin with the "Aukcje" inline and the conversion action of the Allegro app."""
-
-    inlines = [*_ProductAdminBase.inlines, ProductAllegroDescriptionInline]
-    actions = [*_ProductAdminBase.actions, "create_allegro_descriptions"]
-
-    def save_formset(self, request, form, formset, change):
-        if formset.model is ProductAllegroDescription:
-            for inline_form in formset.forms:
-                if inline_form.has_changed():
-                    inline_form.instance.updated_by = request.user
-        super().save_formset(request, form, formset, change)
-
-    def has_allegro_description_permission(self, request) -> bool:
-        return request.user.has_perms(
-            ["allegro.add_productallegrodescription", "allegro.change_productallegrodescription"]
-        )
-
-    @admin.action(
-        description=_("Create Allegro description from the shop description"), permissions=["allegro_description"]
+@admin.action(
+    description=_("Create Allegro description from the shop description"), permissions=["allegro_description"]
+)
+def create_allegro_descriptions(modeladmin, request, queryset):
+    replace = request.POST.get("replace") == "1"
+    results = description_create_from_shop(
+        products=queryset.select_related(None).only("pk", "name", "sku", "description"),
+        actor=request.user,
+        replace=replace,
     )
-    def create_allegro_descriptions(self, request, queryset):
-        replace = request.POST.get("replace") == "1"
-        results = description_create_from_shop(
-            products=queryset.select_related(None).only("pk", "name", "sku", "description"),
-            actor=request.user,
-            replace=replace,
-        )
-        counts = {status: 0 for status in ("created", "replaced", "skipped", "empty")}
-        for result in results:
-            counts[result.status] += 1
-        context = {
-            **self.admin_site.each_context(request),
-            "title": gettext("Allegro descriptions from shop descriptions"),
-            "opts": self.model._meta,
-            "results": results,
-            "counts": counts,
-            "with_losses": sum(1 for r in results if r.messages and r.status in ("created", "replaced")),
-            "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
-            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
-        }
-        return TemplateResponse(request, "admin/allegro/description/conversion_report.html", context)
+    counts = {status: 0 for status in ("created", "replaced", "skipped", "empty")}
+    for result in results:
+        counts[result.status] += 1
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": gettext("Allegro descriptions from shop descriptions"),
+        "opts": modeladmin.model._meta,
+        "results": results,
+        "counts": counts,
+        "with_losses": sum(1 for r in results if r.messages and r.status in ("created", "replaced")),
+        "selected": request.POST.getlist(admin.helpers.ACTION_CHECKBOX_NAME),
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return TemplateResponse(request, "admin/allegro/description/conversion_report.html", context)
 
 
-admin.site.unregister(Product)
-admin.site.register(Product, ProductAdmin)
+extend_admin(
+    Product,
+    inlines=[ProductAllegroDescriptionInline],
+    actions=[create_allegro_descriptions],
+    permissions={"allegro_description": has_allegro_description_permission},
+)
 
 
 # --------------------------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 
-# --- Descriptions (issue 6) ---
+# --- Descriptions ---
 def empty_description() -> dict:
     return {"sections": []}
 

@@ -10,17 +10,12 @@ from django.urls import path
 from django.utils.translation import gettext
 from django.views.decorators.http import require_POST
 
-from allegro.descriptions.services.offers import description_image_ref
+from allegro.descriptions.widgets import description_image_json
 from shop.models import Product, ProductImage
 
 
 class _UploadForm(forms.Form):
     image = forms.ImageField()
-
-
-def description_image_json(image: ProductImage) -> dict:
-    """How the editor's picker sees a product image (``ref`` is what descriptions store)."""
-    return {"id": image.pk, "ref": description_image_ref(image.pk), "thumb": image.image.url, "alt": image.alt}
 
 
 @require_POST

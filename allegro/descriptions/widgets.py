@@ -24,7 +24,14 @@ from allegro.descriptions.services.descriptions import (
     description_errors,
     description_render_placeholders,
 )
-from allegro.descriptions.services.offers import PLACEHOLDERS, description_image_ref_pk
+from allegro.descriptions.services.offers import PLACEHOLDERS, description_image_ref, description_image_ref_pk
+from shop.models import ProductImage
+
+
+def description_image_json(image: ProductImage) -> dict:
+    """How the editor's picker sees a product image (``ref`` is what descriptions store)."""
+    return {"id": image.pk, "ref": description_image_ref(image.pk), "thumb": image.image.url, "alt": image.alt}
+
 
 MODE_PRODUCT = "product"
 MODE_TEMPLATE = "template"

@@ -23,7 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
-from allegro.integration.schemas.products import CatalogueProduct, parse_product, parse_products
+from allegro.integration.schemas.products import CatalogueProduct, parse_products
 
 logger = logging.getLogger("allegro.integration.client")
 
@@ -471,7 +471,7 @@ class AllegroClient:
             return self.request("GET", urljoin(self.endpoints.api + "/", location))
         return current
 
-    # -- orders: journal, checkout forms, fulfillment, shipments (issue 9) --
+    # -- orders: journal, checkout forms, fulfillment, shipments --
 
     def get_order_events(self, *, from_event_id: str | None = None, limit: int = 1000) -> list[dict]:
         """GET /order/events?from=<id>&limit=<n> (ascending; ``from`` is exclusive)."""
@@ -522,7 +522,7 @@ class AllegroClient:
         data = self.get("/order/carriers")
         return list(data.get("carriers", [])) if isinstance(data, dict) else []
 
-    # -- categories and parameters (issue 5, part B; an app-only token is enough, refreshed once on 401) --
+    # -- categories and parameters (an app-only token is enough, refreshed once on 401) --
 
     def get_categories(self, *, parent_id: str | None = None) -> list[dict]:
         """GET /sale/categories (roots) or ?parent.id=<id> (the children of one category)."""
@@ -565,11 +565,7 @@ class AllegroClient:
             params["page.id"] = next_page
         return found
 
-    def get_product(self, product_id: str) -> CatalogueProduct | None:
-        """GET /sale/products/{productId} as a CatalogueProduct (None when the answer has no id)."""
-        return parse_product(self.get(f"/sale/products/{quote(product_id, safe='')}", bucket="offer_read"))
-
-    # -- delivery methods and shipping-rate sets (issue 5, part A) --
+    # -- delivery methods and shipping-rate sets --
 
     def get_delivery_methods(self) -> list[dict]:
         """GET /sale/delivery-methods (app-only token is enough)."""
@@ -591,7 +587,7 @@ class AllegroClient:
         data = self.request("PUT", f"/sale/shipping-rates/{quote(set_id, safe='')}", json={**body, "id": set_id}).data
         return data if isinstance(data, dict) else {}
 
-    # -- offers: single listing, images, publication commands, GPSR producers (issue 7) --
+    # -- offers: single listing, images, publication commands, GPSR producers --
 
     def upload_image(self, data: bytes, *, content_type: str) -> str:
         """POST https://upload.allegro.pl/sale/images (binary); the Allegro-hosted URL of the image.
@@ -634,7 +630,7 @@ class AllegroClient:
         data = self.request("POST", "/sale/responsible-producers", json=body).data
         return data if isinstance(data, dict) else {}
 
-    # -- batch offer commands, listing and offer events (issue 8, sync engine) --
+    # -- batch offer commands, listing and offer events (sync engine) --
 
     def put_offer_command(self, slug: str, command_id: str, body: dict) -> dict:
         """PUT /sale/{slug}/{commandId} (publication, price-change, quantity-change, modification commands).

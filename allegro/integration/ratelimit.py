@@ -1,19 +1,23 @@
-"""A rate limiter shared by every process that calls Allegro (RELIABILITY.md rule 8).
+"""A rate limiter shared by every process that calls Allegro: every web and worker process takes its slots from
+one shared store, so together they stay under Allegro's per-minute limits.
 
 Slot scheduling (a form of GCRA): a key keeps the time of its next free slot. A caller takes
 ``slot = max(next_free, now - burst * interval)``, moves ``next_free`` one interval past it and
 sleeps until the slot. In any window of W seconds at most ``burst + W / interval`` calls start, so
 with ``interval = 60 / (limit - burst)`` no 60-second window — sliding, as Allegro counts — ever
-exceeds ``limit``. Redis holds the state when REDIS_URL is set (one atomic script per call);
-otherwise a database row locked with SELECT ... FOR UPDATE.
+exceeds ``limit``.
+
+Where the slots are kept is injected (``SlotStorage``): ``RedisSlotStorage`` here (one atomic script per
+call), or the database storage of ``allegro.core.services.ratelimit_storage`` (a row locked with SELECT ...
+FOR UPDATE) when Redis is not configured. Whoever builds the client chooses (the accounts room), so this room
+never touches the ORM.
 """
 
-import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 
 _LUA = """
 local next_free = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -45,60 +49,39 @@ def configured_limits() -> dict[str, Limit]:
     }
 
 
+class SlotStorage(Protocol):
+    """Keeps each key's next free slot for every process; ``take_slot`` is atomic across processes."""
+
+    def take_slot(self, key: str, now: float, limit: Limit) -> float:
+        """Reserve the next slot of ``key`` at or after ``now - burst * interval``; return its start time."""
+        ...
+
+
+class RedisSlotStorage:
+    """The slots in Redis: one Lua script per call, so concurrent callers never share a slot."""
+
+    def __init__(self, *, redis_url: str) -> None:
+        import redis
+
+        self._redis = redis.Redis.from_url(redis_url)
+        self._script = self._redis.register_script(_LUA)
+
+    def take_slot(self, key: str, now: float, limit: Limit) -> float:
+        return float(self._script(keys=[f"selly:ratelimit:{key}"], args=[now, limit.interval, limit.burst]))
+
+
 class RateLimiter:
     """``acquire(key, limit)`` blocks until the call may start; returns the seconds it waited."""
 
-    def __init__(self, *, redis_url: str | None = None, sleep=time.sleep, clock=time.time) -> None:
+    def __init__(self, *, storage: SlotStorage, sleep=time.sleep, clock=time.time) -> None:
+        self._storage = storage
         self._sleep = sleep
         self._clock = clock
-        self._redis = None
-        self._script = None
-        if redis_url:
-            import redis
-
-            self._redis = redis.Redis.from_url(redis_url)
-            self._script = self._redis.register_script(_LUA)
-
-    def _take_slot(self, key: str, limit: Limit) -> float:
-        now = self._clock()
-        if self._redis is not None:
-            return float(self._script(keys=[f"selly:ratelimit:{key}"], args=[now, limit.interval, limit.burst]))
-        return _db_take_slot(key, now, limit)
 
     def acquire(self, key: str, limit: Limit) -> float:
-        slot = self._take_slot(key, limit)
+        slot = self._storage.take_slot(key, self._clock(), limit)
         wait = slot - self._clock()
         if wait > 0:
             self._sleep(wait)
             return wait
         return 0.0
-
-
-def _db_take_slot(key: str, now: float, limit: Limit) -> float:
-    from allegro.core.models import RateLimitSlot
-
-    for _ in range(3):
-        try:
-            with transaction.atomic():
-                row = RateLimitSlot.objects.select_for_update().filter(key=key).first()
-                if row is None:
-                    RateLimitSlot.objects.create(key=key, next_free=now + limit.interval)
-                    return now
-                slot = max(row.next_free, now - limit.burst * limit.interval)
-                RateLimitSlot.objects.filter(pk=row.pk).update(next_free=slot + limit.interval)
-                return slot
-        except IntegrityError:
-            continue  # another process created the row first
-    return now
-
-
-_shared: RateLimiter | None = None
-_shared_lock = threading.Lock()
-
-
-def shared_limiter() -> RateLimiter:
-    global _shared
-    with _shared_lock:
-        if _shared is None:
-            _shared = RateLimiter(redis_url=getattr(settings, "REDIS_URL", "") or None)
-        return _shared

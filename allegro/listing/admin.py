@@ -1,4 +1,4 @@
-"""Admin of the mass listing (issue 7): Sprzedaż → Aukcje w serwisie Allegro → "Masowe wystawianie aukcji".
+"""Admin of the mass listing: Sprzedaż → Aukcje w serwisie Allegro → "Masowe wystawianie aukcji".
 
 * the jobs list (ListingJob changelist) with the button that opens the form;
 * the form: account (the header's current account by default), a shop category with its subcategories or a
@@ -8,8 +8,8 @@
 * the job page: progress bar (static JS polls a small JSON view; without JS "Odśwież" reloads), per-product
   results, "Anuluj" and "Ponów nieudane".
 
-Imported at the bottom of allegro/admin.py; the product action is added to the shop's ProductAdmin from here,
-so ``shop`` never imports ``allegro``.
+The product action is added to the shop's product list from here with extend_admin, so ``shop`` never imports
+``allegro``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from allegro.accounts.models import AllegroAccount, ConnectionState, Duration
-from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
+from allegro.accounts.selectors import account_current
+from allegro.core.admin_extensions import extend_admin
 from allegro.descriptions.models import DescriptionTemplate
 from allegro.listing.models import ListingJob, ListingJobItem
 from allegro.listing.services.jobs import (
@@ -41,6 +42,7 @@ from allegro.listing.services.jobs import (
     listing_job_start,
     listing_preview,
 )
+from allegro.listing.tasks import listing_job_run
 from shop.models import Category, Product
 
 SELECTION_SESSION_KEY = "allegro_listing_selection"
@@ -122,11 +124,6 @@ class MassListingForm(forms.Form):
         )
 
 
-def _current_account_id(request) -> int | None:
-    chosen = str(request.session.get(CURRENT_ACCOUNT_SESSION_KEY, ""))
-    return int(chosen) if chosen.isdigit() else None
-
-
 @admin.register(ListingJob)
 class ListingJobAdmin(admin.ModelAdmin):
     """ "Masowe wystawianie aukcji": the jobs, the form with its dry run, and each job's progress page."""
@@ -197,7 +194,7 @@ class ListingJobAdmin(admin.ModelAdmin):
         selection = None
         if request.GET.get("selection") or request.POST.get("selection"):
             selection = [int(pk) for pk in request.session.get(SELECTION_SESSION_KEY, [])]
-        initial = {"account": _current_account_id(request), "category": request.GET.get("category") or None}
+        initial = {"account": account_current(request=request).account, "category": request.GET.get("category") or None}
         form = MassListingForm(request.POST or None, initial=initial, selection=selection)
         preview = None
         if request.method == "POST" and form.is_valid():
@@ -214,6 +211,7 @@ class ListingJobAdmin(admin.ModelAdmin):
                 except ListingError as exc:
                     self.message_user(request, str(exc), messages.ERROR)
                 else:
+                    listing_job_run.delay_on_commit(job.pk)
                     request.session.pop(SELECTION_SESSION_KEY, None)
                     self.message_user(
                         request,
@@ -300,6 +298,7 @@ class ListingJobAdmin(admin.ModelAdmin):
         except ListingError as exc:
             self.message_user(request, str(exc), messages.ERROR)
             return redirect("admin:allegro_listingjob_progress", job.pk)
+        listing_job_run.delay_on_commit(retry.pk)
         self.message_user(
             request,
             gettext("Retrying %(count)s failed products as mass listing #%(job)s.")
@@ -318,7 +317,7 @@ def _offers_url() -> str:
     """The offers list ("Lista aukcji") when it is registered, for the tabs."""
     from allegro.offers.models import Offer
 
-    if Offer in admin.site._registry:
+    if admin.site.is_registered(Offer):
         return reverse("admin:allegro_offer_changelist")
     return ""
 
@@ -337,13 +336,4 @@ def list_on_allegro(modeladmin, request, queryset):
     return redirect(reverse("admin:allegro_listingjob_start") + "?selection=1")
 
 
-def _add_product_action() -> None:
-    product_admin = admin.site._registry.get(Product)
-    if product_admin is None:
-        return
-    actions = list(product_admin.actions or [])
-    if list_on_allegro not in actions:
-        product_admin.actions = [*actions, list_on_allegro]
-
-
-_add_product_action()
+extend_admin(Product, actions=[list_on_allegro])

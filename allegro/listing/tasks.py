@@ -1,11 +1,11 @@
-"""Celery task of the mass listing (issue 7): thin, the job id in, the service does the work.
+"""Celery task of the mass listing: thin, the job id in, the service does the work.
 
 A run is idempotent (done items are left alone; an item's offer row is recorded before the POST and
 ``offer_publish`` looks it up by external.id before creating anything), so ``acks_late`` +
-``reject_on_worker_lost`` are safe: a job interrupted by a lost worker is picked up again where it stopped
-(RELIABILITY.md rules 6–7). A long job runs in slices shorter than the task time limit: when a slice's
-budget runs out with items left, the task enqueues itself again. One run works on a job at a time (a lease
-renewed by a heartbeat); a redelivered copy that finds the lease held comes back a little later.
+``reject_on_worker_lost`` are safe: a job interrupted by a lost worker is picked up again where it stopped.
+A long job runs in slices shorter than the task time limit: when a slice's budget runs out with items left,
+the task enqueues itself again. One run works on a job at a time (a lease renewed by a heartbeat); a redelivered copy
+that finds the lease held comes back a little later.
 """
 
 from celery import shared_task

@@ -1,4 +1,4 @@
-"""The mass listing's small JSON status view, polled by static/allegro/listing.js on the job page (issue 7)."""
+"""The mass listing's small JSON status view, polled by static/allegro/listing.js on the job page."""
 
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied

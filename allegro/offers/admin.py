@@ -1,10 +1,11 @@
-"""Offers in the panel (issue 7): "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
+"""Offers in the panel: "Aukcje w serwisie Allegro" (the list and the detail), the single listing form
 "Wystaw na Allegro", the product page's "Aukcje" box, the product list's link column and "Allegro" filter.
-Imported at the bottom of allegro/admin.py; the shop app never imports this."""
+The product page's and list's parts are added to the shop's admin with extend_admin; shop never imports this."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -18,26 +19,40 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
-from allegro.accounts.selectors import current_account
-from allegro.accounts.services.accounts import account_client
+from allegro.accounts.selectors import account_current, account_default
 from allegro.categories.forms import parameter_fields, values_from_post
 from allegro.categories.models import AllegroCategory
 from allegro.categories.services.categories import category_source
 from allegro.categories.services.category_forms import category_definitions
+from allegro.core.admin_extensions import extend_admin
 from allegro.descriptions.services.descriptions import description_clean
 from allegro.descriptions.services.offers import description_product_body
-from allegro.descriptions.views import description_image_json
+from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
 from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus
-from allegro.offers.selectors import offer_list, offer_web_url, products_by_listing
+from allegro.offers.selectors import (
+    offer_list,
+    offer_refused_row,
+    offer_web_url,
+    offers_live_of_product,
+    products_filter_by_listing,
+)
+from allegro.offers.services.form_errors import (
+    OfferFormErrors,
+    offer_problems_as_form_errors,
+    offer_refusal_as_form_errors,
+)
 from allegro.offers.services.offers import (
-    COPY_FIELDS,
     offer_catalogue_match,
+    offer_copy_onto,
+    offer_fetch_from_allegro,
     offer_prepare,
     offer_problems,
     offer_publish,
 )
+from allegro.offers.services.producers import CACHE_KEY as PRODUCERS_CACHE_KEY
+from allegro.offers.services.producers import responsible_producer_reference, responsible_producers_refresh
 from shop.models import Product
 
 PUBLISH_PERMISSION = "allegro.publish_offer"
@@ -84,7 +99,7 @@ class ProductListingFilter(admin.SimpleListFilter):
         ]
 
     def queryset(self, request, queryset):
-        return products_by_listing(queryset, self.value()) if self.value() else queryset
+        return products_filter_by_listing(queryset=queryset, state=self.value()) if self.value() else queryset
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -130,7 +145,7 @@ class OfferAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("Allegro offer id"), ordering="allegro_id")
     def offer_link(self, obj: Offer) -> str:
-        url = offer_web_url(obj)
+        url = offer_web_url(offer=obj)
         return format_html('<a href="{}" target="_blank" rel="noopener">{}</a>', url, obj.allegro_id) if url else "—"
 
     @admin.display(description=_("status"), ordering="status")
@@ -178,7 +193,7 @@ class OfferAdmin(admin.ModelAdmin):
         allegro_view, allegro_error = None, ""
         if request.GET.get("fetch") and offer.allegro_id:
             try:
-                allegro_view = account_client(account=offer.account).get_product_offer(offer.allegro_id)
+                allegro_view = offer_fetch_from_allegro(offer=offer)
             except AllegroError as exc:
                 allegro_error = "; ".join(exc.user_messages)
         events_url = reverse("admin:allegro_eventlogentry_changelist")
@@ -187,7 +202,7 @@ class OfferAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "title": offer.title,
             "offer": offer,
-            "web_url": offer_web_url(offer),
+            "web_url": offer_web_url(offer=offer),
             "payload": json.dumps(offer.request_payload, ensure_ascii=False, indent=2),
             "allegro_view": json.dumps(allegro_view, ensure_ascii=False, indent=2) if allegro_view else "",
             "allegro_error": allegro_error,
@@ -216,98 +231,89 @@ class OfferAdmin(admin.ModelAdmin):
         if account is None:
             messages.error(request, gettext("Add and connect an Allegro account first."))
             return redirect("admin:allegro_allegroaccount_changelist")
-        copy_from = None
-        if source.get("copy_from"):
-            copy_from = Offer.objects.filter(pk=source.get("copy_from")).first()
-        if not account.choices_cache.get("responsible-producers") and request.method == "GET":
-            _fetch_producers(account)
-        offer = offer_prepare(product=product, account=account, copy_from=copy_from)
-        definitions = (
-            category_definitions(allegro_category_id=offer.category_id, app=account.app)
-            if (offer.category_id)
-            else None
-        )
-        body = description_product_body(product=product)
-        editor_images = [description_image_json(image) for image in product.images.all()]
-        upload_url = reverse("allegro:description_image_upload", args=[product.pk])
-        field_errors: dict[str, list[str]] = {}
-        param_errors: dict[str, list[str]] = {}
-        other_errors: list[str] = []
-        existing = None
+        copy_from = Offer.objects.filter(pk=source.get("copy_from")).first() if source.get("copy_from") else None
+        if not account.choices_cache.get(PRODUCERS_CACHE_KEY) and request.method == "GET":
+            responsible_producers_refresh(account=account)
+        page = _ListingPage(product=product, account=account, copy_from=copy_from)
+        page.offer = offer_prepare(product=product, account=account, copy_from=copy_from)
+        if page.offer.category_id:
+            page.definitions = category_definitions(allegro_category_id=page.offer.category_id, app=account.app) or []
+        page.body = description_product_body(product=product)
+        form_kwargs = {
+            "account": account,
+            "editor_images": [description_image_json(image) for image in product.images.all()],
+            "upload_url": reverse("allegro:description_image_upload", args=[product.pk]),
+        }
         if request.method == "POST":
-            form = OfferForm(request.POST, account=account, editor_images=editor_images, upload_url=upload_url)
-            parameter_values = values_from_post(definitions=definitions or [], data=request.POST)
-            chosen_images = _images_from_post(request.POST)
-            if form.is_valid():
-                existing = _reusable_offer(request.POST.get("offer"), product=product, account=account)
-                offer = _offer_from_form(
-                    form, product=product, account=account, copy_from=copy_from, definitions=definitions or [],
-                    parameter_values=parameter_values, images=chosen_images, body=body, request=request,
-                )  # fmt: skip
-                if existing is not None:
-                    offer = _onto(existing, offer)
-                problems = offer_problems(offer=offer)
-                if not problems:
-                    try:
-                        offer = offer_publish(offer=offer, actor=request.user)
-                    except (AllegroRetryLater, AllegroRateLimited) as exc:
-                        messages.warning(
-                            request,
-                            gettext("Allegro did not answer (%(error)s). The listing is checked again on retry.")
-                            % {"error": "; ".join(exc.user_messages)},
-                        )
-                        return redirect("admin:allegro_offer_change", offer.pk)
-                    if offer.status != OfferStatus.ERROR:
-                        messages.success(
-                            request, gettext("The offer “%(title)s” is listed on Allegro.") % {"title": offer.title}
-                        )
-                        return redirect("admin:allegro_offer_change", offer.pk)
-                    existing = offer
-                    for name, messages_ in offer.last_error_fields.items():
-                        target = name if name in form.fields else "__all__"
-                        field_errors.setdefault(target, []).extend(messages_)
-                    other_errors.insert(0, gettext("Allegro refused the offer. Correct the fields marked below."))
-                else:
-                    for problem in problems:
-                        if problem.param_id:
-                            missing = problem.code.startswith("missing_parameter:")
-                            text = gettext("This parameter is required.") if missing else problem.message
-                            param_errors.setdefault(problem.param_id, []).append(text)
-                            if problem.param_id not in {str(d["id"]) for d in definitions or []}:
-                                field_errors.setdefault("parameters", []).append(problem.message)
-                        elif problem.field in form.fields or problem.field in ("images", "parameters", "category_id"):
-                            field_errors.setdefault(problem.field, []).append(problem.message)
-                        else:
-                            field_errors.setdefault("__all__", []).append(problem.message)
-                    other_errors.insert(0, gettext("The offer was not sent: correct the fields marked below."))
-            else:
-                other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
-            parameter_values_shown = parameter_values
-            images_shown = chosen_images
+            page.form = OfferForm(request.POST, **form_kwargs)
+            response = self._listing_submit(request, page)
+            if response is not None:
+                return response
         else:
+            offer = page.offer
             initial = {name: getattr(offer, name) for name in _FORM_FIELDS}
             initial["account"] = account.pk
             initial["template"] = offer.template_id
-            initial["description"] = offer.description if (offer.description or {}).get("sections") else body
-            form = OfferForm(initial=initial, account=account, editor_images=editor_images, upload_url=upload_url)
-            parameter_values_shown = [*offer.parameters, *offer.product_parameters]
-            images_shown = list(offer.images)
-        for name, errors in field_errors.items():
-            if name in form.fields:
+            initial["description"] = offer.description if (offer.description or {}).get("sections") else page.body
+            page.form = OfferForm(initial=initial, **form_kwargs)
+            page.parameter_values = [*offer.parameters, *offer.product_parameters]
+            page.images = list(offer.images)
+        for name, errors in page.errors.fields.items():
+            if name in page.form.fields:
                 for error in errors:
-                    form.add_error(name, error)
-        fields = parameter_fields(definitions=definitions or [], values=parameter_values_shown, errors=param_errors)
-        listed = list(
-            Offer.objects.filter(
-                product=product, account=account, status__in=(OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
-            ).only("pk", "allegro_id", "title")
+                    page.form.add_error(name, error)
+        return TemplateResponse(
+            request, "admin/allegro/offers/listing_form.html", self._listing_context(request, page, source)
         )
+
+    def _listing_submit(self, request, page: _ListingPage):
+        """ZAPISZ: the offer from the form, checked locally, then published. A redirect when it is listed (or
+        Allegro did not answer); None to show the form again with ``page.errors`` filled in."""
+        form = page.form
+        page.parameter_values = values_from_post(definitions=page.definitions, data=request.POST)
+        page.images = _images_from_post(request.POST)
+        if not form.is_valid():
+            page.other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
+            return None
+        page.existing = offer_refused_row(pk=request.POST.get("offer"), product=page.product, account=page.account)
+        offer = _offer_from_form(form, page=page)
+        if page.existing is not None:
+            offer = offer_copy_onto(existing=page.existing, prepared=offer)
+        page.offer = offer
+        problems = offer_problems(offer=offer)
+        if problems:
+            page.errors = offer_problems_as_form_errors(
+                problems=problems,
+                form_fields=form.fields,
+                parameter_ids={str(d["id"]) for d in page.definitions},
+            )
+            page.other_errors.insert(0, gettext("The offer was not sent: correct the fields marked below."))
+            return None
+        try:
+            offer = offer_publish(offer=offer, actor=request.user)
+        except (AllegroRetryLater, AllegroRateLimited) as exc:
+            messages.warning(
+                request,
+                gettext("Allegro did not answer (%(error)s). The listing is checked again on retry.")
+                % {"error": "; ".join(exc.user_messages)},
+            )
+            return redirect("admin:allegro_offer_change", offer.pk)
+        if offer.status != OfferStatus.ERROR:
+            messages.success(request, gettext("The offer “%(title)s” is listed on Allegro.") % {"title": offer.title})
+            return redirect("admin:allegro_offer_change", offer.pk)
+        page.offer = page.existing = offer
+        page.errors = offer_refusal_as_form_errors(offer=offer, form_fields=form.fields)
+        page.other_errors.insert(0, gettext("Allegro refused the offer. Correct the fields marked below."))
+        return None
+
+    def _listing_context(self, request, page: _ListingPage, source) -> dict:
+        offer, account, product, form = page.offer, page.account, page.product, page.form
         allegro_category = (
             AllegroCategory.objects.filter(source=category_source(account.app), allegro_id=offer.category_id).first()
             if offer.category_id
             else None
         )
-        context = {
+        return {
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "title": gettext("List on Allegro: %(product)s") % {"product": product.name},
@@ -316,12 +322,14 @@ class OfferAdmin(admin.ModelAdmin):
             "accounts": AllegroAccount.objects.order_by("name", "pk"),
             "form": form,
             "offer": offer,
-            "existing": existing,
-            "copy_from": copy_from,
+            "existing": page.existing,
+            "copy_from": page.copy_from,
             "again": source.get("again"),
-            "listed": listed,
-            "parameter_fields": fields,
-            "images": _image_rows(product, images_shown),
+            "listed": offers_live_of_product(product=product, account=account),
+            "parameter_fields": parameter_fields(
+                definitions=page.definitions, values=page.parameter_values, errors=page.errors.parameters
+            ),
+            "images": _image_rows(product, page.images),
             "allegro_category": allegro_category,
             "category_id": offer.category_id,
             "mapping_url": reverse("admin:allegro_categorymapping_changelist"),
@@ -333,11 +341,28 @@ class OfferAdmin(admin.ModelAdmin):
             "producers": form.producers(account),
             "catalogue": offer_catalogue_match(offer=offer),
             "no_product": NO_PRODUCT,
-            "field_errors": field_errors,
-            "other_errors": other_errors + field_errors.get("__all__", []),
+            "field_errors": page.errors.fields,
+            "other_errors": page.other_errors + page.errors.fields.get("__all__", []),
             "required_fields": OfferForm.REQUIRED,
         }
-        return TemplateResponse(request, "admin/allegro/offers/listing_form.html", context)
+
+
+@dataclass
+class _ListingPage:
+    """What one request of the listing form works with and shows."""
+
+    product: Product
+    account: AllegroAccount
+    copy_from: Offer | None
+    offer: Offer | None = None
+    definitions: list[dict] = field(default_factory=list)
+    body: dict = field(default_factory=dict)
+    form: OfferForm | None = None
+    existing: Offer | None = None
+    parameter_values: list[dict] = field(default_factory=list)
+    images: list[str] = field(default_factory=list)
+    errors: OfferFormErrors = field(default_factory=OfferFormErrors)
+    other_errors: list[str] = field(default_factory=list)
 
 
 _FORM_FIELDS = (
@@ -371,36 +396,7 @@ def _chosen_account(request, raw) -> AllegroAccount | None:
         account = AllegroAccount.objects.select_related("app").filter(pk=raw).first()
         if account is not None:
             return account
-    return current_account(session=request.session, user=request.user)
-
-
-def _fetch_producers(account: AllegroAccount) -> None:
-    """Cache GET /sale/responsible-producers on the account (an empty list when Allegro does not answer)."""
-    try:
-        producers = account_client(account=account).get_responsible_producers()
-    except AllegroError:
-        producers = []
-    account.choices_cache = {**(account.choices_cache or {}), "responsible-producers": producers}
-    AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=account.choices_cache)
-
-
-def _create_producer(account: AllegroAccount, name: str) -> str:
-    """POST /sale/responsible-producers by name, unless one of that name is known; the reference to use."""
-    for producer in account.choices_cache.get("responsible-producers") or []:
-        if producer.get("name") == name:
-            return producer["id"]
-    try:
-        created = account_client(account=account).create_responsible_producer(
-            {"name": name, "producerData": {"tradeName": name}}
-        )
-    except AllegroError:
-        return name  # referenced by name: Allegro resolves it (or says why not)
-    if created.get("id"):
-        producers = [*(account.choices_cache.get("responsible-producers") or []), {"id": created["id"], "name": name}]
-        account.choices_cache = {**account.choices_cache, "responsible-producers": producers}
-        AllegroAccount.objects.filter(pk=account.pk).update(choices_cache=account.choices_cache)
-        return str(created["id"])
-    return name
+    return account_current(request=request).account or account_default()
 
 
 def _images_from_post(data) -> list[str]:
@@ -429,27 +425,10 @@ def _image_rows(product: Product, chosen: list[str]) -> list[dict]:
     return rows
 
 
-def _reusable_offer(raw, *, product: Product, account: AllegroAccount) -> Offer | None:
-    """The row of a refused attempt: the corrected form updates it instead of leaving one error row per try."""
-    if not raw or not str(raw).isdigit():
-        return None
-    return Offer.objects.filter(
-        pk=raw,
-        product=product,
-        account=account,
-        allegro_id__isnull=True,
-        status__in=(OfferStatus.ERROR, OfferStatus.DRAFT),
-    ).first()
-
-
-def _onto(existing: Offer, prepared: Offer) -> Offer:
-    for name in (*COPY_FIELDS, "images", "image_urls", "external_id"):
-        setattr(existing, name, getattr(prepared, name))
-    return existing
-
-
-def _offer_from_form(form, *, product, account, copy_from, definitions, parameter_values, images, body, request):
+def _offer_from_form(form, *, page: _ListingPage) -> Offer:
+    """The offer the submitted form describes (unsaved), prepared like a new one with the form's values."""
     data = form.cleaned_data
+    account, definitions, parameter_values = page.account, page.definitions, page.parameter_values
     overrides = {name: data[name] for name in _FORM_FIELDS if name in data}
     overrides["price"] = data.get("price") if data.get("price") is not None else 0
     overrides["template"] = data.get("template")
@@ -457,18 +436,19 @@ def _offer_from_form(form, *, product, account, copy_from, definitions, paramete
     overrides["catalogue_product_id"] = (data.get("catalogue_product_id") or "").strip()
     description = description_clean(data.get("description") or {"sections": []})
     # Stored only when the staff member changed it; otherwise the product's description is composed at publish.
-    overrides["description"] = {} if description == description_clean(body) else description
+    overrides["description"] = {} if description == description_clean(page.body) else description
     if data.get("new_producer"):
-        overrides["responsible_producer_id"] = _create_producer(account, data["new_producer"].strip())[:64]
+        producer = responsible_producer_reference(account=account, name=data["new_producer"].strip())
+        overrides["responsible_producer_id"] = producer[:64]
     product_level_ids = {str(d["id"]) for d in definitions if (d.get("options") or {}).get("describesProduct")}
     overrides["parameters"] = [v for v in parameter_values if str(v["id"]) not in product_level_ids]
     overrides["product_parameters"] = [v for v in parameter_values if str(v["id"]) in product_level_ids]
-    overrides["images"] = images
-    return offer_prepare(product=product, account=account, overrides=overrides, copy_from=copy_from)
+    overrides["images"] = page.images
+    return offer_prepare(product=page.product, account=account, overrides=overrides, copy_from=page.copy_from)
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The product page and the product list (registered from here: shop never imports allegro)
+# The product page and the product list (added from here with extend_admin: shop never imports allegro)
 # --------------------------------------------------------------------------------------------------------------
 class ProductOffersInline(admin.TabularInline):
     """ "Aukcje": the product's offers with links, and "Wystaw na Allegro"."""
@@ -508,16 +488,6 @@ def list_on_allegro_link(obj: Product) -> str:
     return format_html('<a class="ao-list-link" href="{}">{}</a>', listing_url(obj.pk), gettext("List on Allegro"))
 
 
-def _extend_product_admin() -> None:
-    product_admin = admin.site._registry.get(Product)
-    if product_admin is None:
-        return
-    if list_on_allegro_link not in product_admin.list_display:
-        product_admin.list_display = (*product_admin.list_display, list_on_allegro_link)
-    if ProductListingFilter not in product_admin.list_filter:
-        product_admin.list_filter = (*product_admin.list_filter, ProductListingFilter)
-    if ProductOffersInline not in product_admin.inlines:
-        product_admin.inlines = [*product_admin.inlines, ProductOffersInline]
-
-
-_extend_product_admin()
+extend_admin(
+    Product, inlines=[ProductOffersInline], list_display=[list_on_allegro_link], list_filter=[ProductListingFilter]
+)

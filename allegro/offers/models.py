@@ -1,8 +1,8 @@
-"""Offers on Allegro and the jobs that list them (issue 7); the sync engine (issue 8) keeps them current.
+"""Offers on Allegro and the jobs that list them; the sync engine keeps them current.
 
 An Offer row is written BEFORE the offer is created on Allegro (status "activating", no
 allegro_id yet): that recorded intent plus ``external_id`` (the product's SKU) lets a retry
-after a crash look the offer up instead of creating a second one (RELIABILITY.md rule 6).
+after a crash look the offer up instead of creating a second one.
 """
 
 from decimal import Decimal
@@ -86,7 +86,7 @@ class Offer(models.Model):
     )
     # Product images already uploaded to Allegro ({ProductImage pk: Allegro URL}): a retry does not upload again.
     image_urls = models.JSONField(_("uploaded images"), default=dict, blank=True)
-    # The client-generated id of the last publication command (END); resent unchanged on a retry (rule 6).
+    # The client-generated id of the last publication command (END); resent unchanged on a retry.
     command_id = models.CharField(_("last command id"), max_length=36, blank=True)
     request_payload = models.JSONField(_("last request sent"), default=dict, blank=True)
     # What Allegro last confirmed (read back or reported by a command): the sync engine compares these.

@@ -1,4 +1,4 @@
-"""Reads of offers (issue 7): the offers list, a product's offers, the product side of listing, links to Allegro."""
+"""Reads of offers: the offers list, the product side of listing, links to Allegro."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from shop.models import Product
 LIVE_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
 
 
-def offer_web_url(offer: Offer) -> str:
+def offer_web_url(*, offer: Offer) -> str:
     """The offer's page: https://allegro.pl/oferta/<id>, the sandbox's, or ``<api base>/oferta/<id>`` for the
     emulator (custom addresses). Empty before the offer exists on Allegro. Uses ``offer.account.app``."""
     if not offer.allegro_id:
@@ -23,11 +23,30 @@ def offer_list() -> QuerySet[Offer]:
     return Offer.objects.select_related("account__app", "product")
 
 
-def offers_of_product(*, product: Product) -> QuerySet[Offer]:
-    return offer_list().filter(product=product)
+def offer_refused_row(*, pk, product: Product, account) -> Offer | None:
+    """The row of a refused attempt to list ``product`` on ``account`` (never created on Allegro): the corrected
+    form updates it instead of leaving one error row per try."""
+    if not pk or not str(pk).isdigit():
+        return None
+    return Offer.objects.filter(
+        pk=pk,
+        product=product,
+        account=account,
+        allegro_id__isnull=True,
+        status__in=(OfferStatus.ERROR, OfferStatus.DRAFT),
+    ).first()
 
 
-def products_by_listing(queryset: QuerySet[Product], state: str, *, account_id: int | None = None) -> QuerySet:
+def offers_live_of_product(*, product: Product, account) -> list[Offer]:
+    """The product's active or activating offers on ``account`` (the listing form warns about them)."""
+    return list(
+        Offer.objects.filter(product=product, account=account, status__in=LIVE_STATUSES).only(
+            "pk", "allegro_id", "title"
+        )
+    )
+
+
+def products_filter_by_listing(*, queryset: QuerySet[Product], state: str, account_id: int | None = None) -> QuerySet:
     """Filter products by their offers: "listed" (an active or activating offer), "unlisted" (none), "ended" (an
     ended offer and no live one). One subquery each; ``account_id`` narrows to one account."""
     offers = Offer.objects.filter(product=OuterRef("pk"))

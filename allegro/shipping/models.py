@@ -1,4 +1,4 @@
-"""Delivery price lists ("cenniki dostaw") and the delivery-method mapping (issue 5).
+"""Delivery price lists ("cenniki dostaw") and the delivery-method mapping.
 
 Imported at the end of allegro/models.py, so these are ordinary models of the ``allegro`` app.
 """

@@ -1,4 +1,4 @@
-"""Reads for delivery price lists and the delivery-method mapping (issue 5, part A)."""
+"""Reads for delivery price lists and the delivery-method mapping."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Admin of the sync engine (issue 8): SyncRun list ("what was done, counts, errors, duration"), the
+"""Admin of the sync engine: SyncRun list ("what was done, counts, errors, duration"), the
 "Synchronizuj aukcje" page with its preview, and the mass "Wystaw ponownie" action on the offers list."""
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.core.admin_extensions import extend_admin
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import AccountPriceRule, SyncCommand, SyncRun
-from allegro.sync.services.engine import STEPS
+from allegro.sync.services.steps import OFFER_STEPS
 from allegro.sync.tasks import sync_relist_task, sync_run_task
 
 RUN_PERMISSION = "allegro.run_sync"
@@ -39,7 +40,7 @@ class SyncRunForm(forms.Form):
     )
     steps = forms.MultipleChoiceField(
         label=_("Steps"),
-        choices=[(s, STEP_LABELS[s]) for s in STEPS],
+        choices=[(s, STEP_LABELS[s]) for s in OFFER_STEPS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text=_("None chosen: what each account's sync switches allow. Chosen steps run even when switched off."),
@@ -179,10 +180,4 @@ def relist_ended(modeladmin, request, queryset):
     return TemplateResponse(request, "admin/allegro/sync/relist.html", context)
 
 
-def _attach_relist_action() -> None:
-    offer_admin = admin.site._registry.get(Offer)
-    if offer_admin is not None and relist_ended not in (offer_admin.actions or []):
-        offer_admin.actions = [*(offer_admin.actions or []), relist_ended]
-
-
-_attach_relist_action()
+extend_admin(Offer, actions=[relist_ended])

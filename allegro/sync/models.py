@@ -1,4 +1,4 @@
-"""The sync engine's state (issue 8): the queue of offers to bring in line with the shop, the batch
+"""The sync engine's state: the queue of offers to bring in line with the shop, the batch
 commands sent to Allegro (UUIDs stored before sending), per-account cursors, locks and run records.
 """
 
@@ -110,7 +110,7 @@ class SyncRun(models.Model):
 
 class SyncCommand(models.Model):
     """One batch command to Allegro. The row (UUID and body) is written BEFORE the call; a retry after a crash
-    resends the same UUID with the same body, which Allegro answers with the same report (RELIABILITY rule 6).
+    resends the same UUID with the same body, which Allegro answers with the same report.
     The body is never changed once stored: a different body under the same UUID gets 409."""
 
     class Kind(models.TextChoices):
@@ -154,7 +154,7 @@ class SyncCommand(models.Model):
 
 
 class SyncCursor(models.Model):
-    """The last processed event id of a journal per account (RELIABILITY rule 3)."""
+    """The last processed event id of a journal per account, advanced in the same transaction as the work it covers."""
 
     account = models.ForeignKey("allegro.AllegroAccount", on_delete=models.CASCADE, related_name="+")
     kind = models.CharField(max_length=20)
@@ -194,18 +194,3 @@ class SyncMarker(models.Model):
 
     def __str__(self) -> str:
         return self.name
-
-
-def _connect_receivers() -> None:
-    # Connected here because models are always imported; dispatch_uid makes it exactly once.
-    from shop.signals import product_changed
-
-    def _on_product_changed(sender, product_ids=frozenset(), fields=frozenset(), reason="", **kwargs):
-        from allegro.sync.services.queue import offers_queue_for_products
-
-        offers_queue_for_products(product_ids=product_ids, fields=fields, reason=reason)
-
-    product_changed.connect(_on_product_changed, dispatch_uid="allegro_sync_product_changed", weak=False)
-
-
-_connect_receivers()

@@ -1,4 +1,4 @@
-"""Celery tasks of the sync engine (issue 8): thin, ids in. All are idempotent — commands carry stored UUIDs and
+"""Celery tasks of the sync engine: thin, ids in. All are idempotent — commands carry stored UUIDs and
 every step compares with what Allegro confirmed — so they use acks_late + reject_on_worker_lost."""
 
 from __future__ import annotations
@@ -6,13 +6,13 @@ from __future__ import annotations
 from celery import shared_task
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import transaction
 
 from allegro.accounts.models import AllegroAccount
 from allegro.sync.models import SyncRun
-from allegro.sync.services import register as sync_register  # noqa: F401 - registers the steps of allegro_sync
 from allegro.sync.services.commands import Stop
-from allegro.sync.services.engine import sync_flush, sync_run, sync_scheduled
 from allegro.sync.services.queue import flush_schedule
+from allegro.sync.services.steps import sync_flush, sync_run, sync_scheduled
 
 IDEMPOTENT = {"ignore_result": True, "acks_late": True, "reject_on_worker_lost": True}
 
@@ -32,7 +32,14 @@ def sync_flush_task(self, account_id: int | None = None) -> None:
             return
         raise self.retry(exc=exc, countdown=min(300, 5 * 2**self.request.retries))
     if any(r.status == SyncRun.Status.SKIPPED for r in runs) and not _eager():
-        flush_schedule(delay=3.0)  # another sync held the lock: try again shortly
+        countdown = flush_schedule(delay=3.0)  # another sync held the lock: try again shortly
+        if countdown is not None:
+            sync_flush_enqueue(countdown=countdown)
+
+
+def sync_flush_enqueue(*, countdown: float) -> None:
+    """Enqueue the debounced flush after commit (``flush_schedule`` decided that one is due in ``countdown`` s)."""
+    transaction.on_commit(lambda: sync_flush_task.apply_async(countdown=countdown))
 
 
 def _scheduled(task, step: str) -> None:

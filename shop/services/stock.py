@@ -1,6 +1,6 @@
 """Stock changes. Every change is a conditional UPDATE (never read-modify-write in Python) and,
 when it has a ``reference``, a StockMovement row whose unique key makes it happen at most once
-(RELIABILITY.md rule 4: at-least-once inputs, exactly-once effects).
+(at-least-once inputs, exactly-once effects).
 
 A reservation costs two statements and no savepoint: the movement is inserted with
 ``ON CONFLICT (reference) DO NOTHING`` (a repeated reference inserts nothing and changes

@@ -1,4 +1,4 @@
-/* Allegro categories (issue 5, part B).
+/* Allegro categories.
  *
  * 1. "Przyporządkowania kategorii": the picker of an Allegro leaf category — the tree is loaded level by level from
  *    small JSON views (one Allegro call per cold level, none when cached), with search over the cached tree and

@@ -1,5 +1,5 @@
 /*
- * Allegro description section editor (issue 6).
+ * Allegro description section editor.
  *
  * Turns every [data-description-editor] block into a section editor over its JSON textarea. Configuration comes
  * from data- attributes only (a Content-Security-Policy will forbid inline scripts). Text items are edited with

@@ -1,4 +1,4 @@
-/* Mass listing progress page (issue 7): polls the job's small JSON status view and updates the progress bar and
+/* Mass listing progress page: polls the job's small JSON status view and updates the progress bar and
  * the counters; when the job ends, reloads once so the results table and the buttons ("Ponów nieudane") show the
  * final state. Without JavaScript the page works too: "Odśwież" reloads it by hand.
  *

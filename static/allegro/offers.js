@@ -1,4 +1,4 @@
-/* Allegro offers (issue 7): the listing form's title counter (Allegro's 75 characters), auction-only fields shown
+/* Allegro offers: the listing form's title counter (Allegro's 75 characters), auction-only fields shown
  * for the auction format, and image order numbers filled in as images are ticked. No inline scripts (CSP). */
 (function () {
   "use strict";

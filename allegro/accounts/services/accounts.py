@@ -1,9 +1,10 @@
 """Allegro apps and accounts: the OAuth authorisation, safe token refresh, and the API client
-bound to an account (RELIABILITY.md rules 5 and 9)."""
+bound to an account."""
 
 import base64
 import hashlib
 import secrets
+import threading
 import time
 from datetime import timedelta
 
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, token_fingerprint
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_log
+from allegro.core.services.ratelimit_storage import DatabaseSlotStorage
 from allegro.integration.client import (
     AllegroClient,
     AllegroError,
@@ -25,7 +27,7 @@ from allegro.integration.client import (
     Endpoints,
     TokenSet,
 )
-from allegro.integration.ratelimit import configured_limits, shared_limiter
+from allegro.integration.ratelimit import RateLimiter, RedisSlotStorage, configured_limits
 
 # Refresh this long before the access token expires, so no call meets an expired token.
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -38,8 +40,24 @@ class AuthorizationRefused(Exception):
 
 
 def oauth_redirect_uri() -> str:
-    """The one redirect URI to register at apps.developer.allegro.pl (a constant, RELIABILITY rule 9)."""
+    """The one redirect URI to register at apps.developer.allegro.pl (a constant: Allegro matches it exactly)."""
     return settings.SELLY_PUBLIC_URL.rstrip("/") + reverse("allegro:oauth_callback")
+
+
+_shared_limiter: RateLimiter | None = None
+_shared_limiter_lock = threading.Lock()
+
+
+def shared_limiter() -> RateLimiter:
+    """The process's one rate limiter, given to every client it builds. Its slots are in Redis when REDIS_URL is
+    set and in the database otherwise, so every web and worker process shares them either way."""
+    global _shared_limiter
+    with _shared_limiter_lock:
+        if _shared_limiter is None:
+            redis_url = getattr(settings, "REDIS_URL", "") or None
+            storage = RedisSlotStorage(redis_url=redis_url) if redis_url else DatabaseSlotStorage()
+            _shared_limiter = RateLimiter(storage=storage)
+        return _shared_limiter
 
 
 def _endpoints(app: AllegroApp) -> Endpoints:
@@ -81,7 +99,8 @@ class AppTokenProvider:
 
 class AccountTokenProvider:
     """Access tokens of one account; refreshes ahead of expiry, one refresh at a time across all
-    processes (a row lock), re-reading the stored token after the lock (RELIABILITY rule 5)."""
+    processes (a row lock), re-reading the stored token after the lock: a used refresh token dies 60 s later,
+    so two processes must not both spend it."""
 
     def __init__(self, *, account: AllegroAccount) -> None:
         self.account_id = account.pk
@@ -253,6 +272,17 @@ def account_authorization_start(*, account: AllegroAccount, session, user) -> st
 def account_authorization_complete(*, session, user, params: dict) -> AllegroAccount:
     """Accept the callback: state must be one we issued to this session and user, unused and
     younger than 10 minutes — checked before the code is exchanged. Raises AuthorizationRefused."""
+    account, entry = _authorization_pending(session=session, user=user, params=params)
+    code = params.get("code", "")
+    if not code:
+        raise AuthorizationRefused(_("Allegro did not send an authorisation code."))
+    tokens, me = _authorization_exchange(account=account, user=user, code=code, verifier=entry["verifier"])
+    return _authorization_store(account=account, user=user, tokens=tokens, me=me)
+
+
+def _authorization_pending(*, session, user, params: dict) -> tuple[AllegroAccount, dict]:
+    """The account whose authorisation this callback answers, with the pending entry (spent here: a state is
+    used once). A refusal on Allegro's side is logged and refused."""
     state = params.get("state", "")
     pending = session.get(SESSION_KEY, {})
     entry = pending.pop(state, None) if state else None
@@ -277,17 +307,18 @@ def account_authorization_complete(*, session, user, params: dict) -> AllegroAcc
             actor=user,
         )
         raise AuthorizationRefused(_("Access was refused on Allegro. The account was not connected."))
-    code = params.get("code", "")
-    if not code:
-        raise AuthorizationRefused(_("Allegro did not send an authorisation code."))
+    return account, entry
 
+
+def _authorization_exchange(*, account: AllegroAccount, user, code: str, verifier: str):
+    """The code exchanged for tokens (PKCE verifier) and the seller those tokens belong to (GET /me)."""
     client = AllegroClient(
         endpoints=_endpoints(account.app),
         client_id=account.app.client_id,
         client_secret=lambda: account.app.client_secret,
     )
     try:
-        tokens = client.exchange_code(code=code, redirect_uri=oauth_redirect_uri(), code_verifier=entry["verifier"])
+        tokens = client.exchange_code(code=code, redirect_uri=oauth_redirect_uri(), code_verifier=verifier)
         me_client = AllegroClient(
             endpoints=_endpoints(account.app),
             client_id=account.app.client_id,
@@ -306,7 +337,12 @@ def account_authorization_complete(*, session, user, params: dict) -> AllegroAcc
             actor=user,
         )
         raise AuthorizationRefused(_("Allegro refused the authorisation: %(reason)s") % {"reason": exc}) from None
+    return tokens, me
 
+
+def _authorization_store(*, account: AllegroAccount, user, tokens, me) -> AllegroAccount:
+    """Connect the account to the seller, unless it belongs to another seller or the seller is already
+    connected as another account of this application."""
     with transaction.atomic():
         account = AllegroAccount.objects.select_for_update().select_related("app").get(pk=account.pk)
         if account.seller_id and account.seller_id != me.id:

@@ -38,6 +38,22 @@ def register_check(func: Callable[[AllegroAccount], list[Check]]) -> Callable:
 
 
 def account_checklist(*, account: AllegroAccount) -> list[Check]:
+    """What the account needs before it can sell, in the order a person fixes it: Allegro and the application,
+    the authorisation and its scopes, the after-sales conditions, the background worker, then the checks the
+    other rooms register."""
+    checks = _application_checks(account)
+    authorised, authorisation = _authorisation_checks(account)
+    checks += authorisation
+    if authorised:
+        checks += _scope_checks(account)
+        checks += _choices_checks(account)
+    checks += _worker_checks()
+    for extra in _extra_checks:
+        checks.extend(extra(account))
+    return checks
+
+
+def _application_checks(account: AllegroAccount) -> list[Check]:
     checks: list[Check] = []
     try:
         app_client(app=account.app).client_credentials()
@@ -63,7 +79,12 @@ def account_checklist(*, account: AllegroAccount) -> list[Check]:
                 _("Check Client ID and Client Secret in Konfiguracja Allegro → REST API."),
             )
         )
+    return checks
 
+
+def _authorisation_checks(account: AllegroAccount) -> tuple[bool, list[Check]]:
+    """(whether the account's token works, the check saying so)."""
+    checks: list[Check] = []
     authorised = False
     if account.state != ConnectionState.CONNECTED:
         checks.append(
@@ -88,30 +109,34 @@ def account_checklist(*, account: AllegroAccount) -> list[Check]:
                     _("Click “Autoryzacja” and confirm access on Allegro."),
                 )
             )
+    return authorised, checks
 
+
+def _scope_checks(account: AllegroAccount) -> list[Check]:
     granted = set(account.scopes.split())
     missing = [scope for scope in REQUIRED_SCOPES if scope not in granted]
-    if authorised and not missing:
-        checks.append(Check(_("Scopes"), True, _("All required scopes are granted.")))
-    elif authorised:
-        checks.append(
-            Check(
-                _("Scopes"),
-                False,
-                _("Missing scopes: %(scopes)s") % {"scopes": ", ".join(missing)},
-                _("Tick them in the application at apps.developer.allegro.pl and authorise again."),
-            )
+    if not missing:
+        return [Check(_("Scopes"), True, _("All required scopes are granted."))]
+    return [
+        Check(
+            _("Scopes"),
+            False,
+            _("Missing scopes: %(scopes)s") % {"scopes": ", ".join(missing)},
+            _("Tick them in the application at apps.developer.allegro.pl and authorise again."),
         )
+    ]
 
-    if authorised:
-        try:
-            choices = account_fetch_choices(account=account)
-        except AllegroError as exc:
-            choices = None
-            checks.append(Check(_("After-sales conditions"), False, str(exc), _("Try again in a moment.")))
-        if choices is not None:
-            checks.extend(_conditions_checks(account, choices))
 
+def _choices_checks(account: AllegroAccount) -> list[Check]:
+    try:
+        choices = account_fetch_choices(account=account)
+    except AllegroError as exc:
+        return [Check(_("After-sales conditions"), False, str(exc), _("Try again in a moment."))]
+    return _conditions_checks(account, choices)
+
+
+def _worker_checks() -> list[Check]:
+    checks: list[Check] = []
     seen = WorkerHeartbeat.objects.filter(name="worker").values_list("seen_at", flat=True).first()
     if seen and seen > timezone.now() - HEARTBEAT_MAX_AGE:
         checks.append(Check(_("Background work"), True, _("Celery worker and beat are running.")))
@@ -124,8 +149,6 @@ def account_checklist(*, account: AllegroAccount) -> list[Check]:
                 _("Start the worker and exactly one beat (make run does both)."),
             )
         )
-    for extra in _extra_checks:
-        checks.extend(extra(account))
     return checks
 
 

@@ -1,8 +1,8 @@
-"""Allegro categories (issue 5, part B): the lazily cached tree, parameters, suggestions, shop → Allegro mappings.
+"""Allegro categories: the lazily cached tree, parameters, suggestions, shop → Allegro mappings.
 
 Cost contract (tested against the emulator's request log): opening a level of the tree or a category's parameters
 costs at most one Allegro call when the cache is cold and none when it is warm. "Odśwież" refetches on purpose.
-Categories and parameters are public resources: they use the app-only token (API.md §8).
+Categories and parameters are public resources: they use the app-only token.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Category forms ("Formularze kategorii", issue 5 part B): common parameter values of an Allegro category,
+"""Category forms ("Formularze kategorii"): common parameter values of an Allegro category,
 validated against its cached definitions, and the parameters of one product built from them.
 
 Values use Allegro's own shape: ``{"id": ..., "valuesIds": [...]}`` for dictionaries, ``{"id": ..., "values":

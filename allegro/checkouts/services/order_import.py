@@ -1,4 +1,5 @@
-"""Importing Allegro purchases as shop orders (issue 9; API.md §7; RELIABILITY.md rules 1–4, 12).
+"""Importing Allegro purchases as shop orders: every journal event may arrive twice or never, and a bad
+payload is quarantined, never lost.
 
 The journal (``/order/events``) is read from the account's cursor in ascending order; the checkout
 forms it names are fetched (one listing call per hundred forms when many changed, read once for a
@@ -34,7 +35,13 @@ from django.utils.translation import gettext as _
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.accounts.services.accounts import account_client
-from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, CreateOrdersAt, OrderEventCursor
+from allegro.checkouts.models import (
+    AllegroCheckout,
+    CheckoutQuarantine,
+    CreateOrdersAt,
+    CustomerAllegroIdentity,
+    OrderEventCursor,
+)
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.integration.client import AllegroClient, AllegroNotFound, AllegroValidationError
@@ -57,7 +64,7 @@ from orders.services.orders import (
     order_create,
     order_reserve_stock,
 )
-from shop.models import Customer, CustomerAllegroIdentity, DeliveryMethod, Product
+from shop.models import Customer, DeliveryMethod, Product
 from shop.signals import product_changes_batched
 
 logger = logging.getLogger("allegro.orders")
@@ -73,7 +80,6 @@ LIST_AHEAD = timedelta(seconds=2)  # listed further than this past a batch's las
 LISTED_KEEP = 2000  # listed forms kept for the next batches (~20 MB)
 SWEEP_MARGIN = timedelta(minutes=10)  # updatedAt can be older than the moment we last looked
 SWEEP_EVERY = timedelta(minutes=5)
-RELAY_DOMAIN = "@allegromail.pl"
 
 PAYMENT_TYPES = {
     "ONLINE": PaymentType.ONLINE,
@@ -128,11 +134,11 @@ class ImportResult:
         }
 
 
-def external_key(account: AllegroAccount, checkout_form_id: str) -> str:
+def checkout_external_key(*, account: AllegroAccount, checkout_form_id: str) -> str:
     return f"{account.pk}:{checkout_form_id}"
 
 
-def stock_reference(account: AllegroAccount, checkout_form_id: str, line_item_id: str) -> str:
+def checkout_stock_reference(*, account: AllegroAccount, checkout_form_id: str, line_item_id: str) -> str:
     # One reservation per (account, checkout form, line item): a re-import never moves stock twice.
     return f"allegro:{account.pk}:{checkout_form_id}:{line_item_id}"
 
@@ -219,78 +225,20 @@ class _Batch:
 
     @classmethod
     def load(cls, *, account, cursor, items: list[_Item], methods: dict) -> _Batch:
-        parsed: dict[str, CheckoutForm | CheckoutFormInvalid] = {}
-        for item in items:
-            if item.fetch_error:
-                parsed[item.checkout_form_id] = CheckoutFormInvalid(
-                    item.fetch_error, checkout_form_id=item.checkout_form_id
-                )
-                continue
-            try:
-                parsed[item.checkout_form_id] = parse_checkout_form(item.payload, expected_id=item.checkout_form_id)
-            except CheckoutFormInvalid as exc:
-                parsed[item.checkout_form_id] = exc
+        """Parse the items and read, in a constant number of queries, everything their import needs (the rows
+        that may change are locked)."""
+        parsed = _parse_items(items)
         forms = [f for f in parsed.values() if isinstance(f, CheckoutForm)]
         ids = list(parsed)
-        checkouts = {
-            c.checkout_form_id: c
-            for c in AllegroCheckout.objects.select_for_update().filter(account=account, checkout_form_id__in=ids)
-        }
-        order_ids = [c.order_id for c in checkouts.values() if c.order_id]
-        orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids)} if order_ids else {}
-        for checkout in checkouts.values():
-            if checkout.order_id:
-                checkout.order = orders.get(checkout.order_id)
+        checkouts = _load_checkouts(account, ids)
         quarantined = set(
             CheckoutQuarantine.objects.filter(
                 account=account, checkout_form_id__in=ids, resolved_at__isnull=True
             ).values_list("checkout_form_id", flat=True)
         )
-        buyer_ids = {f.buyer.id for f in forms}
-        identities = {
-            i.buyer_id: i
-            for i in CustomerAllegroIdentity.objects.filter(
-                seller_id=account.seller_id, buyer_id__in=buyer_ids
-            ).select_related("customer")
-        }
-        emails = {f.buyer.email.lower() for f in forms if f.buyer.id not in identities}
-        customers = (
-            {
-                c.email_lower: c
-                for c in Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)
-            }
-            if emails
-            else {}
-        )
-        skus = {li.offer.external.id for f in forms for li in f.lineItems if li.offer.external and li.offer.external.id}
-        products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
-        # Offers listed from the panel know their product even when the SKU changed since.
-        offer_ids = {li.offer.id for f in forms for li in f.lineItems if li.offer.id}
-        offer_products = (
-            {
-                offer.allegro_id: offer.product
-                for offer in Offer.objects.filter(
-                    account=account, allegro_id__in=offer_ids, product__isnull=False
-                ).select_related("product")
-            }
-            if offer_ids
-            else {}
-        )
-        # Line items that moved into a merged form: who holds their stock now (RELIABILITY rule 1).
-        line_ids = {li.id for f in forms for li in f.lineItems}
-        holders = {}
-        if line_ids and checkouts:
-            holders = {
-                line.external_id: line
-                for line in OrderLine.objects.select_for_update()
-                .filter(
-                    order__source=OrderSource.ALLEGRO,
-                    order__external_key__startswith=f"{account.pk}:",
-                    external_id__in=line_ids,
-                    stock_reserved=True,
-                )
-                .exclude(order__status=OrderStatus.CANCELLED)
-            }
+        identities, customers = _load_buyers(account, forms)
+        products, offer_products = _load_products(account, forms)
+        holders = _load_stock_holders(account, forms) if checkouts else {}
         return cls(
             account,
             cursor,
@@ -304,6 +252,93 @@ class _Batch:
             holders,
             methods,
         )
+
+
+def _parse_items(items: list[_Item]) -> dict[str, CheckoutForm | CheckoutFormInvalid]:
+    """Each item's checkout form, or why it cannot be imported (a failed fetch or an invalid payload)."""
+    parsed: dict[str, CheckoutForm | CheckoutFormInvalid] = {}
+    for item in items:
+        if item.fetch_error:
+            parsed[item.checkout_form_id] = CheckoutFormInvalid(
+                item.fetch_error, checkout_form_id=item.checkout_form_id
+            )
+            continue
+        try:
+            parsed[item.checkout_form_id] = parse_checkout_form(item.payload, expected_id=item.checkout_form_id)
+        except CheckoutFormInvalid as exc:
+            parsed[item.checkout_form_id] = exc
+    return parsed
+
+
+def _load_checkouts(account, ids: list[str]) -> dict[str, AllegroCheckout]:
+    """The checkout rows already seen (locked), with their shop orders."""
+    checkouts = {
+        c.checkout_form_id: c
+        for c in AllegroCheckout.objects.select_for_update().filter(account=account, checkout_form_id__in=ids)
+    }
+    order_ids = [c.order_id for c in checkouts.values() if c.order_id]
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids)} if order_ids else {}
+    for checkout in checkouts.values():
+        if checkout.order_id:
+            checkout.order = orders.get(checkout.order_id)
+    return checkouts
+
+
+def _load_buyers(account, forms: list[CheckoutForm]) -> tuple[dict, dict]:
+    """(Allegro identities by buyer id on this seller, shop customers by lower-cased e-mail for the buyers
+    without an identity)."""
+    buyer_ids = {f.buyer.id for f in forms}
+    identities = {
+        i.buyer_id: i
+        for i in CustomerAllegroIdentity.objects.filter(
+            seller_id=account.seller_id, buyer_id__in=buyer_ids
+        ).select_related("customer")
+    }
+    emails = {f.buyer.email.lower() for f in forms if f.buyer.id not in identities}
+    customers = (
+        {c.email_lower: c for c in Customer.objects.annotate(email_lower=Lower("email")).filter(email_lower__in=emails)}
+        if emails
+        else {}
+    )
+    return identities, customers
+
+
+def _load_products(account, forms: list[CheckoutForm]) -> tuple[dict, dict]:
+    """(shop products by SKU, products by Allegro offer id): offers listed from the panel know their product
+    even when the SKU changed since."""
+    skus = {li.offer.external.id for f in forms for li in f.lineItems if li.offer.external and li.offer.external.id}
+    products = {p.sku: p for p in Product.objects.filter(sku__in=skus)} if skus else {}
+    offer_ids = {li.offer.id for f in forms for li in f.lineItems if li.offer.id}
+    offer_products = (
+        {
+            offer.allegro_id: offer.product
+            for offer in Offer.objects.filter(
+                account=account, allegro_id__in=offer_ids, product__isnull=False
+            ).select_related("product")
+        }
+        if offer_ids
+        else {}
+    )
+    return products, offer_products
+
+
+def _load_stock_holders(account, forms: list[CheckoutForm]) -> dict[str, OrderLine]:
+    """Line items that moved into a merged form: the order line that holds their stock now (locked), so the
+    stock is moved, never reserved twice."""
+    line_ids = {li.id for f in forms for li in f.lineItems}
+    if not line_ids:
+        return {}
+    return {
+        line.external_id: line
+        for line in OrderLine.objects.select_for_update()
+        .filter(
+            order__source=OrderSource.ALLEGRO,
+            order__external_key__startswith=f"{account.pk}:",
+            external_id__in=line_ids,
+            stock_reserved=True,
+        )
+        .exclude(order__status=OrderStatus.CANCELLED)
+    }
 
 
 def _order_wanted(batch: _Batch, form: CheckoutForm) -> bool:
@@ -553,10 +588,6 @@ def _product_for_line(*, batch: _Batch, line_item: LineItem) -> Product | None:
     return batch.products.get(external) if external else None
 
 
-def _is_relay(email: str) -> bool:
-    return email.lower().endswith(RELAY_DOMAIN)
-
-
 def _customer_for(batch: _Batch, form: CheckoutForm) -> Customer:
     """The buyer's shop customer: by Allegro buyer id on this seller account, then by e-mail
     (case-insensitive), else a new customer. A masked relay address (…@allegromail.pl) is unique to
@@ -635,7 +666,7 @@ def _create_order(batch: _Batch, form: CheckoutForm) -> Order:
             product=_product_for_line(batch=batch, line_item=li),
             sku=_cut(li.offer.external.id if li.offer.external else "", 100),
             external_id=_cut(li.id, 64),
-            stock_reference=stock_reference(account, form.id, li.id),
+            stock_reference=checkout_stock_reference(account=account, checkout_form_id=form.id, line_item_id=li.id),
         )
         for li in form.lineItems
     ]
@@ -646,7 +677,7 @@ def _create_order(batch: _Batch, form: CheckoutForm) -> Order:
         lines=lines,
         customer=_customer_for(batch, form),
         source=OrderSource.ALLEGRO,
-        external_key=external_key(account, form.id),
+        external_key=checkout_external_key(account=account, checkout_form_id=form.id),
         status=OrderStatus.READY_TO_SHIP if ready else OrderStatus.AWAITING_PAYMENT,
         currency=form.summary.totalToPay.currency if form.summary else "PLN",
         delivery_method=method,
@@ -675,7 +706,9 @@ def _reserve(batch: _Batch, order: Order, form: CheckoutForm, lines: list[OrderL
             taken_over.append((line, holder))
         else:
             to_reserve.append(line)
-            references.append(stock_reference(batch.account, form.id, line.external_id))
+            references.append(
+                checkout_stock_reference(account=batch.account, checkout_form_id=form.id, line_item_id=line.external_id)
+            )
     if taken_over:
         OrderLine.objects.filter(pk__in=[h.pk for _, h in taken_over]).update(stock_reserved=False)
         OrderLine.objects.filter(pk__in=[line.pk for line, _ in taken_over]).update(stock_reserved=True)
@@ -911,7 +944,7 @@ def _import_events(
 
 def _start_cursor(*, account, client, cursor, token, result, methods) -> None:
     """A brand-new account: start at the journal's head ("now"), after importing the forms placed
-    since ``start_from`` when the owner chose a date (API.md §7.1: event-stats only for this)."""
+    since ``start_from`` when the owner chose a date (event-stats gives only a starting point, never a cursor)."""
     stats = client.get_order_event_stats()
     latest = stats.get("latestEvent") if isinstance(stats.get("latestEvent"), dict) else {}
     head = str(latest.get("id") or "0")

@@ -1,7 +1,8 @@
-"""Writing order changes back to Allegro (API.md §7.3): the fulfillment status when staff move an
+"""Writing order changes back to Allegro: the fulfillment status when staff move an
 Allegro order along the shop's pipeline, and tracking numbers as shipments.
 
-Both run in Celery tasks enqueued after commit with ids only. The fulfillment PUT carries the
+Both run in Celery tasks enqueued after commit with ids only, by the caller (the receiver of the
+status signal, the tracking-number page): a service decides, it never enqueues. The fulfillment PUT carries the
 checkout form's revision; a 409 (stale revision) re-reads the form and retries once. A shipment is
 stored before the call, and a 409 on retry is checked against Allegro's list of shipments, so a
 waybill is never added twice.
@@ -34,16 +35,12 @@ def checkout_for_order(*, order_id: int) -> AllegroCheckout | None:
     return AllegroCheckout.objects.select_related("account__app").filter(order_id=order_id).order_by("-pk").first()
 
 
-def order_status_changed_receiver(*, order_id: int, to_status: str, origin: str = "", **kwargs) -> None:
-    """orders.signals.order_status_changed (sent on commit): queue the matching fulfillment status,
-    unless the change came from Allegro itself (the import's own echo)."""
+def order_status_needs_writeback(*, order_id: int, to_status: str, origin: str = "") -> bool:
+    """Whether a shop status change must be sent to Allegro: the order came from Allegro, the status has an
+    Allegro twin, and the change did not come from Allegro itself (the import's own echo)."""
     if origin == "allegro" or to_status not in FULFILLMENT_FOR_STATUS:
-        return
-    if not AllegroCheckout.objects.filter(order_id=order_id).exists():
-        return
-    from allegro.checkouts.tasks import order_push_fulfillment
-
-    order_push_fulfillment.delay_on_commit(order_id, to_status)
+        return False
+    return AllegroCheckout.objects.filter(order_id=order_id).exists()
 
 
 def order_push_fulfillment(*, order: Order, status: str) -> bool:
@@ -75,7 +72,8 @@ def order_push_fulfillment(*, order: Order, status: str) -> bool:
 def order_add_tracking(
     *, order: Order, carrier_id: str, waybill: str, carrier_name: str = "", actor=None
 ) -> AllegroShipment:
-    """ "Dodaj numer przesyłki": keep the number on the order and queue it for Allegro."""
+    """ "Dodaj numer przesyłki": keep the number on the order and record the shipment; the caller enqueues
+    ``shipment_send`` for it after commit."""
     checkout = checkout_for_order(order_id=order.pk)
     if checkout is None:
         raise ValueError(_("This order did not come from Allegro."))
@@ -102,9 +100,6 @@ def order_add_tracking(
             order_id=order.pk,
             actor=actor,
         )
-        from allegro.checkouts.tasks import shipment_send
-
-        shipment_send.delay_on_commit(shipment.pk)
     return shipment
 
 

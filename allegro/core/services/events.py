@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import contextvars
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventLogEntry
+
+if TYPE_CHECKING:  # a type hint only: core sits below accounts and never imports it at run time
+    from allegro.accounts.models import AllegroAccount
 
 _actor: contextvars.ContextVar = contextvars.ContextVar("allegro_event_actor", default=None)
 _rule: contextvars.ContextVar = contextvars.ContextVar("allegro_event_rule", default="")

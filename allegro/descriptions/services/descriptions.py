@@ -1,6 +1,6 @@
 """Allegro offer descriptions: cleaning, conversion from arbitrary HTML, validation and templates.
 
-Allegro's description is ``{"sections": [{"items": [...]}, ...]}`` (API.md §5, RELIABILITY.md rule 11):
+Allegro's description is ``{"sections": [{"items": [...]}, ...]}``:
 
 * 1–100 sections, each with 1 or 2 items: text, image, text+image, image+text, image+image;
 * a ``TEXT`` item holds HTML in a strict grammar: top level only ``h1, h2, p, ul, ol``; ``li`` only inside

@@ -4,7 +4,7 @@ Product images in stored descriptions
 -------------------------------------
 Descriptions stored in the panel (a product's fixed Allegro description, an offer's override, a template)
 refer to the shop's own pictures as ``{"type": "IMAGE", "url": "product-image:<ProductImage.pk>"}``, because
-a picture gets its Allegro URL only when the offer is published (images are uploaded then, API.md §6).
+a picture gets its Allegro URL only when the offer is published (images are uploaded then).
 ``description_image_refs`` lists the referenced pks so the publisher uploads them (and puts them in the
 offer's gallery, as Allegro requires); ``description_for_offer`` swaps each reference for the uploaded URL
 given in ``image_urls`` ({ProductImage.pk: Allegro URL}).

@@ -1,9 +1,9 @@
-"""Typed checkout forms and order events (API.md §7), parsed at the edge.
+"""Typed checkout forms and order events, parsed at the edge.
 
 Allegro's journal and checkout forms are untrusted input: a payload that is missing a field, has a
 wrong type, an enum value we do not know, a NUL byte or an absurdly long string is rejected here as
 a whole (``CheckoutFormInvalid`` with a readable reason), so the importer can quarantine it before
-anything is written (RELIABILITY.md rule 12). Text is NFC-normalised: Polish letters sent decomposed
+anything is written. Text is NFC-normalised: Polish letters sent decomposed
 (NFD) are stored as the same letters a person would type.
 """
 

@@ -1,10 +1,10 @@
-"""Mass listing ("Masowe wystawianie aukcji", issue 7): a whole shop category (with its subcategories) or a
+"""Mass listing ("Masowe wystawianie aukcji"): a whole shop category (with its subcategories) or a
 product selection listed on one Allegro account as a background job with per-product results.
 
 How a job runs
 --------------
-``listing_job_start`` records the job and one pending item per product of the selection, then enqueues
-``listing_job_run`` on commit. The run first skips, in bulk, what the filters exclude (hidden, out of stock,
+``listing_job_start`` records the job and one pending item per product of the selection; its caller (the
+admin page) then enqueues ``listing_job_run`` on commit. The run first skips, in bulk, what the filters exclude (hidden, out of stock,
 already listed on the account unless "Kolejna aukcja tego przedmiotu" is ticked), then publishes the rest
 **concurrently with a pool of threads inside the one task** (``ALLEGRO_LISTING_THREADS``, default 16):
 
@@ -23,7 +23,7 @@ already listed on the account unless "Kolejna aukcja tego przedmiotu" is ticked)
 * "Anuluj" flips the job to cancelled; threads stop taking new items (they poll the flag at most every
   half second), items in flight finish, and the untouched ones are marked skipped ("cancelled").
 
-Idempotency (RELIABILITY.md rules 6–7)
+Idempotency
 --------------------------------------
 An item's Offer row (the recorded intent) is saved and linked to the item **before** ``offer_publish`` is
 called. A re-run of the item (task redelivered after a crash, "Ponów nieudane") reuses that row, and
@@ -201,7 +201,7 @@ def _filter_reasons(product: Product, *, options: ListingOptions, listed: dict[i
     return reasons
 
 
-# --- the offers service (issue 7, single listing) ----------------------------------------------------------
+# --- the offers service (single listing) -------------------------------------------------------------------
 
 
 def _problem_text(problems: list[OfferProblem]) -> str:
@@ -305,12 +305,6 @@ def listing_preview(
 # --- starting, cancelling, retrying ----------------------------------------------------------------------
 
 
-def _enqueue(job: ListingJob) -> None:
-    from allegro.listing.tasks import listing_job_run as listing_job_run_task
-
-    listing_job_run_task.delay_on_commit(job.pk)
-
-
 @transaction.atomic
 def listing_job_start(
     *,
@@ -320,10 +314,10 @@ def listing_job_start(
     category: Category | None = None,
     product_ids: list[int] | None = None,
     retry_of: ListingJob | None = None,
-    enqueue: bool = True,
 ) -> ListingJob:
-    """Record a mass listing with one pending item per product of the selection and start it in Celery
-    (on commit). The filters are applied when it runs, so the results say why a product was skipped."""
+    """Record a mass listing with one pending item per product of the selection; the caller starts it in
+    Celery after commit (``listing_job_run``). The filters are applied when it runs, so the results say why
+    a product was skipped."""
     if not account.is_connected:
         raise ListingError(_("The Allegro account %(name)s is not connected.") % {"name": account})
     if category is None and not product_ids:
@@ -356,8 +350,6 @@ def listing_job_start(
         account=account,
         actor=actor,
     )
-    if enqueue:
-        _enqueue(job)
     return job
 
 
@@ -370,7 +362,8 @@ def _retry_offers(job: ListingJob) -> dict[int, int]:
 
 
 def listing_job_retry_failed(*, job: ListingJob, actor: AbstractBaseUser | None = None) -> ListingJob:
-    """ "Ponów nieudane": a new job over the failed items of ``job`` only, with the same options."""
+    """ "Ponów nieudane": a new job over the failed items of ``job`` only, with the same options (started by
+    the caller, as ``listing_job_start``'s jobs are)."""
     if job.status in (ListingJob.Status.PENDING, ListingJob.Status.RUNNING):
         raise ListingError(_("Wait until the job has finished before retrying its failed products."))
     failed = list(job.items.filter(result=ListingJobItem.Result.FAILED).values_list("product_id", flat=True))

@@ -1,6 +1,6 @@
-"""Listing products on Allegro (issue 7): prepare an offer, check it locally, triage a selection, publish, end.
+"""Listing products on Allegro: prepare an offer, check it locally, triage a selection, publish, end.
 
-Publishing follows RELIABILITY.md rule 6: ``POST /sale/product-offers`` has no idempotency key, so the Offer row is
+Publishing must never create a second offer: ``POST /sale/product-offers`` has no idempotency key, so the Offer row is
 saved as the recorded intent (status "activating" and the request payload) before anything is sent, and a retry of
 an Offer that may already have been posted looks the offer up by ``external.id`` (the product's SKU) and adopts it
 instead of posting a second one.
@@ -53,19 +53,20 @@ from allegro.integration.client import (
     AllegroValidationError,
     ApiResponse,
 )
+from allegro.integration.schemas.offers import AllegroOffer, parse_offer, parse_offer_page
 from allegro.integration.schemas.products import CatalogueProduct
 from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus
 from allegro.offers.services.validation import (
     GALLERY_MAX,
     TITLE_MAX,
     OfferProblem,
-    account_problems,
-    catalogue_problems,
-    gpsr_problems,
-    is_producer_id,
-    media_problems,
-    parameter_problems,
-    selling_problems,
+    offer_account_problems,
+    offer_catalogue_problems,
+    offer_gpsr_problems,
+    offer_media_problems,
+    offer_parameter_problems,
+    offer_selling_problems,
+    producer_is_allegro_id,
 )
 from allegro.shipping.selectors import shipping_rates_for
 from shop.models import Product, ProductImage
@@ -169,7 +170,7 @@ STATUS_FROM_ALLEGRO = {
 # --- small helpers -------------------------------------------------------------------------------
 
 
-def title_from_name(name: str, *, limit: int = TITLE_MAX) -> str:
+def offer_title_from_name(*, name: str, limit: int = TITLE_MAX) -> str:
     """The product name as an offer title: whitespace collapsed, cut to ``limit`` characters at a word boundary."""
     text = " ".join((name or "").split())
     if len(text) <= limit:
@@ -178,7 +179,7 @@ def title_from_name(name: str, *, limit: int = TITLE_MAX) -> str:
     return (cut or text[:limit]).rstrip(" ,;:-–")[:limit]
 
 
-def price_with_markup(price: Decimal, percent: Decimal | int | str | None) -> Decimal:
+def price_markup_apply(*, price: Decimal, percent: Decimal | int | str | None) -> Decimal:
     """``price`` raised (or lowered) by ``percent`` %, rounded half up to grosze."""
     percent = Decimal(str(percent or 0))
     return (Decimal(price) * (Decimal(100) + percent) / Decimal(100)).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -351,18 +352,18 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
             offer.image_urls = dict(copy_from.image_urls or {})
         else:
             offer.images = images
-            offer.title = title_from_name(product.name)
+            offer.title = offer_title_from_name(name=product.name)
         if not offer.category_id:
             offer.category_id = lookups.allegro_category(product)
     else:
-        offer.title = title_from_name(product.name)
+        offer.title = offer_title_from_name(name=product.name)
         offer.category_id = lookups.allegro_category(product)
         if offer.category_id:
             product_level, offer_level = parameters_for_offer(lookups.product_parameters(product, offer.category_id))
             offer.parameters, offer.product_parameters = offer_level, product_level
         ean = (product.ean or "").strip()
         offer.catalogue_product_id = ean if ean and gtin_is_valid(ean) else ""
-        offer.price = price_with_markup(product.price, account.price_markup_percent)
+        offer.price = price_markup_apply(price=product.price, percent=account.price_markup_percent)
         offer.quantity = product.stock if product.stock is not None else account.default_quantity
         offer.duration = account.default_duration or ""
         offer.images = images
@@ -383,12 +384,20 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
     if template != "unset":
         offer.template_id = template.pk if isinstance(template, DescriptionTemplate) else (template or None)
     if percent not in (None, ""):
-        offer.price = price_with_markup(offer.price, percent)
+        offer.price = price_markup_apply(price=offer.price, percent=percent)
         if offer.starting_price is not None:
-            offer.starting_price = price_with_markup(offer.starting_price, percent)
+            offer.starting_price = price_markup_apply(price=offer.starting_price, percent=percent)
     if offer.price is None:
         offer.price = Decimal("0.00")
     return offer
+
+
+def offer_copy_onto(*, existing: Offer, prepared: Offer) -> Offer:
+    """``existing`` (a refused attempt's row) with the content of ``prepared``, so a corrected listing reuses
+    the row instead of adding one per try."""
+    for name in (*COPY_FIELDS, "images", "image_urls", "external_id"):
+        setattr(existing, name, getattr(prepared, name))
+    return existing
 
 
 # --- local validation ------------------------------------------------------------------------------
@@ -402,7 +411,7 @@ def _preview_url(pk: int) -> str:
 def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) -> tuple[dict, list[str]]:
     """(Allegro description, gallery) of an offer with product images resolved through ``image_urls``.
 
-    Description images are added to the gallery, as Allegro requires (API.md §5). Raises DescriptionImagesMissing
+    Description images are added to the gallery, as Allegro requires. Raises DescriptionImagesMissing
     for product images without a URL and UnknownPlaceholders for a template that cannot be rendered.
     """
     product = offer.product
@@ -476,10 +485,12 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
             )
         else:
             definitions = lookups.definitions(offer.category_id)
-            problems += parameter_problems(offer, definitions, linked=_catalogue_linked(offer, lookups))
-    problems += catalogue_problems(offer, definitions)
+            problems += offer_parameter_problems(
+                offer=offer, definitions=definitions, linked=_catalogue_linked(offer, lookups)
+            )
+    problems += offer_catalogue_problems(offer=offer, definitions=definitions)
     problems += _catalogue_match_problems(offer, lookups)
-    problems += selling_problems(offer)
+    problems += offer_selling_problems(offer=offer)
     image_urls = {pk: _preview_url(pk) for pk in (image.pk for image in product.images.all())}
     for entry in offer.images or []:
         pk = description_image_ref_pk(entry)
@@ -495,9 +506,9 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
         description_error = _("Description: it shows an image the product no longer has.")
     checked = copy.copy(offer)
     checked.images = gallery
-    problems += media_problems(checked, description, description_error)
-    problems += gpsr_problems(offer)
-    problems += account_problems(offer, offer.account)
+    problems += offer_media_problems(offer=checked, description=description, description_error=description_error)
+    problems += offer_gpsr_problems(offer=offer)
+    problems += offer_account_problems(offer=offer, account=offer.account)
     return problems
 
 
@@ -754,8 +765,8 @@ class CatalogueMatch:
 # --- payload ---------------------------------------------------------------------------------------
 
 
-def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str], propose: bool = False) -> dict:
-    """The ``POST /sale/product-offers`` body of an offer: only fields that are set (API.md §4.2, §11.10).
+def offer_payload_build(*, offer: Offer, description: dict | None, gallery: list[str], propose: bool = False) -> dict:
+    """The ``POST /sale/product-offers`` body of an offer: only fields that are set.
 
     ``propose``: Allegro's catalogue does not know the offer's EAN, so the product's data goes with it and
     Allegro proposes a new product (with the EAN alone it answers MatchingProductNotFoundException)."""
@@ -782,7 +793,9 @@ def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str],
         producer = (offer.responsible_producer_id or "").strip()
         if producer:
             item["responsibleProducer"] = (
-                {"type": "ID", "id": producer} if is_producer_id(producer) else {"type": "NAME", "name": producer}
+                {"type": "ID", "id": producer}
+                if producer_is_allegro_id(value=producer)
+                else {"type": "NAME", "name": producer}
             )
         if (offer.safety_information or "").strip():
             item["safetyInformation"] = {"type": "TEXT", "description": offer.safety_information.strip()}
@@ -839,7 +852,7 @@ def offer_payload(offer: Offer, *, description: dict | None, gallery: list[str],
     return body
 
 
-def offer_error_fields(errors) -> dict[str, list[str]]:
+def offer_errors_as_fields(*, errors) -> dict[str, list[str]]:
     """Allegro's error items → {listing form field: [userMessage, ...]}; "__all__" for paths we cannot place."""
     fields: dict[str, list[str]] = {}
     for item in errors:
@@ -858,21 +871,17 @@ def offer_error_fields(errors) -> dict[str, list[str]]:
 # --- publish ---------------------------------------------------------------------------------------
 
 
-def _apply_allegro_view(offer: Offer, data: dict) -> None:
+def _apply_allegro_view(offer: Offer, view: AllegroOffer) -> None:
     """Store what Allegro confirmed: id, status, price, quantity."""
-    if data.get("id"):
-        offer.allegro_id = str(data["id"])
-    publication = data.get("publication") or {}
-    allegro_status = str(publication.get("status") or "")
-    if allegro_status:
-        offer.status = STATUS_FROM_ALLEGRO.get(allegro_status, offer.status)
-        offer.confirmed_status = allegro_status
-    price = ((data.get("sellingMode") or {}).get("price") or {}).get("amount")
-    if price not in (None, ""):
-        offer.confirmed_price = Decimal(str(price))
-    available = (data.get("stock") or {}).get("available")
-    if available is not None:
-        offer.confirmed_quantity = int(available)
+    if view.id:
+        offer.allegro_id = view.id
+    if view.status:
+        offer.status = STATUS_FROM_ALLEGRO.get(view.status, offer.status)
+        offer.confirmed_status = view.status
+    if view.price is not None:
+        offer.confirmed_price = view.price
+    if view.available is not None:
+        offer.confirmed_quantity = view.available
     offer.confirmed_at = timezone.now()
 
 
@@ -901,25 +910,26 @@ def _upload(client, offer: Offer, pks: list[int], image_urls: dict[int, str]) ->
         offer.image_urls = {str(k): v for k, v in image_urls.items()}
 
 
-def _find_posted(client, offer: Offer) -> dict | None:
+def _find_posted(client, offer: Offer) -> AllegroOffer | None:
     """The offer a previous attempt may have created: GET /sale/offers?external.id=<SKU>, without offers already
     linked to other rows of this account; the one with the same title first, else the newest."""
-    data = client.request(
-        "GET", "/sale/offers", params={"external.id": offer.external_id, "limit": 1000}, bucket="offer_read"
-    ).data
-    data = data if isinstance(data, dict) else {}
-    found = [o for o in data.get("offers", []) if isinstance(o, dict) and o.get("id")]
+    page = parse_offer_page(
+        client.request(
+            "GET", "/sale/offers", params={"external.id": offer.external_id, "limit": 1000}, bucket="offer_read"
+        ).data
+    )
+    found = [o for o in page.items if o.id]
     if not found:
         return None
     linked = set(
-        Offer.objects.filter(account=offer.account, allegro_id__in=[str(o["id"]) for o in found])
+        Offer.objects.filter(account=offer.account, allegro_id__in=[o.id for o in found])
         .exclude(pk=offer.pk)
         .values_list("allegro_id", flat=True)
     )
-    candidates = [o for o in found if str(o["id"]) not in linked]
+    candidates = [o for o in found if o.id not in linked]
     if not candidates:
         return None
-    same_title = [o for o in candidates if o.get("name") == (offer.request_payload or {}).get("name", offer.title)]
+    same_title = [o for o in candidates if o.name == (offer.request_payload or {}).get("name", offer.title)]
     return (same_title or candidates)[0]
 
 
@@ -943,8 +953,20 @@ def _fail(offer: Offer, *, message: str, fields: dict[str, list[str]], exc: Alle
     return offer
 
 
+class _Stopped(Exception):
+    """A phase of publishing ended the attempt; ``offer`` is the row as stored (status "error")."""
+
+    def __init__(self, offer: Offer) -> None:
+        super().__init__(offer.last_error)
+        self.offer = offer
+
+
+def _stop(offer: Offer, *, message: str, fields: dict[str, list[str]], exc: AllegroError | None = None) -> _Stopped:
+    return _Stopped(_fail(offer, message=message, fields=fields, exc=exc))
+
+
 def offer_publish(*, offer: Offer, actor=None) -> Offer:
-    """Create ``offer`` on Allegro and return it with its Allegro id and status; safe to call again (rule 6).
+    """Create ``offer`` on Allegro and return it with its Allegro id and status; safe to call again.
 
     (a) The row is saved first with status "activating" and the request snapshot (the recorded intent);
     (b) product images still referenced as ``product-image:<pk>`` are uploaded (POST /sale/images) and replaced
@@ -963,31 +985,56 @@ def offer_publish(*, offer: Offer, actor=None) -> Offer:
 def _publish(offer: Offer, actor) -> Offer:
     if offer.allegro_id and offer.status in (OfferStatus.ACTIVE, OfferStatus.ACTIVATING):
         return offer  # already created: publishing twice must not create a second offer
-    account = offer.account
+    # A row left "activating" with a snapshot and no Allegro id may have been posted before a crash or a timeout.
     may_have_posted = (
         offer.pk is not None
         and offer.status == OfferStatus.ACTIVATING
         and not offer.allegro_id
         and bool(offer.request_payload)
     )
-    # (a) the recorded intent, before any call
+    _publish_record_intent(offer, actor, may_have_posted=may_have_posted)
+    try:
+        client = _publish_client(offer)
+        payload = _publish_upload_images(client, offer)
+        if may_have_posted:
+            found = _publish_find_existing(client, offer)
+            if found is not None:
+                return _publish_adopt(offer, found)
+        offer.request_payload = payload
+        offer.save()
+        response = _publish_post(client, offer, payload)
+    except _Stopped as stopped:
+        return stopped.offer
+    return _publish_apply_result(offer, response, actor)
+
+
+def _publish_record_intent(offer: Offer, actor, *, may_have_posted: bool) -> None:
+    """(a) Save the row as "activating" before any call. A row that may have been posted keeps the snapshot it
+    was posted with, so the lookup in (c) compares against what was actually sent."""
     offer.status = OfferStatus.ACTIVATING
     offer.last_error = ""
     offer.last_error_fields = {}
     if offer.created_by_id is None and getattr(actor, "is_authenticated", False):
         offer.created_by = actor
     if not may_have_posted:
-        offer.request_payload = offer_payload(offer, description=None, gallery=list(offer.images or []))
+        offer.request_payload = offer_payload_build(offer=offer, description=None, gallery=list(offer.images or []))
     offer.save()
 
-    try:
-        client = account_client(account=account)
-    except AllegroError as exc:
-        return _fail(offer, message="; ".join(exc.user_messages), fields={"account": exc.user_messages}, exc=exc)
 
-    # (b) images, description, final payload
+def _publish_client(offer: Offer):
+    try:
+        return account_client(account=offer.account)
+    except AllegroError as exc:
+        raise _stop(
+            offer, message="; ".join(exc.user_messages), fields={"account": exc.user_messages}, exc=exc
+        ) from exc
+
+
+def _publish_upload_images(client, offer: Offer) -> dict:
+    """(b) Upload the product images the gallery and the description show, then compose the final payload.
+    Timeouts and 429 keep the row "activating" (uploads are harmless to repeat)."""
     image_urls = _stored_image_urls(offer)
-    lookups = OfferLookups(account)
+    lookups = OfferLookups(offer.account)
     try:
         refs = [pk for pk in (description_image_ref_pk(e) for e in offer.images or []) if pk is not None]
         _upload(client, offer, refs, image_urls)
@@ -1000,53 +1047,54 @@ def _publish(offer: Offer, actor) -> Offer:
         offer.save()
         raise
     except AllegroError as exc:
-        return _fail(offer, message="; ".join(exc.user_messages), fields={"images": exc.user_messages}, exc=exc)
+        raise _stop(offer, message="; ".join(exc.user_messages), fields={"images": exc.user_messages}, exc=exc) from exc
     except (UnknownPlaceholders, DescriptionImagesMissing, OSError) as exc:
         message = _("Description or images: %(error)s") % {"error": exc}
-        return _fail(offer, message=message, fields={"description": [message]})
+        raise _stop(offer, message=message, fields={"description": [message]}) from exc
     offer.images = gallery
     offer.image_urls = {str(k): v for k, v in image_urls.items()}
     propose = offer_catalogue_match(offer=offer, lookups=lookups).state == CatalogueMatch.UNKNOWN
-    payload = offer_payload(offer, description=description, gallery=gallery, propose=propose)
+    return offer_payload_build(offer=offer, description=description, gallery=gallery, propose=propose)
 
-    # (c) a retry after a crash or a timeout: adopt what the first attempt created
-    if may_have_posted:
-        try:
-            found = _find_posted(client, offer)
-        except (AllegroRetryLater, AllegroRateLimited):
-            offer.save()
-            raise
-        except AllegroError as exc:
-            return _fail(offer, message="; ".join(exc.user_messages), fields={}, exc=exc)
-        if found is not None:
-            _apply_allegro_view(offer, found)
-            offer.save()
-            event_log(
-                kind=EventKind.OFFER,
-                action="offer_adopted",
-                message=_("Found on Allegro after an interrupted listing (not listed twice): %(title)s.")
-                % {"title": offer.title},
-                account=account,
-                offer_id=offer.allegro_id,
-                product_id=offer.product_id,
-                request_summary={"method": "GET", "path": "/sale/offers", "external_id": offer.external_id},
-            )
-            return offer
-    offer.request_payload = payload
+
+def _publish_find_existing(client, offer: Offer) -> AllegroOffer | None:
+    """(c) What a previous attempt of this row created, looked up by ``external.id`` before anything is posted
+    again. When Allegro cannot answer, the row stays "activating" and the retry looks again."""
+    try:
+        return _find_posted(client, offer)
+    except (AllegroRetryLater, AllegroRateLimited):
+        offer.save()
+        raise
+    except AllegroError as exc:
+        raise _stop(offer, message="; ".join(exc.user_messages), fields={}, exc=exc) from exc
+
+
+def _publish_adopt(offer: Offer, found: AllegroOffer) -> Offer:
+    """(c) Link the row to the offer the interrupted attempt created instead of listing it twice."""
+    _apply_allegro_view(offer, found)
     offer.save()
+    event_log(
+        kind=EventKind.OFFER,
+        action="offer_adopted",
+        message=_("Found on Allegro after an interrupted listing (not listed twice): %(title)s.")
+        % {"title": offer.title},
+        account=offer.account,
+        offer_id=offer.allegro_id,
+        product_id=offer.product_id,
+        request_summary={"method": "GET", "path": "/sale/offers", "external_id": offer.external_id},
+    )
+    return offer
 
-    # (d) create
+
+def _publish_post(client, offer: Offer, payload: dict) -> ApiResponse:
+    """(d) POST /sale/product-offers, following a 202 to the finished offer. (e) A refusal fails the row with
+    the messages placed on form fields; (f) a timeout, 5xx or 429 leaves it "activating" and re-raises."""
     try:
         response = client.create_product_offer(payload)
         if response.status == 202:
-            accepted_id = str((response.data or {}).get("id") or "") if isinstance(response.data, dict) else ""
-            accepted_id = accepted_id or _offer_id_from_location(response)
-            if accepted_id:
-                offer.allegro_id = accepted_id
-                offer.save(update_fields=["allegro_id", "updated_at"])
-            response = client.wait_for_operation(response)
+            response = _publish_await_async(client, offer, response)
     except (AllegroRetryLater, AllegroRateLimited) as exc:
-        # (f) it may or may not exist on Allegro now: stay "activating"; the retry looks it up first.
+        # It may or may not exist on Allegro now: stay "activating"; the retry looks it up first.
         offer.last_error = "; ".join(exc.user_messages)
         offer.save()
         event_log(
@@ -1054,7 +1102,7 @@ def _publish(offer: Offer, actor) -> Offer:
             action="offer_publish_interrupted",
             message=_("Listing interrupted, will be checked on retry: %(title)s. Error: %(error)s")
             % {"title": offer.title, "error": offer.last_error},
-            account=account,
+            account=offer.account,
             success=False,
             offer_id=offer.allegro_id or "",
             product_id=offer.product_id,
@@ -1063,25 +1111,39 @@ def _publish(offer: Offer, actor) -> Offer:
         )
         raise
     except AllegroValidationError as exc:
-        # (e) refused: nothing was created
-        return _fail(offer, message="; ".join(exc.user_messages), fields=offer_error_fields(exc.errors), exc=exc)
+        # Refused: nothing was created.
+        fields = offer_errors_as_fields(errors=exc.errors)
+        raise _stop(offer, message="; ".join(exc.user_messages), fields=fields, exc=exc) from exc
     except AllegroError as exc:
-        return _fail(offer, message="; ".join(exc.user_messages), fields={"__all__": exc.user_messages}, exc=exc)
+        raise _stop(
+            offer, message="; ".join(exc.user_messages), fields={"__all__": exc.user_messages}, exc=exc
+        ) from exc
+    return response
 
-    data = response.data if isinstance(response.data, dict) else {}
-    _apply_allegro_view(offer, data)
+
+def _publish_await_async(client, offer: Offer, response: ApiResponse) -> ApiResponse:
+    """(d) A 202: store the offer id Allegro already gave (body or Location) before waiting for the operation,
+    so even an interrupted wait leaves the row linked to its offer."""
+    accepted_id = parse_offer(response.data).id or _offer_id_from_location(response)
+    if accepted_id:
+        offer.allegro_id = accepted_id
+        offer.save(update_fields=["allegro_id", "updated_at"])
+    return client.wait_for_operation(response)
+
+
+def _publish_apply_result(offer: Offer, response: ApiResponse, actor) -> Offer:
+    """(d) Store the id, status, price and quantity Allegro confirmed; a draft keeps Allegro's reasons."""
+    view = parse_offer(response.data)
+    _apply_allegro_view(offer, view)
     if offer.status == OfferStatus.DRAFT:
-        problems = [
-            str(e.get("userMessage") or e.get("message")) for e in (data.get("validation") or {}).get("errors", [])
-        ]
-        offer.last_error = "; ".join(problems)
+        offer.last_error = "; ".join(str(e.user_message or e.message) for e in view.validation_errors)
     offer.save()
     event_log(
         kind=EventKind.OFFER,
         action="offer_published",
         message=_("Listed by %(who)s: %(title)s (status on Allegro: %(status)s).")
         % {"who": _who(actor), "title": offer.title, "status": offer.confirmed_status or offer.status},
-        account=account,
+        account=offer.account,
         offer_id=offer.allegro_id or "",
         product_id=offer.product_id,
         request_summary={"method": "POST", "path": "/sale/product-offers", "external_id": offer.external_id},
@@ -1091,12 +1153,18 @@ def _publish(offer: Offer, actor) -> Offer:
     return offer
 
 
+def offer_fetch_from_allegro(*, offer: Offer) -> dict:
+    """Allegro's current view of the offer (GET /sale/product-offers/{id}) as Allegro sent it, for the offer's
+    page to show next to what the panel sent. Raises AllegroError."""
+    return account_client(account=offer.account).get_product_offer(offer.allegro_id)
+
+
 # --- end -------------------------------------------------------------------------------------------
 
 
 def offer_end(*, offer: Offer, actor=None, reason: str) -> Offer:
     """End one offer (the "Zakończ" button): a publication command END with a UUID stored before the call and
-    resent unchanged on a retry (rule 6). ``reason`` goes to the offer and the event log ("zakończona: ...").
+    resent unchanged on a retry. ``reason`` goes to the offer and the event log ("zakończona: ...").
     An offer never created on Allegro is just marked ended. The sync engine confirms the end later."""
     with event_context(actor=actor) if actor is not None else nullcontext():
         if offer.status in (OfferStatus.ENDED, OfferStatus.ARCHIVED):

@@ -1,4 +1,4 @@
-"""The local pre-publish validator of an offer (issue 7): everything we can check without asking Allegro.
+"""The local pre-publish validator of an offer: everything we can check without asking Allegro.
 
 ``offer_problems`` (in ``allegro.offers.services.offers``) runs these checks before any call; the only Allegro call it may
 make is fetching a category's parameter definitions when they are not cached yet. Each problem has a stable
@@ -44,7 +44,7 @@ class OfferProblem:
     param_id: str = ""
 
 
-def is_producer_id(value: str) -> bool:
+def producer_is_allegro_id(*, value: str) -> bool:
     """A responsible producer reference is an Allegro id (a UUID) or else the producer's internal name."""
     return bool(_UUID_RE.match(value or ""))
 
@@ -66,8 +66,8 @@ def _price_problems(offer: Offer, field: str, value: Decimal | None, label: str,
     return []
 
 
-def selling_problems(offer: Offer) -> list[OfferProblem]:
-    """Title, price, quantity, format and duration rules (API.md §4.2, §4.6)."""
+def offer_selling_problems(*, offer: Offer) -> list[OfferProblem]:
+    """Title, price, quantity, format and duration rules."""
     problems: list[OfferProblem] = []
     title = (offer.title or "").strip()
     if not title:
@@ -131,7 +131,7 @@ def selling_problems(offer: Offer) -> list[OfferProblem]:
     return problems
 
 
-def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: bool) -> list[OfferProblem]:
+def offer_parameter_problems(*, offer: Offer, definitions: list[dict] | None, linked: bool) -> list[OfferProblem]:
     """Required parameters present and values valid for the category's cached definitions.
 
     With a catalogue product linked by EAN, Allegro takes the product-level parameters from the catalogue, so only
@@ -171,7 +171,7 @@ def parameter_problems(offer: Offer, definitions: list[dict] | None, *, linked: 
     return problems
 
 
-def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[OfferProblem]:
+def offer_catalogue_problems(*, offer: Offer, definitions: list[dict] | None) -> list[OfferProblem]:
     """The EAN link to Allegro's catalogue: a wrong EAN is always a problem; a missing one when the product-level
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
@@ -179,7 +179,9 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     if offer.catalogue_product_id == NO_PRODUCT:
         return []
     if offer.catalogue_product_id:
-        if not gtin_is_valid(offer.catalogue_product_id) and not is_producer_id(offer.catalogue_product_id):
+        if not gtin_is_valid(offer.catalogue_product_id) and not producer_is_allegro_id(
+            value=offer.catalogue_product_id
+        ):
             return [OfferProblem("invalid_ean", "catalogue_product_id", _("Catalogue product: the EAN is not valid."))]
         return []
     if ean and not gtin_is_valid(ean):
@@ -201,7 +203,7 @@ def catalogue_problems(offer: Offer, definitions: list[dict] | None) -> list[Off
     return []
 
 
-def media_problems(offer: Offer, description: dict | None, description_error: str = "") -> list[OfferProblem]:
+def offer_media_problems(*, offer: Offer, description: dict | None, description_error: str = "") -> list[OfferProblem]:
     """Images (1–16) and the description's grammar and limits, checked against the gallery."""
     problems: list[OfferProblem] = []
     images = list(offer.images or [])
@@ -225,7 +227,7 @@ def media_problems(offer: Offer, description: dict | None, description_error: st
     return problems
 
 
-def gpsr_problems(offer: Offer) -> list[OfferProblem]:
+def offer_gpsr_problems(*, offer: Offer) -> list[OfferProblem]:
     """GPSR (in force since 13 December 2024) unless the product was placed on the market before."""
     if offer.marketed_before_gpsr:
         return []
@@ -258,8 +260,8 @@ def gpsr_problems(offer: Offer) -> list[OfferProblem]:
     return problems
 
 
-def account_problems(offer: Offer, account: AllegroAccount) -> list[OfferProblem]:
-    """What the account must have before Allegro accepts any offer (API.md §4.2, §11.9)."""
+def offer_account_problems(*, offer: Offer, account: AllegroAccount) -> list[OfferProblem]:
+    """What the account must have before Allegro accepts any offer."""
     problems = []
     if not account.is_connected:
         problems.append(

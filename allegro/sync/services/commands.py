@@ -49,7 +49,7 @@ SLUGS = {
     SyncCommand.Kind.ACTIVATE: "offer-publication-commands",
     SyncCommand.Kind.BULK: "offer-bulk-modification-commands",
 }
-# Allegro counts offer changes per user and minute in two budgets (API.md §3).
+# Allegro counts offer changes per user and minute in two budgets.
 FAMILY = {
     SyncCommand.Kind.PRICE: "price",
     SyncCommand.Kind.BULK: "price",
@@ -96,8 +96,8 @@ def _group_calls(values: dict[str, object]) -> int:
     return sum(math.ceil(n / MAX_PER_CRITERION) for n in Counter(values.values()).values())
 
 
-def split_groups_and_bulk(
-    prices: dict[str, Decimal], quantities: dict[str, int]
+def commands_split_groups_and_bulk(
+    *, prices: dict[str, Decimal], quantities: dict[str, int]
 ) -> tuple[dict[str, Decimal], dict[str, int], list[str]]:
     """Decide which offers go into grouped commands and which into bulk modifications, by counting calls.
 
@@ -128,7 +128,7 @@ def _money(value: Decimal) -> dict:
     return {"amount": f"{value:.2f}", "currency": "PLN"}
 
 
-def plan_commands(changes: list[Change]) -> tuple[list[PlannedCommand], list[PlannedCommand]]:
+def commands_plan(*, changes: list[Change]) -> tuple[list[PlannedCommand], list[PlannedCommand]]:
     """→ (phase 1: end, price, quantity, bulk; phase 2: activate). Pure: no I/O."""
     ends: list[str] = []
     reasons: dict[str, str] = {}
@@ -151,7 +151,7 @@ def plan_commands(changes: list[Change]) -> tuple[list[PlannedCommand], list[Pla
     phase1: list[PlannedCommand] = []
     for chunk in _chunks(sorted(ends), MAX_PER_CRITERION):
         phase1.append(PlannedCommand(SyncCommand.Kind.END, chunk, reasons={o: reasons[o] for o in chunk}))
-    group_prices, group_quantities, bulk = split_groups_and_bulk(prices, quantities)
+    group_prices, group_quantities, bulk = commands_split_groups_and_bulk(prices=prices, quantities=quantities)
     for kind, values in ((SyncCommand.Kind.PRICE, group_prices), (SyncCommand.Kind.QUANTITY, group_quantities)):
         by_value: dict[object, list[str]] = defaultdict(list)
         for oid, value in values.items():
@@ -180,7 +180,7 @@ def _criteria(offer_ids: list[str]) -> list[dict]:
     return [{"type": "CONTAINS_OFFERS", "offers": [{"id": oid} for oid in offer_ids]}]
 
 
-def command_body(planned: PlannedCommand, command_id: str) -> dict:
+def command_body_build(*, planned: PlannedCommand, command_id: str) -> dict:
     kind = planned.kind
     if kind == SyncCommand.Kind.PRICE:
         return {"modification": {"type": "FIXED_PRICE", "price": _money(planned.value)}, "offerCriteria": _criteria(planned.offer_ids)}  # fmt: skip
@@ -201,7 +201,7 @@ def commands_store(*, account: AllegroAccount, run: SyncRun | None, planned: lis
     rows = []
     for p in planned:
         command_id = str(uuid.uuid4())
-        body = command_body(p, command_id)
+        body = command_body_build(planned=p, command_id=command_id)
         rows.append(
             SyncCommand(
                 uuid=command_id,
@@ -367,7 +367,7 @@ def commands_await(*, client: AllegroClient, commands: list[SyncCommand], sleep=
     return waiting
 
 
-def commands_persist(commands: list[SyncCommand]) -> None:
+def commands_persist(*, commands: list[SyncCommand]) -> None:
     if commands:
         SyncCommand.objects.bulk_update(
             commands,
@@ -421,7 +421,7 @@ def _quantity_message(oid: str, quantity: int) -> str:
     return _("Allegro confirmed the quantity of offer %(offer)s: %(quantity)s.") % {"offer": oid, "quantity": quantity}
 
 
-def results_apply(
+def command_results_apply(
     *, account: AllegroAccount, commands: list[SyncCommand], offers: dict[str, Offer], outcome: Outcome
 ) -> set[str]:
     """Move confirmed values of the offers from finished commands' bodies and reports; log failures.
@@ -434,79 +434,17 @@ def results_apply(
         if command.status not in (SyncCommand.Status.COMPLETED, SyncCommand.Status.FAILED):
             continue
         failed = command.failed_offers or {}
-        values: dict[str, dict] = {}
-        if command.kind == SyncCommand.Kind.BULK:
-            for mod in command.body.get("modifications", []):
-                entry = {}
-                if "prices" in mod:
-                    entry["price"] = Decimal(mod["prices"]["allegro-pl"]["value"]["amount"])
-                if "stock" in mod:
-                    entry["quantity"] = int(mod["stock"]["value"])
-                values[mod["offerId"]] = entry
+        values = _bulk_values(command)
         for oid in command.offer_ids:
             offer = offers.get(oid)
             if offer is None:
                 continue
+            touched[oid] = offer
             if oid in failed:
-                message = failed[oid]
-                offer.last_error = message[:2000]
-                if "OfferNotFoundException" in message:
-                    offer.status = OfferStatus.ARCHIVED
-                    offer.confirmed_status = ""
-                touched[oid] = offer
-                outcome.failed[command.kind] += 1
-                outcome.failures.append((oid, command.kind, message))
-                log_rows.append(
-                    EventLogEntry(
-                        kind=EventKind.SYNC,
-                        action=f"sync {command.kind}"[:60],
-                        message=_("Allegro refused %(what)s for offer %(offer)s: %(error)s")
-                        % {"what": SyncCommand.Kind(command.kind).label, "offer": oid, "error": message},
-                        account=account,
-                        success=False,
-                        offer_id=oid,
-                        product_id=offer.product_id,
-                        request_summary={"command": str(command.uuid), "kind": command.kind},
-                        rule="sync",
-                    )
-                )
+                log_rows.append(_apply_refusal(account, command, offer, failed[oid], outcome))
                 continue
             outcome.succeeded[command.kind] += 1
-            offer.last_error = ""
-            offer.confirmed_at = now
-            touched[oid] = offer
-            reason = (command.reasons or {}).get(oid, "")
-            messages = []
-            if command.kind == SyncCommand.Kind.PRICE:
-                offer.price = offer.confirmed_price = Decimal(command.body["modification"]["price"]["amount"])
-                messages.append(_price_message(oid, offer.price))
-            elif command.kind == SyncCommand.Kind.QUANTITY:
-                offer.quantity = offer.confirmed_quantity = int(command.body["modification"]["value"])
-                quantity_ok.add(oid)
-                messages.append(_quantity_message(oid, offer.quantity))
-            elif command.kind == SyncCommand.Kind.BULK:
-                entry = values.get(oid, {})
-                if "price" in entry:
-                    offer.price = offer.confirmed_price = entry["price"]
-                    messages.append(_price_message(oid, offer.price))
-                if "quantity" in entry:
-                    offer.quantity = offer.confirmed_quantity = entry["quantity"]
-                    quantity_ok.add(oid)
-                    messages.append(_quantity_message(oid, offer.quantity))
-            elif command.kind == SyncCommand.Kind.END:
-                offer.status = OfferStatus.ENDED
-                offer.confirmed_status = "ENDED"
-                offer.ended_reason = reason[:200]
-                offer.ended_at = now
-                messages.append(_("Offer %(offer)s ended on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
-            elif command.kind == SyncCommand.Kind.ACTIVATE:
-                offer.status = OfferStatus.ACTIVE
-                offer.confirmed_status = "ACTIVE"
-                offer.ended_reason = ""
-                offer.ended_at = None
-                messages.append(
-                    _("Offer %(offer)s active again on Allegro (%(reason)s).") % {"offer": oid, "reason": reason}
-                )
+            messages = _apply_success(command, offer, values.get(oid, {}), now=now, quantity_ok=quantity_ok)
             # What the sync changed, per offer: the event log filtered by the offer shows it (not only the run).
             log_rows.extend(
                 EventLogEntry(
@@ -528,6 +466,82 @@ def results_apply(
     return quantity_ok
 
 
+def _bulk_values(command: SyncCommand) -> dict[str, dict]:
+    """A bulk-modification command's values per offer id: {"price": Decimal, "quantity": int} (either or both)."""
+    values: dict[str, dict] = {}
+    if command.kind == SyncCommand.Kind.BULK:
+        for mod in command.body.get("modifications", []):
+            entry = {}
+            if "prices" in mod:
+                entry["price"] = Decimal(mod["prices"]["allegro-pl"]["value"]["amount"])
+            if "stock" in mod:
+                entry["quantity"] = int(mod["stock"]["value"])
+            values[mod["offerId"]] = entry
+    return values
+
+
+def _apply_refusal(
+    account: AllegroAccount, command: SyncCommand, offer: Offer, message: str, outcome: Outcome
+) -> EventLogEntry:
+    """Keep Allegro's reason on the offer (an offer Allegro no longer knows is archived) and log it."""
+    oid = offer.allegro_id
+    offer.last_error = message[:2000]
+    if "OfferNotFoundException" in message:
+        offer.status = OfferStatus.ARCHIVED
+        offer.confirmed_status = ""
+    outcome.failed[command.kind] += 1
+    outcome.failures.append((oid, command.kind, message))
+    return EventLogEntry(
+        kind=EventKind.SYNC,
+        action=f"sync {command.kind}"[:60],
+        message=_("Allegro refused %(what)s for offer %(offer)s: %(error)s")
+        % {"what": SyncCommand.Kind(command.kind).label, "offer": oid, "error": message},
+        account=account,
+        success=False,
+        offer_id=oid,
+        product_id=offer.product_id,
+        request_summary={"command": str(command.uuid), "kind": command.kind},
+        rule="sync",
+    )
+
+
+def _apply_success(command: SyncCommand, offer: Offer, bulk: dict, *, now, quantity_ok: set[str]) -> list[str]:
+    """Store on the offer what the finished command confirmed; the messages for the event log."""
+    oid = offer.allegro_id
+    offer.last_error = ""
+    offer.confirmed_at = now
+    reason = (command.reasons or {}).get(oid, "")
+    messages = []
+    if command.kind == SyncCommand.Kind.PRICE:
+        offer.price = offer.confirmed_price = Decimal(command.body["modification"]["price"]["amount"])
+        messages.append(_price_message(oid, offer.price))
+    elif command.kind == SyncCommand.Kind.QUANTITY:
+        offer.quantity = offer.confirmed_quantity = int(command.body["modification"]["value"])
+        quantity_ok.add(oid)
+        messages.append(_quantity_message(oid, offer.quantity))
+    elif command.kind == SyncCommand.Kind.BULK:
+        if "price" in bulk:
+            offer.price = offer.confirmed_price = bulk["price"]
+            messages.append(_price_message(oid, offer.price))
+        if "quantity" in bulk:
+            offer.quantity = offer.confirmed_quantity = bulk["quantity"]
+            quantity_ok.add(oid)
+            messages.append(_quantity_message(oid, offer.quantity))
+    elif command.kind == SyncCommand.Kind.END:
+        offer.status = OfferStatus.ENDED
+        offer.confirmed_status = "ENDED"
+        offer.ended_reason = reason[:200]
+        offer.ended_at = now
+        messages.append(_("Offer %(offer)s ended on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
+    elif command.kind == SyncCommand.Kind.ACTIVATE:
+        offer.status = OfferStatus.ACTIVE
+        offer.confirmed_status = "ACTIVE"
+        offer.ended_reason = ""
+        offer.ended_at = None
+        messages.append(_("Offer %(offer)s active again on Allegro (%(reason)s).") % {"offer": oid, "reason": reason})
+    return messages
+
+
 def commands_execute(
     *,
     client: AllegroClient,
@@ -539,13 +553,13 @@ def commands_execute(
     """Plan, store, send and confirm the commands for these changes (phase 1, then activations)."""
     outcome = Outcome()
     offers = {c.offer.allegro_id: c.offer for c in changes}
-    phase1, phase2 = plan_commands(changes)
+    phase1, phase2 = commands_plan(changes=changes)
     budget = ChangeBudget(account, sleep=sleep)
     quantity_wanted = {c.offer.allegro_id for c in changes if c.activate and c.quantity is not None}
     quantity_ok: set[str] = set()
     for phase, planned in ((1, phase1), (2, phase2)):
         if phase == 2:
-            # Allegro may run an ACTIVATE before a quantity command sent earlier (#13507): activate only
+            # Allegro may run an ACTIVATE before a quantity command sent earlier (commands run out of order): activate only
             # offers whose quantity change is confirmed (or needed none).
             for p in planned:
                 p.offer_ids = [o for o in p.offer_ids if o not in quantity_wanted or o in quantity_ok]
@@ -559,8 +573,8 @@ def commands_execute(
             _send_all(client=client, commands=stored, budget=budget, outcome=outcome)
             commands_await(client=client, commands=stored, sleep=sleep)
         finally:
-            commands_persist(stored)
-            quantity_ok |= results_apply(account=account, commands=stored, offers=offers, outcome=outcome)
+            commands_persist(commands=stored)
+            quantity_ok |= command_results_apply(account=account, commands=stored, offers=offers, outcome=outcome)
     return outcome
 
 
@@ -589,7 +603,7 @@ def commands_resume(*, client: AllegroClient, account: AllegroAccount, outcome: 
             outcome.write_calls += 1
         left = commands_await(client=client, commands=open_commands, sleep=sleep)
     finally:
-        commands_persist(open_commands)
-        results_apply(account=account, commands=open_commands, offers=offers, outcome=outcome)
+        commands_persist(commands=open_commands)
+        command_results_apply(account=account, commands=open_commands, offers=offers, outcome=outcome)
     outcome.commands.extend(str(c.uuid) for c in open_commands)
     return {oid for c in left for oid in c.offer_ids}

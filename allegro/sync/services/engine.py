@@ -1,5 +1,7 @@
-"""The synchronisation engine (issue 8): price and stock propagation, closing sold-out offers, renewing ended
-ones, offer events, reconciliation, and "Synchronizuj aukcje" (``sync_run``).
+"""The synchronisation engine: what an offer needs to match the shop (prices, stock, closing sold-out offers,
+renewing ended ones), the context of one account's run, sending the changes, and ``sync_account_run``, which runs
+steps for one account under its lock and records a SyncRun. The steps themselves and the entry points
+("Synchronizuj aukcje", ``manage.py allegro_sync``, the tasks) are in ``allegro.sync.services.steps``.
 
 Every writer respects the account's switches ("Parametry synchronizacji") unless the staff member asks for a
 step explicitly (``only=``). One sync per account at a time (``account_lock``); each run leaves a SyncRun.
@@ -17,31 +19,29 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.integration.client import AllegroClient, AllegroError, AllegroReauthRequired, ApiResponse
 from allegro.offers.models import Offer, OfferFormat, OfferStatus
-from allegro.sync.models import AccountPriceRule, OfferSyncQueue, PriceRounding, SyncRun
-from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, commands_resume, plan_commands
+from allegro.sync.models import AccountPriceRule, PriceRounding, SyncRun
+from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, commands_plan
 from allegro.sync.services.queue import LIVE_STATUSES, SyncBusy, account_lock
 
-STEPS = ("offers", "prices", "stock", "close", "renew", "reconcile")
-FULL_RUN = ("offers", "reconcile", "renew")
 CENT = Decimal("0.01")
 
 
 # --- targets ------------------------------------------------------------------------------------------------
 
 
-def price_target(*, account: AllegroAccount, shop_price: Decimal, rounding: str = PriceRounding.NONE) -> Decimal:
+def offer_target_price(*, account: AllegroAccount, shop_price: Decimal, rounding: str = PriceRounding.NONE) -> Decimal:
     """The offer price for a shop price: markup in % (ROUND_HALF_UP to the grosz), then the rounding rule."""
     markup = account.price_markup_percent or Decimal("0")
     value = (Decimal(shop_price) * (Decimal("100") + markup) / Decimal("100")).quantize(CENT, rounding=ROUND_HALF_UP)
@@ -53,12 +53,12 @@ def price_target(*, account: AllegroAccount, shop_price: Decimal, rounding: str 
     return value
 
 
-def account_rounding(account: AllegroAccount) -> str:
+def account_price_rounding(*, account: AllegroAccount) -> str:
     rule = AccountPriceRule.objects.filter(account=account).values_list("rounding", flat=True).first()
     return rule or PriceRounding.NONE
 
 
-def end_reason(product) -> str:
+def product_end_reason(*, product) -> str:
     """Why an offer of this product may not sell: deleted, hidden or sold out ("" when it may)."""
     if product is None:
         return _("product deleted from the shop")
@@ -69,11 +69,11 @@ def end_reason(product) -> str:
     return ""
 
 
-def quantity_target(*, account: AllegroAccount, product) -> int:
+def offer_target_quantity(*, account: AllegroAccount, product) -> int:
     return int(product.stock) if product.stock is not None else int(account.default_quantity or 1)
 
 
-def account_parts(account: AllegroAccount) -> set[str]:
+def account_sync_parts(*, account: AllegroAccount) -> set[str]:
     parts = set()
     if account.sync_prices:
         parts.add("prices")
@@ -92,7 +92,7 @@ ALL_PARTS = frozenset({"prices", "stock", "close", "activate"})
 def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], rounding: str) -> Change | None:
     """What this offer needs to match the shop under ``parts``; None when nothing."""
     product = offer.product
-    reason = end_reason(product)
+    reason = product_end_reason(product=product)
     buy_now = offer.format == OfferFormat.BUY_NOW
     current_price = offer.confirmed_price if offer.confirmed_price is not None else offer.price
     current_quantity = offer.confirmed_quantity if offer.confirmed_quantity is not None else offer.quantity
@@ -105,22 +105,22 @@ def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], roun
             if product is None:
                 return None
         if buy_now and "prices" in parts:
-            target = price_target(account=account, shop_price=product.price, rounding=rounding)
+            target = offer_target_price(account=account, shop_price=product.price, rounding=rounding)
             if target != current_price:
                 change.price = target
         if buy_now and "stock" in parts:
-            target_q = quantity_target(account=account, product=product)
+            target_q = offer_target_quantity(account=account, product=product)
             if target_q > 0 and target_q != current_quantity:
                 change.quantity = target_q
     elif offer.status == OfferStatus.ENDED and offer.renew_after_end and "activate" in parts:
         if reason:
             return None  # renewal never relists a hidden, deleted or sold-out product
         if buy_now:
-            target_q = quantity_target(account=account, product=product)
+            target_q = offer_target_quantity(account=account, product=product)
             if target_q != current_quantity or not current_quantity:
                 change.quantity = max(1, target_q)
             if "prices" in parts:
-                target = price_target(account=account, shop_price=product.price, rounding=rounding)
+                target = offer_target_price(account=account, shop_price=product.price, rounding=rounding)
                 if target != current_price:
                     change.price = target
         change.activate = True
@@ -145,7 +145,7 @@ class SyncContext:
     rounding: str = PriceRounding.NONE
 
     def parts(self, wanted: set[str] | frozenset[str] = ALL_PARTS) -> set[str]:
-        return set(wanted) if self.forced else set(wanted) & account_parts(self.account)
+        return set(wanted) if self.forced else set(wanted) & account_sync_parts(account=self.account)
 
 
 def sync_client(*, account: AllegroAccount, counter: Counter) -> AllegroClient:
@@ -167,7 +167,7 @@ def sync_client(*, account: AllegroAccount, counter: Counter) -> AllegroClient:
     return client
 
 
-def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None:
+def changes_send(*, ctx: SyncContext, changes: list[Change], label: str) -> None:
     """Send the changes (or, in a preview, count what would be sent)."""
     changes = [c for c in changes if c is not None and not c.empty]
     ends = sum(1 for c in changes if c.end)
@@ -175,7 +175,7 @@ def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None
     quantities = sum(1 for c in changes if c.quantity is not None)
     activations = sum(1 for c in changes if c.activate)
     if ctx.dry_run:
-        phase1, phase2 = plan_commands(changes)
+        phase1, phase2 = commands_plan(changes=changes)
         ctx.counts.update(
             {
                 "would_end": ends,
@@ -228,142 +228,19 @@ def changes_send(ctx: SyncContext, changes: list[Change], *, label: str) -> None
     )
 
 
-# --- steps --------------------------------------------------------------------------------------------------
-
-
-def step_offers(ctx: SyncContext) -> None:
-    """Finish open commands, flush the dirty queue, then read the offer-event journal."""
-    flush_queue(ctx)
-    from allegro.sync.services.offer_events import offer_events_poll
-
-    offer_events_poll(ctx)
-
-
-def flush_queue(ctx: SyncContext) -> None:
-    """Bring the queued (dirty) offers of the account in line with the shop."""
-    in_flight: set[str] = set()
-    if not ctx.dry_run:
-        in_flight = commands_resume(client=ctx.client, account=ctx.account, outcome=ctx.outcome)
-    started = timezone.now()
-    queued = (
-        Offer.objects.filter(sync_queue__account=ctx.account, sync_queue__queued_at__lte=started)
-        .select_related("product")
-        .order_by("pk")
-    )
-    parts = ctx.parts()
-    changes = []
-    offers = list(queued)
-    ctx.counts["queued"] += len(offers)
-    for offer in offers:
-        if offer.allegro_id in in_flight:
-            continue
-        change = offer_change(offer=offer, account=ctx.account, parts=parts, rounding=ctx.rounding)
-        if change is not None:
-            changes.append(change)
-    changes_send(ctx, changes, label=_("changes from the shop"))
-    if not ctx.dry_run:
-        # Rows re-queued after ``started`` stay for the next flush; offers in unfinished commands stay too.
-        leftover = OfferSyncQueue.objects.filter(account=ctx.account, queued_at__lte=started)
-        if in_flight:
-            leftover = leftover.exclude(offer__allegro_id__in=list(in_flight))
-        leftover.delete()
-
-
-def _live_offers(account: AllegroAccount):
-    return Offer.objects.filter(account=account, status__in=LIVE_STATUSES).exclude(allegro_id__isnull=True)
-
-
-def _step_part(ctx: SyncContext, part: str, label: str) -> None:
-    parts = ctx.parts({part})
-    if not parts:
-        ctx.lines.append(_("%(step)s: switched off for this account.") % {"step": label})
-        return
-    changes = [
-        offer_change(offer=o, account=ctx.account, parts=parts, rounding=ctx.rounding)
-        for o in _live_offers(ctx.account).select_related("product")
-    ]
-    changes_send(ctx, [c for c in changes if c is not None], label=label)
-
-
-def step_prices(ctx: SyncContext) -> None:
-    _step_part(ctx, "prices", _("prices"))
-
-
-def step_stock(ctx: SyncContext) -> None:
-    _step_part(ctx, "stock", _("quantities"))
-
-
-def step_close(ctx: SyncContext) -> None:
-    _step_part(ctx, "close", _("closing sold-out offers"))
-
-
-def step_renew(ctx: SyncContext) -> None:
-    from allegro.sync.services.renew import offers_renew_ended
-
-    if not (ctx.forced or ctx.account.sync_renew_ended):
-        ctx.lines.append(_("renewal: switched off for this account."))
-        return
-    offers_renew_ended(ctx)
-
-
-def step_reconcile(ctx: SyncContext) -> None:
-    from allegro.sync.services.reconcile import offers_reconcile
-
-    offers_reconcile(ctx)
-
-
-STEP_FUNCS = {
-    "offers": step_offers,
-    "prices": step_prices,
-    "stock": step_stock,
-    "close": step_close,
-    "renew": step_renew,
-    "reconcile": step_reconcile,
-}
-
-
-# --- runs ---------------------------------------------------------------------------------------------------
-
-
-def sync_accounts(account: AllegroAccount | None = None):
-    qs = AllegroAccount.objects.select_related("app").filter(state=ConnectionState.CONNECTED)
-    return qs.filter(pk=account.pk) if account is not None else qs
-
-
-def sync_run(
-    *,
-    account: AllegroAccount | None = None,
-    only: set[str] | None = None,
-    actor=None,
-    dry_run: bool = False,
-    trigger: str = SyncRun.Trigger.MANUAL,
-) -> list[SyncRun]:
-    """Run a synchronisation of one account or all connected accounts; one SyncRun per account.
-
-    ``only`` names steps explicitly (they run even when the account's switch is off); without it the full
-    run (offer changes and events, reconciliation, renewal) does what each account's switches allow.
-    ``dry_run`` sends nothing and records what would be done ("this would end 37 offers")."""
-    steps = [s for s in STEPS if s in only] if only else list(FULL_RUN)
-    forced = bool(only)
-    return [
-        sync_account_run(account=a, steps=steps, forced=forced, actor=actor, dry_run=dry_run, trigger=trigger)
-        for a in sync_accounts(account)
-    ]
-
-
 def sync_account_run(
     *,
     account: AllegroAccount,
-    steps: list,
+    steps: dict[str, Callable[[SyncContext], None]],
     forced: bool = False,
     actor=None,
     dry_run: bool = False,
     trigger: str = SyncRun.Trigger.MANUAL,
 ) -> SyncRun:
-    """Run ``steps`` for one account under its lock and record the SyncRun (raises Stop for retry by tasks)."""
+    """Run ``steps`` (name → function, in order; the names are recorded on the SyncRun) for one account under
+    its lock and record the SyncRun (raises Stop for retry by tasks)."""
     actor = actor if getattr(actor, "is_authenticated", False) else None
-    names = [s if isinstance(s, str) else "relist" for s in steps]
-    run = SyncRun.objects.create(account=account, steps=names, trigger=trigger, dry_run=dry_run, actor=actor)
+    run = SyncRun.objects.create(account=account, steps=list(steps), trigger=trigger, dry_run=dry_run, actor=actor)
     counter: Counter = Counter()
     started = time.monotonic()
     ctx = SyncContext(account=account, run=run, client=None, dry_run=dry_run, forced=forced)
@@ -372,9 +249,9 @@ def sync_account_run(
         with event_context(actor=actor, rule="" if actor else f"sync:{trigger}"):
             with account_lock(account=account):
                 ctx.client = sync_client(account=account, counter=counter)
-                ctx.rounding = account_rounding(account)
-                for step in steps:
-                    (STEP_FUNCS[step] if isinstance(step, str) else step)(ctx)
+                ctx.rounding = account_price_rounding(account=account)
+                for step in steps.values():
+                    step(ctx)
         run.status = SyncRun.Status.FAILED if ctx.outcome.failed and not ctx.outcome.succeeded else SyncRun.Status.DONE
     except SyncBusy:
         run.status = SyncRun.Status.SKIPPED
@@ -393,7 +270,7 @@ def sync_account_run(
     run.errors = ctx.errors[:200]
     run.api_calls = counter["calls"]
     run.counts.update({"write_calls": counter["write_calls"], "seconds": round(time.monotonic() - started, 2)})
-    run.summary = sync_run_summary(run, ctx.lines)
+    run.summary = sync_run_summary(run=run, lines=ctx.lines)
     run.finished_at = timezone.now()
     run.save()
     if counter["calls"] and counter["calls"] > counter["failed_calls"]:
@@ -403,7 +280,7 @@ def sync_account_run(
     return run
 
 
-def sync_run_summary(run: SyncRun, lines: list[str]) -> str:
+def sync_run_summary(*, run: SyncRun, lines: list[str]) -> str:
     c = run.counts
     if run.dry_run:
         text = _(
@@ -432,42 +309,3 @@ def sync_run_summary(run: SyncRun, lines: list[str]) -> str:
     if "drift" in c:
         extra.append(_("Reconciliation: %(n)d offers differ from the shop.") % {"n": c["drift"]})
     return " ".join([text, *extra])
-
-
-def sync_flush(*, account: AllegroAccount | None = None) -> list[SyncRun]:
-    """Flush the dirty queue of every account that has queued offers (what the debounced task runs)."""
-    accounts = AllegroAccount.objects.filter(
-        pk__in=OfferSyncQueue.objects.values("account_id"), state=ConnectionState.CONNECTED
-    ).select_related("app")
-    if account is not None:
-        accounts = accounts.filter(pk=account.pk)
-    runs = []
-    for a in accounts:
-        runs.append(sync_account_run(account=a, steps=["offers_flush"], trigger=SyncRun.Trigger.CHANGE))
-    return runs
-
-
-STEP_FUNCS["offers_flush"] = flush_queue
-
-
-def sync_scheduled(*, step: str) -> list[SyncRun]:
-    """Beat entry points: the step for every connected account whose switches ask for it."""
-    wanted = {
-        "events": Q(sync_prices=True) | Q(sync_stock=True) | Q(sync_close_sold_out=True) | Q(sync_renew_ended=True),
-        "reconcile": Q(sync_prices=True) | Q(sync_stock=True) | Q(sync_close_sold_out=True),
-        "renew": Q(sync_renew_ended=True),
-    }[step]
-    steps = {"events": ["events"], "reconcile": ["reconcile"], "renew": ["renew"]}[step]
-    runs = []
-    for a in sync_accounts().filter(wanted):
-        runs.append(sync_account_run(account=a, steps=steps, trigger=SyncRun.Trigger.SCHEDULE))
-    return runs
-
-
-def _step_events(ctx: SyncContext) -> None:
-    from allegro.sync.services.offer_events import offer_events_poll
-
-    offer_events_poll(ctx)
-
-
-STEP_FUNCS["events"] = _step_events

@@ -1,15 +1,17 @@
-"""Dirty-offer queue, debounced flush scheduling and the per-account sync lock (issue 8).
+"""Dirty-offer queue, debounced flush scheduling and the per-account sync lock.
 
 The shop's ``product_changed`` signal (sent on commit) lands in ``offers_queue_for_products``: one SELECT of the
 affected offers, one INSERT ... ON CONFLICT into ``OfferSyncQueue`` and one conditional UPDATE of the "flush"
-marker. Only the signal that moves the marker enqueues a flush task (countdown = the debounce window), so a
-thousand changes in two seconds give one task and one set of batch commands.
+marker. Only the signal that moves the marker enqueues a flush task (countdown = the debounce window; the
+receiver enqueues it after commit), so a thousand changes in two seconds give one task and one set of batch
+commands.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -40,15 +42,24 @@ def _sync_enabled_accounts() -> Q:
     )
 
 
-def offers_queue_for_products(*, product_ids: Iterable[int], fields: Iterable[str], reason: str = "") -> int:
-    """Queue the offers of these products (every account with a sync switch on) and schedule a flush.
+@dataclass(frozen=True)
+class Queued:
+    """What ``offers_queue_for_products`` did: how many offers it queued, and the countdown of the flush task
+    its caller must enqueue after commit (None: a flush is already due, or automatic flushing is off)."""
+
+    count: int = 0
+    flush_countdown: float | None = None
+
+
+def offers_queue_for_products(*, product_ids: Iterable[int], fields: Iterable[str], reason: str = "") -> Queued:
+    """Queue the offers of these products (every account with a sync switch on) and open a flush window.
 
     Deleted products have already lost their offers' ``product`` link (SET NULL), so "deleted" queues the
     orphaned live offers instead."""
     ids = list(product_ids)
     fields = set(fields)
     if not ids and "deleted" not in fields:
-        return 0
+        return Queued()
     wanted = Q(status__in=LIVE_STATUSES) | Q(status=OfferStatus.ENDED, renew_after_end=True)
     which = Q(product_id__in=ids)
     if "deleted" in fields:
@@ -59,9 +70,7 @@ def offers_queue_for_products(*, product_ids: Iterable[int], fields: Iterable[st
         .values_list("pk", "account_id")
     )
     queued = offers_queue(rows=rows, reason=reason or ", ".join(sorted(fields)))
-    if queued:
-        flush_schedule()
-    return queued
+    return Queued(count=queued, flush_countdown=flush_schedule() if queued else None)
 
 
 def offers_queue(*, rows: list[tuple[int, int]], reason: str = "") -> int:
@@ -82,11 +91,14 @@ def offers_queue(*, rows: list[tuple[int, int]], reason: str = "") -> int:
     return len(rows)
 
 
-def flush_schedule(*, delay: float | None = None) -> bool:
-    """Enqueue the flush task unless one is already scheduled within the debounce window."""
+def flush_schedule(*, delay: float | None = None) -> float | None:
+    """Open a flush window of ``delay`` seconds (default: the debounce) unless one is already open.
+
+    Returns the countdown of the flush task the caller must enqueue after commit, or None when a flush is
+    already scheduled within the window (that flush will see the new rows) or automatic flushing is off."""
     delay = debounce_seconds() if delay is None else delay
     if delay is None:
-        return False
+        return None
     now = timezone.now()
     until = now + timedelta(seconds=delay)
     moved = SyncMarker.objects.filter(name="flush", until__lt=now).update(until=until)
@@ -95,11 +107,8 @@ def flush_schedule(*, delay: float | None = None) -> bool:
             with transaction.atomic():
                 SyncMarker.objects.create(name="flush", until=until)
         except IntegrityError:
-            return False  # the row exists and its window is still open: that flush will see our rows
-    from allegro.sync.tasks import sync_flush_task
-
-    transaction.on_commit(lambda: sync_flush_task.apply_async(countdown=delay))
-    return True
+            return None  # the row exists and its window is still open: that flush will see our rows
+    return delay
 
 
 # --- the per-account lock ------------------------------------------------------------------------------------

@@ -1,15 +1,14 @@
-"""Reconciliation (RELIABILITY rule 2): list every offer of the account with ``GET /sale/offers`` (1000 per page),
-take Allegro's price, stock and status as the confirmed values, store a drift report (which offers differ from
-the shop and how) and fix the drift according to the account's switches.
+"""Reconciliation, because the event stream is never trusted alone: list every offer of the account with
+``GET /sale/offers`` (1000 per page), take Allegro's price, stock and status as the confirmed values, store a
+drift report (which offers differ from the shop and how) and fix the drift according to the account's switches.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from allegro.integration.schemas.offers import AllegroOffer, parse_offer_page
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.services.engine import SyncContext, changes_send, offer_change
 from allegro.sync.services.offer_events import STATUS_MAP
@@ -18,22 +17,23 @@ PAGE = 1000
 REPORT_ROWS = 1000
 
 
-def allegro_offers_all(ctx: SyncContext) -> dict[str, dict]:
+def allegro_offers_list_all(*, ctx: SyncContext) -> dict[str, AllegroOffer]:
     """Every non-archived offer of the seller: ceil(n / 1000) calls."""
-    found: dict[str, dict] = {}
+    found: dict[str, AllegroOffer] = {}
     offset = 0
     while True:
-        page = ctx.client.list_offers(params={"limit": PAGE, "offset": offset})
-        items = page.get("offers", [])
+        page = parse_offer_page(ctx.client.list_offers(params={"limit": PAGE, "offset": offset}))
+        items = page.items
         for item in items:
-            found[str(item.get("id"))] = item
+            if item.id:
+                found[item.id] = item
         offset += len(items)
-        if len(items) < PAGE or offset >= int(page.get("totalCount") or 0):
+        if len(items) < PAGE or offset >= (page.total_count or 0):
             return found
 
 
-def offers_reconcile(ctx: SyncContext) -> None:
-    remote = allegro_offers_all(ctx)
+def offers_reconcile(*, ctx: SyncContext) -> None:
+    remote = allegro_offers_list_all(ctx=ctx)
     now = timezone.now()
     local = list(
         Offer.objects.filter(account=ctx.account)
@@ -54,20 +54,19 @@ def offers_reconcile(ctx: SyncContext) -> None:
             offer.confirmed_at = now
             refreshed.append(offer)
             continue
-        status = STATUS_MAP.get((item.get("publication") or {}).get("status") or "")
-        price = ((item.get("sellingMode") or {}).get("price") or {}).get("amount")
-        stock = (item.get("stock") or {}).get("available")
+        status = STATUS_MAP.get(item.status)
+        price, stock = item.price, item.available
         dirty = False
         if status and status != offer.status:
             drift.append({"offer": offer.allegro_id, "title": offer.title, "field": "status",
                           "panel": offer.status, "allegro": status})  # fmt: skip
             offer.status = status
             dirty = True
-        if price is not None and Decimal(price) != offer.confirmed_price:
-            offer.confirmed_price = Decimal(price)
+        if price is not None and price != offer.confirmed_price:
+            offer.confirmed_price = price
             dirty = True
-        if stock is not None and int(stock) != offer.confirmed_quantity:
-            offer.confirmed_quantity = int(stock)
+        if stock is not None and stock != offer.confirmed_quantity:
+            offer.confirmed_quantity = stock
             dirty = True
         if status and offer.confirmed_status != status.upper():
             offer.confirmed_status = status.upper()
@@ -105,4 +104,4 @@ def offers_reconcile(ctx: SyncContext) -> None:
     ctx.counts["drift"] = len({d["offer"] for d in drift})
     ctx.run.details["drift"] = drift[:REPORT_ROWS]
     ctx.run.details["drift_total"] = len(drift)
-    changes_send(ctx, fixes, label=_("reconciliation"))
+    changes_send(ctx=ctx, changes=fixes, label=_("reconciliation"))

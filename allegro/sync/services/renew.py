@@ -1,6 +1,6 @@
 """Renewal ("Wystaw ponownie"): ended offers go back on sale with ACTIVATE (same offer id, within 60 days),
 after their quantity (and optionally price) is brought up to date; an archived offer becomes a new offer that
-``replaces`` it (issue 7's ``offer_prepare`` + ``offer_publish``). A hidden, deleted or sold-out product is never
+``replaces`` it (``offer_prepare`` + ``offer_publish``). A hidden, deleted or sold-out product is never
 relisted: the run says so.
 """
 
@@ -19,11 +19,11 @@ from allegro.offers.models import Offer, OfferFormat, OfferStatus
 from allegro.sync.services.commands import Change
 from allegro.sync.services.engine import (
     SyncContext,
-    account_rounding,
+    account_price_rounding,
     changes_send,
-    end_reason,
-    price_target,
-    quantity_target,
+    offer_target_price,
+    offer_target_quantity,
+    product_end_reason,
     sync_account_run,
 )
 
@@ -49,25 +49,25 @@ def _renew_change(offer: Offer, account: AllegroAccount, options: RenewOptions, 
     change = Change(offer=offer, activate=True, why=_("renewed"))
     if offer.format == OfferFormat.BUY_NOW:
         current_q = offer.confirmed_quantity if offer.confirmed_quantity is not None else offer.quantity
-        target_q = quantity_target(account=account, product=product) if options.update_quantities else current_q
+        target_q = offer_target_quantity(account=account, product=product) if options.update_quantities else current_q
         target_q = max(1, int(target_q or 0))
         if target_q != current_q:
             change.quantity = target_q
         if options.update_prices:
             current_p = offer.confirmed_price if offer.confirmed_price is not None else offer.price
-            target_p = price_target(account=account, shop_price=product.price, rounding=rounding)
+            target_p = offer_target_price(account=account, shop_price=product.price, rounding=rounding)
             if target_p != current_p:
                 change.price = target_p
     return change
 
 
-def renew_offers(ctx: SyncContext, offers: list[Offer], options: RenewOptions) -> RenewResult:
+def offers_renew(*, ctx: SyncContext, offers: list[Offer], options: RenewOptions) -> RenewResult:
     """Relist these ended/archived offers of ctx.account."""
     result = RenewResult()
     changes: list[Change] = []
     archived: list[Offer] = []
     for offer in offers:
-        why = end_reason(offer.product)
+        why = product_end_reason(product=offer.product)
         if why:
             result.skipped.append((offer.title, why))
             continue
@@ -78,13 +78,13 @@ def renew_offers(ctx: SyncContext, offers: list[Offer], options: RenewOptions) -
     ctx.counts["renew_skipped"] += len(result.skipped)
     if ctx.dry_run:
         ctx.counts["would_recreate"] += len(archived)
-        changes_send(ctx, changes, label=_("renewal"))
+        changes_send(ctx=ctx, changes=changes, label=_("renewal"))
         return result
     if options.update_descriptions:
         for change in changes:
             _update_description(ctx, change.offer, result)
     before = ctx.outcome.succeeded.get("activate", 0)
-    changes_send(ctx, changes, label=_("renewal"))
+    changes_send(ctx=ctx, changes=changes, label=_("renewal"))
     result.activated = ctx.outcome.succeeded.get("activate", 0) - before
     # An ACTIVATE refused with 404 means the offer was archived meanwhile: it becomes a new offer.
     archived.extend(c.offer for c in changes if c.offer.status == OfferStatus.ARCHIVED)
@@ -97,7 +97,7 @@ def renew_offers(ctx: SyncContext, offers: list[Offer], options: RenewOptions) -
     return result
 
 
-def offers_renew_ended(ctx: SyncContext) -> RenewResult:
+def offers_renew_ended(*, ctx: SyncContext) -> RenewResult:
     """The periodic renewal: every ended or archived offer of the account with "Wystaw ponownie po zakończeniu"
     that has not been replaced yet."""
     offers = list(
@@ -111,11 +111,11 @@ def offers_renew_ended(ctx: SyncContext) -> RenewResult:
         .select_related("product")
     )
     options = RenewOptions(update_prices=ctx.forced or ctx.account.sync_prices, update_quantities=True)
-    return renew_offers(ctx, offers, options)
+    return offers_renew(ctx=ctx, offers=offers, options=options)
 
 
 def _update_description(ctx: SyncContext, offer: Offer, result: RenewResult) -> None:
-    """PATCH the description composed from the current product and templates (issue 7's offers service)."""
+    """PATCH the description composed from the current product and templates."""
     from allegro.offers.services.offers import offer_update_description
 
     try:
@@ -176,16 +176,16 @@ def offers_relist(
         holder: dict = {}
 
         def relist(ctx: SyncContext, account_offers=by_account[account.pk], holder=holder) -> None:
-            ctx.rounding = account_rounding(ctx.account)
+            ctx.rounding = account_price_rounding(account=ctx.account)
             chosen = list(
                 Offer.objects.filter(
                     pk__in=account_offers, status__in=[OfferStatus.ENDED, OfferStatus.ARCHIVED]
                 ).select_related("product")
             )
-            holder["result"] = renew_offers(ctx, chosen, options)
+            holder["result"] = offers_renew(ctx=ctx, offers=chosen, options=options)
 
         with event_context(actor=actor):
-            run = sync_account_run(account=account, steps=[relist], forced=True, actor=actor)
+            run = sync_account_run(account=account, steps={"relist": relist}, forced=True, actor=actor)
         result = holder.get("result") or RenewResult(failed=[(str(account), "; ".join(run.errors))])
         for title, why in result.skipped:
             event_log(

@@ -9,9 +9,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from allegro.checkouts.models import CustomerAllegroIdentity
 from orders.models import Order
 from orders.services.orders import LineData, OrderData, order_create
-from shop.models import Category, CustomerAllegroIdentity, Product
+from shop.models import Category, Product
 from tests.factories import make_category, make_customer, make_product
 
 pytestmark = pytest.mark.django_db

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount, AllegroApp
 from allegro.categories.models import CategoryForm, CategoryMapping
-from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, CustomerAllegroIdentity, OrderEventCursor
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
 from allegro.listing.models import ListingJob
@@ -33,7 +33,7 @@ from allegro.shipping.models import (
 )
 from allegro.sync.models import AccountPriceRule, SyncRun
 from orders.models import Order, OrderLine
-from shop.models import Category, CustomerAllegroIdentity, DeliveryMethod, StockMovement
+from shop.models import Category, DeliveryMethod, StockMovement
 from tests.factories import make_category, make_customer, make_product
 
 pytestmark = pytest.mark.django_db

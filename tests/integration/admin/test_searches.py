@@ -5,9 +5,9 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from allegro.checkouts.models import CustomerAllegroIdentity
 from allegro.core.models import EventLogEntry
 from orders.services.orders import LineData, OrderData, order_create
-from shop.models import CustomerAllegroIdentity
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""Allegro category cache, mappings and the mapping page (issue 5, part B) against the emulator."""
+"""Allegro category cache, mappings and the mapping page against the emulator."""
 
 import pytest
 from django.core.exceptions import ValidationError

@@ -1,4 +1,4 @@
-"""Category forms (issue 5, part B): validation against the cached parameters of leaf 257933 (39 real parameters),
+"""Category forms: validation against the cached parameters of leaf 257933 (39 real parameters),
 product autofill, what became invalid after Allegro changed the parameters, and the form page."""
 
 import copy

@@ -1,4 +1,4 @@
-"""Mass listing against the emulator (issue 7): a category with its subcategories listed as a background job —
+"""Mass listing against the emulator: a category with its subcategories listed as a background job —
 per-product results (listed / skipped why / failed with Allegro's message), products already listed skipped
 unless "Kolejna aukcja tego przedmiotu", cancel, "Ponów nieudane", and no duplicate offer when an item runs again.
 
@@ -96,7 +96,7 @@ def tree(account, allegro_app, settings, tmp_path):
 
 
 def start(account, category, **options):
-    return listing_job_start(account=account, options=ListingOptions(**options), category=category, enqueue=False)
+    return listing_job_start(account=account, options=ListingOptions(**options), category=category)
 
 
 def results(job) -> dict[str, tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""The mass-listing pages (issue 7): the form with the current account, the dry run, starting a job (Celery runs it
+"""The mass-listing pages: the form with the current account, the dry run, starting a job (Celery runs it
 eagerly on commit in tests), the progress page and its JSON, "Wystaw na Allegro" on the product list, cancel and
 "Ponów nieudane"."""
 

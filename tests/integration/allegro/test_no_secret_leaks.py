@@ -25,7 +25,7 @@ from allegro.categories.services.categories import category_mapping_set, categor
 from allegro.checkouts.models import OrderEventCursor
 from allegro.checkouts.services.order_import import order_import_new_events
 from allegro.offers.services.offers import offer_prepare, offer_publish
-from allegro.sync.services.engine import sync_run
+from allegro.sync.services.steps import sync_run
 from tests.factories import make_category
 
 from .test_offers import GPSR, KETTLE, NOWY, STAN, kettle

@@ -1,4 +1,4 @@
-"""Single listing against the emulator (issue 7): prepare, local problems, publish (201 and 202), Allegro's 422 mapped to
+"""Single listing against the emulator: prepare, local problems, publish (201 and 202), Allegro's 422 mapped to
 form fields, no duplicate offer after a timeout that happened after the POST was applied, triage, end."""
 
 import io

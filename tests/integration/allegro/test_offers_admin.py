@@ -1,5 +1,5 @@
 # ruff: noqa: F811 - the listing fixtures (account, kettles) are shared with test_offers.py by import
-"""The panel side of single listing (issue 7): the "Wystaw na Allegro" form, the offers list and detail, the product
+"""The panel side of single listing: the "Wystaw na Allegro" form, the offers list and detail, the product
 page's offers and the product list's Allegro filter, the event log filters and its retention."""
 
 from datetime import timedelta

@@ -1,4 +1,4 @@
-"""Importing Allegro orders against the emulator (issue 9): every scenario ends with exactly one shop
+"""Importing Allegro orders against the emulator: every scenario ends with exactly one shop
 order per surviving checkout form, stock never below zero and no customer duplicated."""
 
 from __future__ import annotations
@@ -12,7 +12,13 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.db.models import Count
 
-from allegro.checkouts.models import AllegroCheckout, AllegroShipment, CheckoutQuarantine, OrderEventCursor
+from allegro.checkouts.models import (
+    AllegroCheckout,
+    AllegroShipment,
+    CheckoutQuarantine,
+    CustomerAllegroIdentity,
+    OrderEventCursor,
+)
 from allegro.checkouts.services import order_import
 from allegro.checkouts.services.order_import import (
     ImportBusy,
@@ -23,10 +29,11 @@ from allegro.checkouts.services.order_import import (
     order_import_sweep,
 )
 from allegro.checkouts.services.writeback import order_add_tracking
+from allegro.checkouts.tasks import shipment_send
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
-from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
+from shop.models import Customer, Product, StockMovement
 from tests.factories import make_customer, make_product
 from tests.integration.emulator.test_orders import make_offer
 
@@ -525,6 +532,7 @@ def test_status_changes_and_tracking_go_back_to_allegro(
 
     with django_capture_on_commit_callbacks(execute=True):
         shipment = order_add_tracking(order=order, carrier_id="INPOST", waybill="620000000000000000000001")
+        shipment_send.delay_on_commit(shipment.pk)  # what the tracking-number page does after the service
     shipment = AllegroShipment.objects.get(pk=shipment.pk)
     assert shipment.sent_at and shipment.allegro_id
     order.refresh_from_db()

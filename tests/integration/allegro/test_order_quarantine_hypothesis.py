@@ -14,10 +14,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, Environment
-from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine
+from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, CustomerAllegroIdentity
 from allegro.checkouts.services.order_import import order_import_checkout_forms
 from orders.models import Order, OrderLine
-from shop.models import Customer, CustomerAllegroIdentity, Product, StockMovement
+from shop.models import Customer, Product, StockMovement
 from tests.factories import make_product
 
 pytestmark = pytest.mark.django_db

@@ -1,5 +1,5 @@
 """Two processes with several threads each need a token at the moment it expires: exactly one
-refresh reaches Allegro and nobody meets invalid_grant (RELIABILITY.md rule 5), 20 times over."""
+refresh reaches Allegro and nobody meets invalid_grant, 20 times over."""
 
 import os
 import subprocess

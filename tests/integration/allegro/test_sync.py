@@ -1,4 +1,4 @@
-"""Sync engine (issue 8) against the emulator: propagation, closing, renewal, events, reconciliation, faults."""
+"""Sync engine against the emulator: propagation, closing, renewal, events, reconciliation, faults."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from allegro.core.models import EventLogEntry
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import OfferSyncQueue, SyncCommand, SyncCursor, SyncRun
 from allegro.sync.services import commands as sync_commands
-from allegro.sync.services.commands import Change, plan_commands
-from allegro.sync.services.engine import price_target, sync_flush, sync_run, sync_scheduled
+from allegro.sync.services.commands import Change, commands_plan
+from allegro.sync.services.engine import offer_target_price
 from allegro.sync.services.renew import offers_relist
+from allegro.sync.services.steps import sync_flush, sync_run, sync_scheduled
 from shop.models import Product
 from tests.factories import make_category, make_product
 
@@ -85,7 +86,7 @@ def test_plan_groups_equal_values_and_bulks_scattered_ones():
     changes += [Change(offer=o, price=Decimal(f"{20 + i}.00")) for i, o in enumerate(offers[50:100])]  # scattered
     changes += [Change(offer=o, quantity=7) for o in offers[100:110]]
     changes += [Change(offer=o, end="sold out") for o in offers[110:]]
-    phase1, phase2 = plan_commands(changes)
+    phase1, phase2 = commands_plan(changes=changes)
     kinds = [p.kind for p in phase1]
     assert kinds.count("end") == 1 and kinds.count("price") == 1 and kinds.count("quantity") == 1
     assert kinds.count("bulk") == 2  # 50 scattered prices in 25-offer bulk commands, not 50 price commands
@@ -94,9 +95,13 @@ def test_plan_groups_equal_values_and_bulks_scattered_ones():
 
 def test_price_rule_markup_then_rounding(connected_account):
     connected_account.price_markup_percent = Decimal("10")
-    assert price_target(account=connected_account, shop_price=Decimal("9.99")) == Decimal("10.99")
-    assert price_target(account=connected_account, shop_price=Decimal("9.99"), rounding="ends_99") == Decimal("10.99")
-    assert price_target(account=connected_account, shop_price=Decimal("9.50"), rounding="whole") == Decimal("10.00")
+    assert offer_target_price(account=connected_account, shop_price=Decimal("9.99")) == Decimal("10.99")
+    assert offer_target_price(account=connected_account, shop_price=Decimal("9.99"), rounding="ends_99") == Decimal(
+        "10.99"
+    )
+    assert offer_target_price(account=connected_account, shop_price=Decimal("9.50"), rounding="whole") == Decimal(
+        "10.00"
+    )
 
 
 def test_changes_reach_allegro_in_few_commands(emulator, connected_account, django_capture_on_commit_callbacks):

@@ -1,5 +1,5 @@
 """What the description normaliser makes of arbitrary HTML is accepted by the emulator's Allegro-like
-validation (the grammar of API.md §5, byte and section limits) — property-based, on real requests."""
+validation (the description grammar, byte and section limits) — property-based, on real requests."""
 
 from hypothesis import HealthCheck, given, settings
 

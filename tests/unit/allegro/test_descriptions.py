@@ -1,4 +1,4 @@
-"""Allegro description cleaning, conversion and validation (issue 6, RELIABILITY.md rule 11)."""
+"""Allegro description cleaning, conversion and validation."""
 
 from __future__ import annotations
 
