@@ -422,6 +422,7 @@ def catalogue(emulator, ean: str) -> list[dict]:
     return api.get(emulator.url("/sale/products"), params={"phrase": ean, "mode": "GTIN"}).json()["products"]
 
 
+@pytest.mark.tidy_only(reason="reads the catalogue's optional fields (parameters, names)")
 def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, account, emulator):
     root, _child, _other = tree
     definitions = category_parameters(app=account.app, allegro_id=KETTLE)

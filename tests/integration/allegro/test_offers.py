@@ -123,6 +123,7 @@ def test_local_problems_name_the_fields(kettles, account):
     assert {"title", "price", "quantity"} <= fields
 
 
+@pytest.mark.tidy_only(reason="asserts the confirmed quantity and price, optional in the answer")
 def test_publish_sync_creates_one_active_offer(kettles, account, emulator):
     product = kettle(kettles)
     offer = offer_prepare(product=product, account=account, overrides=GPSR)

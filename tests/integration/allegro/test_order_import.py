@@ -76,6 +76,7 @@ def shop(emulator):
 
 
 # scenarios ------------------------------------------------------------------------------------------------
+@pytest.mark.tidy_only(reason="compares every optional detail of the form (pickup point, address, message)")
 def test_purchase_becomes_a_shop_order_with_all_details(emulator, connected_account, shop):
     product, offer = shop
     started(connected_account)
@@ -183,6 +184,7 @@ def _form_calls(emulator, since: int) -> tuple[int, int]:
 
 
 @pytest.mark.parametrize("offset_cap", [None, 40])
+@pytest.mark.tidy_only(reason="counts list calls, which depend on optional fields of the forms")
 def test_a_backlog_is_listed_once_not_again_for_every_batch(emulator, connected_account, monkeypatch, offset_cap):
     """After a sale or an outage thousands of forms share the listing window: each batch goes on where
     the previous one stopped (small pages here so that 200 purchases span several journal pages).
@@ -244,6 +246,7 @@ def test_a_backlog_spread_over_hours_with_later_payments(emulator, connected_acc
     assert_invariants()
 
 
+@pytest.mark.tidy_only(reason="asserts the modified delivery address")
 def test_a_form_listed_before_it_changed_again_is_fetched_afresh(emulator, connected_account, monkeypatch):
     """A form listed ahead of its events, then modified before the next journal page is read: the
     copy from the listing is older than the BUYER_MODIFIED event and must not be imported for it."""
@@ -289,6 +292,7 @@ def test_dropped_events_are_recovered_by_the_sweep(emulator, connected_account, 
 
 
 @pytest.mark.parametrize("imported_before_merge", [True, False])
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_merged_checkouts_move_stock_once(emulator, connected_account, shop, imported_before_merge):
     product, offer = shop
     started(connected_account)
@@ -384,6 +388,7 @@ class Killed(BaseException):
     """A worker dying mid-import (not an Exception: nothing catches it)."""
 
 
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected_account, shop, monkeypatch):
     product, offer = shop
     started(connected_account)
@@ -415,6 +420,7 @@ def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_two_workers_importing_the_same_account(emulator, allegro_app, shop):
     product, offer = shop
     account = connect_account(emulator, allegro_app)
