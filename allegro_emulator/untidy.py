@@ -6,9 +6,9 @@ not list it in `required` (nullable or not); for `oneOf`/`anyOf`/`allOf` a field
 schemas counts as required. Of the optional fields an answer carries, each one is, with `probability`,
 made null or left out (half and half), else its value is walked the same way.
 
-The choice for a field depends only on the seed, the nearest enclosing object's `id` and the field's path
-below that object: the same checkout form or offer comes back untidy in the same way on every read and in
-every list, while different forms differ.
+The choice for a field depends only on the seed, the operation and the field's path in the answer (list
+positions included): a run of the same requests gets the same answers (the emulator's ids are random, so
+they take no part), the same field of the second form of a list differs from the first's.
 
 Kept whatever the dice say, because an answer without them is not an answer about anything:
 - identifiers (`id`): the spec leaves them optional in most schemas (SaleProductOfferResponseV1,
@@ -125,10 +125,10 @@ def _roll(seed: Any, ident: str, path: str) -> float:
     return int.from_bytes(digest[:8], "big") / 2**64
 
 
-def untidy(value: Any, schema: Any, *, seed: Any, probability: float) -> Any:
+def untidy(value: Any, schema: Any, *, seed: Any, probability: float, operation: str = "") -> Any:
     """`value` with its optional fields nulled or dropped (a new structure; `value` is left alone)."""
 
-    def walk(node: Any, sub: Any, ident: str, path: str, depth: int) -> Any:
+    def walk(node: Any, sub: Any, ident: str, path: str, depth: int) -> Any:  # ident: the operation
         if depth > MAX_DEPTH or sub is None:
             return node
         if isinstance(node, list):
@@ -137,9 +137,6 @@ def untidy(value: Any, schema: Any, *, seed: Any, probability: float) -> Any:
         if not isinstance(node, dict):
             return node
         props, required, _, extra = _shape(sub)
-        own = node.get("id")
-        if isinstance(own, str | int) and not isinstance(own, bool):
-            ident, path = f"{ident}/{own}", ""
         out: dict[str, Any] = {}
         for key, val in node.items():
             where = f"{path}.{key}" if path else key
@@ -148,7 +145,7 @@ def untidy(value: Any, schema: Any, *, seed: Any, probability: float) -> Any:
                 not known
                 or key in required
                 or key in KEPT_ANYWHERE
-                or _bare(where) in KEPT_PATHS
+                or any(_bare(where).endswith(k) for k in KEPT_PATHS)
                 or (depth == 0 and (isinstance(val, list) or key in KEPT_AT_TOP))
             )
             if not kept and val is not None:
@@ -161,7 +158,7 @@ def untidy(value: Any, schema: Any, *, seed: Any, probability: float) -> Any:
             out[key] = walk(val, child, ident, where, depth + 1)
         return out
 
-    return walk(value, schema, "", "", 0)
+    return walk(value, schema, operation, "", 0)
 
 
 def _bare(path: str) -> str:
@@ -182,7 +179,8 @@ def apply(method: str, pattern: str, status: int, body: bytes, settings: Any) ->
     except ValueError:
         return body
     probability = float(settings.get("probability", 0.3))
-    messy = untidy(doc, schema, seed=settings.get("seed", 0), probability=probability)
+    operation = f"{method.upper()} {pattern}"
+    messy = untidy(doc, schema, seed=settings.get("seed", 0), probability=probability, operation=operation)
     return json.dumps(messy, ensure_ascii=False).encode()
 
 
