@@ -28,6 +28,7 @@ from allegro.accounts.services.accounts import account_client
 from allegro.checkouts.models import AllegroCheckout
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_log
+from allegro.core.services.leases import LeaseBusy, lease_hold
 from allegro.integration.client import AllegroConflict, AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.invoices.models import InvoiceSeller, InvoiceSource, InvoiceState, OrderInvoice
 from allegro.invoices.selectors import buyer_invoice_data, checkout_for_order, invoice_seller_for
@@ -251,8 +252,18 @@ def _note_error(invoice: OrderInvoice, exc: AllegroError, *, state: str | None =
 def order_invoice_send(*, invoice: OrderInvoice) -> bool:
     """Deliver the invoice to its Allegro order, once, however often it is called. True when it is there.
 
-    Allegro's "retry later" answers (timeouts, 5xx, 429) are raised for the task to retry; a refusal
-    (a wrong file, an order that takes no invoice) marks the invoice refused with Allegro's message."""
+    One delivery of an invoice at a time (a lease on it; the account's client checks the lease before each
+    write): a call that finds another one at work returns False and leaves the invoice to it. Allegro's
+    "retry later" answers (timeouts, 5xx, 429) are raised for the task to retry; a refusal (a wrong file, an
+    order that takes no invoice) marks the invoice refused with Allegro's message."""
+    try:
+        with lease_hold(key=f"invoice:{invoice.pk}"):
+            return _send(invoice)
+    except LeaseBusy:
+        return False
+
+
+def _send(invoice: OrderInvoice) -> bool:
     invoice.refresh_from_db()
     if invoice.state == InvoiceState.SENT:
         return True
