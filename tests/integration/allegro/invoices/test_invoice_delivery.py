@@ -180,3 +180,14 @@ def test_generating_needs_the_seller_data_and_an_allegro_order(emulator, connect
     with pytest.raises(InvoiceRefused, match="sprzedawc|seller"):
         order_invoice_generate(order=order)
     assert OrderInvoice.objects.count() == 0
+
+
+def test_one_delivery_of_an_invoice_at_a_time(emulator, allegro_order):
+    from allegro.core.services.leases import lease_hold
+
+    order, form = allegro_order
+    invoice = order_invoice_generate(order=order)
+    with lease_hold(key=f"invoice:{invoice.pk}"):  # another worker is delivering it
+        assert order_invoice_send(invoice=invoice) is False
+    assert on_emulator(emulator, form["id"]) == []
+    assert order_invoice_send(invoice=invoice) is True

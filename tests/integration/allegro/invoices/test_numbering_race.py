@@ -1,5 +1,5 @@
-"""Invoice numbers under concurrency: two processes with three threads each issue invoices for 18 orders at
-the same moment; the numbers come out FV/1 … FV/18 of the month, none repeated and none skipped. In CI the
+"""Invoice numbers under concurrency: two processes with two threads each issue invoices for 12 orders at
+the same moment; the numbers come out FV/1 … FV/12 of the month, none repeated and none skipped. In CI the
 database is PostgreSQL (row locks of the month's counter); locally on SQLite the transactions' write lock
 serialises the same code."""
 
@@ -25,8 +25,8 @@ from tests.integration.allegro.invoices.conftest import seller_data
 ROOT = Path(__file__).resolve().parents[4]
 WORKER = Path(__file__).resolve().parent / "numbering_worker.py"
 PROCESSES = 2
-THREADS = 3
-ORDERS = 18
+THREADS = 2
+ORDERS = 12
 
 
 def _database_url() -> str:
