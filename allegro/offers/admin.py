@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
@@ -106,6 +106,7 @@ class ProductListingFilter(admin.SimpleListFilter):
 # --------------------------------------------------------------------------------------------------------------
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "Allegro offer")
     list_display = (
         "title",
         "offer_link",
