@@ -38,6 +38,11 @@ class AllegroAppAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "redirect_uri": oauth_redirect_uri()}
         return super().changelist_view(request, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if getattr(form, "credentials_warning", ""):
+            messages.warning(request, form.credentials_warning)
+
 
 @admin.register(AllegroAccount)
 class AllegroAccountAdmin(admin.ModelAdmin):
