@@ -48,7 +48,10 @@ class AllegroAppAdmin(admin.ModelAdmin):
 class AllegroAccountAdmin(admin.ModelAdmin):
     verbose_name_accusative = pgettext_lazy("accusative", "Allegro account")
     form = AllegroAccountForm
-    list_display = ("name", "login", "app", "state_badge", "token_expires_at", "last_success_at", "authorize_button")
+    # The application by its name only (its environment is on its own page): the list fits a laptop screen.
+    list_display = (
+        "name", "login", "app_name", "state_badge", "token_expires_at", "last_success_at", "authorize_button"
+    )  # fmt: skip
     list_filter = ("state", "app")
     list_select_related = ("app",)
     search_fields = ("name", "login", "=seller_id")
@@ -123,6 +126,10 @@ class AllegroAccountAdmin(admin.ModelAdmin):
             },
         ),
     )
+
+    @admin.display(description=_("application"), ordering="app__name")
+    def app_name(self, obj: AllegroAccount) -> str:
+        return obj.app.name
 
     @admin.display(description=_("connection"), ordering="state")
     def state_badge(self, obj: AllegroAccount) -> str:
