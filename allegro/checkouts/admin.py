@@ -402,7 +402,23 @@ class AllegroCheckoutInline(admin.StackedInline):
         return "; ".join(parts)
 
 
-extend_admin(Order, inlines=[AllegroCheckoutInline])
+class AllegroAccountOrderFilter(admin.SimpleListFilter):
+    """Orders by the Allegro account they were bought on (the dashboard's order charts link here)."""
+
+    title = _("Allegro account")
+    parameter_name = "allegro_account"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in AllegroAccount.objects.order_by("name", "pk").values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if not (self.value() or "").isdigit():
+            return queryset
+        # A subquery, not a join: an order of several merged checkouts stays one row.
+        return queryset.filter(pk__in=AllegroCheckout.objects.filter(account_id=self.value()).values("order_id"))
+
+
+extend_admin(Order, inlines=[AllegroCheckoutInline], list_filter=[AllegroAccountOrderFilter])
 
 
 # --- the Allegro logins on the shop's customer page and list --------------------------------------------------

@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
@@ -107,6 +107,7 @@ class ProductListingFilter(admin.SimpleListFilter):
 # --------------------------------------------------------------------------------------------------------------
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "Allegro offer")
     list_display = (
         "title",
         "offer_link",
@@ -270,27 +271,34 @@ class OfferAdmin(admin.ModelAdmin):
 
     def _listing_submit(self, request, page: _ListingPage):
         """ZAPISZ: the offer from the form, checked locally, then published. A redirect when it is listed (or
-        Allegro did not answer); None to show the form again with ``page.errors`` filled in."""
+        Allegro did not answer); None to show the form again with ``page.errors`` filled in.
+
+        Everything is checked in one pass: the form's own errors (a number that is not a number) and the offer's
+        rules (title length, prices, quantity, parameters, images, GPSR, the account's settings) are shown
+        together, each under its field, so the staff member fixes them all at once. Nothing is created on
+        Allegro (not even a new responsible producer) until every check passes."""
         form = page.form
         page.parameter_values = values_from_post(definitions=page.definitions, data=request.POST)
         page.images = _images_from_post(request.POST)
-        if not form.is_valid():
-            page.other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
-            return None
+        form_valid = form.is_valid()
         page.existing = offer_refused_row(pk=request.POST.get("offer"), product=page.product, account=page.account)
         offer = _offer_from_form(form, page=page)
         if page.existing is not None:
             offer = offer_copy_onto(existing=page.existing, prepared=offer)
         page.offer = offer
-        problems = offer_problems(offer=offer)
-        if problems:
+        # A field the form already refused keeps the form's message only (its value did not reach the offer).
+        problems = [p for p in offer_problems(offer=offer) if p.field not in form.errors]
+        if problems or not form_valid:
             page.errors = offer_problems_as_form_errors(
                 problems=problems,
                 form_fields=form.fields,
                 parameter_ids={d.id for d in page.definitions},
             )
-            page.other_errors.insert(0, gettext("The offer was not sent: correct the fields marked below."))
+            page.other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
             return None
+        if form.cleaned_data.get("new_producer"):
+            name = form.cleaned_data["new_producer"].strip()
+            offer.responsible_producer_id = responsible_producer_reference(account=page.account, name=name)[:64]
         try:
             offer = offer_publish(offer=offer, actor=request.user)
         except (AllegroRetryLater, AllegroRateLimited) as exc:
@@ -442,8 +450,8 @@ def _offer_from_form(form, *, page: _ListingPage) -> Offer:
     # Stored only when the staff member changed it; otherwise the product's description is composed at publish.
     overrides["description"] = {} if description == description_clean(description=page.body) else description
     if data.get("new_producer"):
-        producer = responsible_producer_reference(account=account, name=data["new_producer"].strip())
-        overrides["responsible_producer_id"] = producer[:64]
+        # Checked under its name; created on Allegro only when the offer passes every check.
+        overrides["responsible_producer_id"] = data["new_producer"].strip()[:64]
     product_level_ids = {d.id for d in definitions if d.options.describesProduct}
     overrides["parameters"] = [v for v in parameter_values if str(v["id"]) not in product_level_ids]
     overrides["product_parameters"] = [v for v in parameter_values if str(v["id"]) in product_level_ids]
