@@ -59,6 +59,15 @@ from allegro.shipping.models import (  # noqa: F401
     ShippingRate,
     ShippingRateSet,
 )
+from allegro.shipments.models import (  # noqa: F401
+    PackageTemplate,
+    ShipmentJob,
+    ShipmentJobItem,
+    ShipmentMethodSetting,
+    ShipmentPickup,
+    ShipmentSender,
+    SwaShipment,
+)
 from allegro.sync.models import (  # noqa: F401
     AccountPriceRule,
     OfferSyncQueue,
