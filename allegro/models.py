@@ -50,15 +50,6 @@ from allegro.offers.models import (  # noqa: F401
     OfferFormat,
     OfferStatus,
 )
-from allegro.shipping.models import (  # noqa: F401
-    AllegroDeliveryMethod,
-    CategoryShippingRates,
-    DeliveryMethodMapping,
-    PaymentPolicy,
-    ProductShippingRates,
-    ShippingRate,
-    ShippingRateSet,
-)
 from allegro.shipments.models import (  # noqa: F401
     PackageTemplate,
     ShipmentJob,
@@ -67,6 +58,15 @@ from allegro.shipments.models import (  # noqa: F401
     ShipmentPickup,
     ShipmentSender,
     SwaShipment,
+)
+from allegro.shipping.models import (  # noqa: F401
+    AllegroDeliveryMethod,
+    CategoryShippingRates,
+    DeliveryMethodMapping,
+    PaymentPolicy,
+    ProductShippingRates,
+    ShippingRate,
+    ShippingRateSet,
 )
 from allegro.sync.models import (  # noqa: F401
     AccountPriceRule,

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -371,7 +371,12 @@ class ShipmentJobAdmin(admin.ModelAdmin):
         swa_job_run.delay_on_commit(retry.pk)
         self.message_user(
             request,
-            gettext("Retrying %(count)s failed orders as job #%(job)s.") % {"count": retry.total, "job": retry.pk},
+            ngettext(
+                "Retrying %(count)d failed order as job #%(job)s.",
+                "Retrying %(count)d failed orders as job #%(job)s.",
+                retry.total,
+            )
+            % {"count": retry.total, "job": retry.pk},
             messages.SUCCESS,
         )
         return redirect("admin:allegro_shipmentjob_progress", retry.pk)
@@ -485,7 +490,12 @@ def create_allegro_shipments(modeladmin, request, queryset):
     if skipped:
         modeladmin.message_user(
             request,
-            gettext("%(count)d selected orders did not come from Allegro and were skipped.") % {"count": skipped},
+            ngettext(
+                "%(count)d selected order did not come from Allegro and was skipped.",
+                "%(count)d selected orders did not come from Allegro and were skipped.",
+                skipped,
+            )
+            % {"count": skipped},
             messages.WARNING,
         )
     if not by_account:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from allegro.accounts.models import AllegroAccount
 from allegro.accounts.services.accounts import account_client
@@ -92,7 +93,11 @@ def pickup_send(*, pickup: ShipmentPickup, shipments: list[SwaShipment], actor=N
     event_log(
         kind=EventKind.ORDER,
         action="swa_pickup_ordered",
-        message=_("Courier pickup %(number)s ordered for %(date)s (%(count)d shipments).")
+        message=ngettext(
+            "Courier pickup %(number)s ordered for %(date)s (%(count)d shipment).",
+            "Courier pickup %(number)s ordered for %(date)s (%(count)d shipments).",
+            len(shipments),
+        )
         % {"number": pickup.carrier_pickup_id, "date": pickup.pickup_date, "count": len(shipments)},
         account=pickup.account,
         actor=actor,
