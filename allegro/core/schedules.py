@@ -50,6 +50,12 @@ SCHEDULES = [
         300,
         _("Relists ended offers marked “Wystaw ponownie”."),
     ),  # noqa: E501
+    (
+        "allegro: settle pending shipments",
+        "allegro.shipments.tasks.swa_pending_sweep",
+        300,
+        _("Asks Allegro again about shipments it has not confirmed (Wysyłam z Allegro)."),
+    ),
 ]
 
 

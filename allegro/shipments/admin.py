@@ -82,7 +82,6 @@ class PackageTemplateAdmin(admin.ModelAdmin):
 @admin.register(ShipmentMethodSetting)
 class ShipmentMethodSettingAdmin(admin.ModelAdmin):
     list_display = ("delivery_method", "uses_allegro", "package_template")
-    list_editable = ("uses_allegro", "package_template")
     list_select_related = ("delivery_method", "package_template")
     menu_group = "sales"
     menu_order = 93

@@ -60,3 +60,15 @@ def swa_job_run(job_id: int) -> None:
         shipment_job_fail(job_id=job_id, message=f"{type(exc).__name__}: {exc}")
         raise
     _send_tracking(tracking)
+
+
+@shared_task(ignore_result=True)
+def swa_pending_sweep() -> int:
+    """Beat (every 5 min): send again the command of every shipment Allegro has not answered for a while (the same
+    command id, so nothing is created twice)."""
+    from allegro.shipments.services.shipments import shipments_unsettled
+
+    ids = shipments_unsettled()
+    for shipment_id in ids:
+        swa_shipment_create.delay(shipment_id)
+    return len(ids)

@@ -278,7 +278,8 @@ def shipment_submit(*, shipment: SwaShipment, actor=None) -> SubmitResult:
         )
     details = client.get_swa_shipment(status.shipmentId)
     with transaction.atomic():
-        SwaShipment.objects.filter(pk=shipment.pk).update(
+        # Conditional: of two runs that both learnt the outcome (a redelivered task, the sweep), one settles it.
+        settled = SwaShipment.objects.filter(pk=shipment.pk, status=SwaShipment.Status.PENDING).update(
             status=SwaShipment.Status.CREATED,
             allegro_id=status.shipmentId[:200],
             carrier_id=details.carrier[:32],
@@ -286,8 +287,23 @@ def shipment_submit(*, shipment: SwaShipment, actor=None) -> SubmitResult:
             last_error="",
         )
         shipment.refresh_from_db()
-        tracking = _after_created(shipment=shipment, actor=actor)
+        tracking = _after_created(shipment=shipment, actor=actor) if settled else None
     return SubmitResult(shipment=shipment, tracking=tracking)
+
+
+def shipments_unsettled(*, older_than_seconds: int = 120) -> list[int]:
+    """Shipments still waiting for Allegro's answer a while after they were recorded (their task gave up or its
+    worker died): the sweep sends their command ids again."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    return list(
+        SwaShipment.objects.filter(status=SwaShipment.Status.PENDING, updated_at__lt=cutoff)
+        .order_by("pk")
+        .values_list("pk", flat=True)[:500]
+    )
 
 
 def _fail(shipment: SwaShipment, reason: str, *, actor=None) -> SwaShipment:
