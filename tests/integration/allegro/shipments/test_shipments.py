@@ -261,3 +261,66 @@ def test_shipments_list_query_count_stays_flat(
         shipment_record(order=order, draft=shipment_draft(order=order))
     with django_assert_max_num_queries(12):
         assert staff_client.get(reverse("admin:allegro_swashipment_changelist")).status_code == 200
+
+
+def _form_fields(html: str, form_id: str) -> dict[str, str | list[str]]:
+    """The values a browser would submit for the form ``form_id`` (inputs, checked boxes, selected options)."""
+    from html.parser import HTMLParser
+
+    class Fields(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.inside = False
+            self.data: dict[str, list[str]] = {}
+            self.select: str | None = None
+            self.textarea: str | None = None
+
+        def add(self, name, value):
+            self.data.setdefault(name, []).append(value)
+
+        def handle_starttag(self, tag, attrs):
+            a = dict(attrs)
+            if tag == "form":
+                self.inside = a.get("id") == form_id
+            if not self.inside or not a.get("name") and tag != "option":
+                return
+            if tag == "input" and a.get("type") not in ("submit", "button", "file"):
+                if a.get("type") in ("checkbox", "radio") and "checked" not in a:
+                    return
+                self.add(a["name"], a.get("value", "on" if a.get("type") == "checkbox" else ""))
+            elif tag == "select":
+                self.select = a["name"]
+            elif tag == "option" and self.select and "selected" in a:
+                self.add(self.select, a.get("value", ""))
+            elif tag == "textarea":
+                self.textarea = a["name"]
+                self.add(a["name"], "")
+
+        def handle_data(self, data):
+            if self.textarea:
+                self.data[self.textarea][-1] += data
+
+        def handle_endtag(self, tag):
+            if tag == "select":
+                self.select = None
+            elif tag == "textarea":
+                self.textarea = None
+            elif tag == "form":
+                self.inside = False
+
+    parser = Fields()
+    parser.feed(html)
+    return {k: v if len(v) > 1 else v[0] for k, v in parser.data.items()}
+
+
+def test_the_order_form_still_saves_with_the_shipments_panel(emulator, connected_account, shop, staff_client):
+    order = buy(emulator, connected_account, shop)
+    shipment_submit(shipment=shipment_record(order=order, draft=shipment_draft(order=order)))
+    url = reverse("admin:orders_order_change", args=[order.pk])
+    data = _form_fields(staff_client.get(url).content.decode(), "order_form")
+    assert any(k.endswith("TOTAL_FORMS") and k.startswith("allegro_parcels") for k in data)
+    data["buyer_message"] = "Proszę dzwonić przed doręczeniem"
+    response = staff_client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    order.refresh_from_db()
+    assert order.buyer_message == "Proszę dzwonić przed doręczeniem"
