@@ -23,7 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
-<<<<<<< HEAD
+from allegro.integration.schemas.products import CatalogueProduct, parse_products
 from allegro.integration.schemas.shipments import (
     Address,
     CommandStatus,
@@ -35,9 +35,6 @@ from allegro.integration.schemas.shipments import (
     ShipmentDetails,
     ShipmentInput,
 )
-=======
-from allegro.integration.schemas.products import CatalogueProduct, parse_products
->>>>>>> main
 
 logger = logging.getLogger("allegro.integration.client")
 
