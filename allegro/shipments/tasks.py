@@ -52,10 +52,15 @@ def swa_shipment_create(self, shipment_id: int) -> None:
 @shared_task(ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def swa_job_run(job_id: int) -> None:
     """Run (or resume) a bulk shipments job."""
+    from allegro.core.services.leases import LeaseBusy, LeaseLost
     from allegro.shipments.services.jobs import shipment_job_fail, shipment_job_run
 
     try:
         tracking = shipment_job_run(job_id=job_id)
+    except (LeaseBusy, LeaseLost):
+        # Another run holds the job (or took it over): look again once its lease could have lapsed.
+        swa_job_run.apply_async((job_id,), countdown=90)
+        return
     except Exception as exc:
         shipment_job_fail(job_id=job_id, message=f"{type(exc).__name__}: {exc}")
         raise

@@ -21,6 +21,7 @@ from allegro.accounts.services.accounts import account_client
 from allegro.checkouts.models import AllegroShipment
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_log
+from allegro.core.services.leases import lease_hold
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.shipments.models import PackageTemplate, ShipmentJob, ShipmentJobItem, SwaShipment
 from allegro.shipments.services.shipments import (
@@ -106,11 +107,16 @@ def shipment_job_run(*, job_id: int) -> list[int]:
     job = ShipmentJob.objects.select_related("account", "package_template", "created_by").get(pk=job_id)
     if job.finished_at is not None:
         return []
-    ShipmentJob.objects.filter(pk=job.pk).update(status=ShipmentJob.Status.RUNNING)
     tracking: list[int] = []
-    for item in job.items.filter(result=ShipmentJobItem.Result.PENDING).order_by("pk"):
-        tracking.extend(t.pk for t in _run_item(job, item, job.created_by))
-    _job_documents(job)
+    # One run works on a job at a time (raises LeaseBusy for the caller to come back later); a run that lost its
+    # lease stops before its next item, and the one that took over carries on where it stopped.
+    with lease_hold(key=f"shipments:{job.pk}") as lease:
+        ShipmentJob.objects.filter(pk=job.pk).update(status=ShipmentJob.Status.RUNNING)
+        for item in job.items.filter(result=ShipmentJobItem.Result.PENDING).order_by("pk"):
+            lease.check()
+            tracking.extend(t.pk for t in _run_item(job, item, job.created_by))
+        lease.check()
+        _job_documents(job)
     job.refresh_from_db()
     event_log(
         kind=EventKind.ORDER,
