@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import json
 import secrets
 import uuid
 from typing import Any
@@ -107,8 +108,6 @@ def command_seconds() -> float:
 
 @control("POST", "/_emulator/shipment-management/settings")
 def settings_update(req: Request) -> Response:
-    import json
-
     try:
         body = json.loads(req.body or b"{}")
         seconds = float(body.get("command_seconds", DEFAULT_COMMAND_SECONDS))

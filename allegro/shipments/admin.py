@@ -38,6 +38,7 @@ from allegro.shipments.services.shipments import (
     ShipmentError,
     ShipmentPending,
     delivery_services,
+    labels_merge,
     shipment_active,
     shipment_cancel,
     shipment_draft,
@@ -135,8 +136,6 @@ class SwaShipmentAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Download labels (one PDF)"))
     def download_labels(self, request, queryset):
-        from allegro.shipments.services.shipments import labels_merge
-
         shipments = list(
             queryset.filter(status=SwaShipment.Status.CREATED).select_related("account__app").order_by("pk")
         )

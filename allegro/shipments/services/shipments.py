@@ -11,11 +11,14 @@ services decide and store; their callers enqueue the tasks (the tracking number'
 from __future__ import annotations
 
 import io
+import uuid
 from dataclasses import dataclass, field
+from datetime import timedelta
 from decimal import Decimal
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pypdf import PdfReader, PdfWriter
 
@@ -247,9 +250,8 @@ class SubmitResult:
 
 
 def _command_status(*, client, shipment: SwaShipment) -> CommandStatus:
-    from allegro.integration.schemas.shipments import ShipmentInput as Input
-
-    client.create_shipment_command(str(shipment.command_id), Input.model_validate(shipment.request))
+    # The stored request, not one built again: a retry sends exactly what the first attempt sent.
+    client.create_shipment_command(str(shipment.command_id), ShipmentInput.model_validate(shipment.request))
     return client.wait_for_command(
         client.get_shipment_command, str(shipment.command_id), interval=_poll_interval(), max_wait=_max_wait()
     )
@@ -294,10 +296,6 @@ def shipment_submit(*, shipment: SwaShipment, actor=None) -> SubmitResult:
 def shipments_unsettled(*, older_than_seconds: int = 120) -> list[int]:
     """Shipments still waiting for Allegro's answer a while after they were recorded (their task gave up or its
     worker died): the sweep sends their command ids again."""
-    from datetime import timedelta
-
-    from django.utils import timezone
-
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
     return list(
         SwaShipment.objects.filter(status=SwaShipment.Status.PENDING, updated_at__lt=cutoff)
@@ -386,8 +384,6 @@ def shipment_cancel(*, shipment: SwaShipment, actor=None) -> SwaShipment:
     if shipment.status not in (SwaShipment.Status.CREATED, SwaShipment.Status.CANCELLING):
         raise ShipmentError(_("Only a created shipment can be cancelled."))
     if shipment.cancel_command_id is None or shipment.status == SwaShipment.Status.CREATED:
-        import uuid
-
         SwaShipment.objects.filter(pk=shipment.pk).update(
             status=SwaShipment.Status.CANCELLING, cancel_command_id=uuid.uuid4()
         )
