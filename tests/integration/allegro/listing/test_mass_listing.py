@@ -413,8 +413,8 @@ def catalogue(emulator, ean: str) -> list[dict]:
 @pytest.mark.tidy_only(reason="reads the catalogue's optional fields (parameters, names)")
 def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, account, emulator):
     root, _child, _other = tree
-    definitions = category_parameters(app=account.app, allegro_id=KETTLE)
-    wanted = {d["name"]: d["id"] for d in definitions}  # product-level and required: Pojemność, Kod producenta
+    definitions = category_parameters_fetch(app=account.app, allegro_id=KETTLE)
+    wanted = {d.name: d.id for d in definitions}  # product-level and required: Pojemność, Kod producenta
     # The category form now holds what a new kettle product needs too.
     CategoryForm.objects.filter(allegro_category_id=KETTLE).update(
         values=[
