@@ -58,6 +58,15 @@ from allegro.offers.models import (  # noqa: F401
     OfferFormat,
     OfferStatus,
 )
+from allegro.shipments.models import (  # noqa: F401
+    PackageTemplate,
+    ShipmentJob,
+    ShipmentJobItem,
+    ShipmentMethodSetting,
+    ShipmentPickup,
+    ShipmentSender,
+    SwaShipment,
+)
 from allegro.shipping.models import (  # noqa: F401
     AllegroDeliveryMethod,
     CategoryShippingRates,

@@ -20,6 +20,7 @@ AREAS = [
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
+    "shipment_management",  # Wysyłam z Allegro: services, shipment/pickup commands, labels, protocols
     "invoices",  # invoices attached to checkout forms (declaration, PDF upload, list)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
     "control",  # /_emulator/*

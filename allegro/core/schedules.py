@@ -52,6 +52,12 @@ SCHEDULES = [
         _("Relists ended offers marked “Wystaw ponownie”."),
     ),  # noqa: E501
     (
+        "allegro: settle pending shipments",
+        "allegro.shipments.tasks.swa_pending_sweep",
+        300,
+        _("Asks Allegro again about shipments it has not confirmed (Wysyłam z Allegro)."),
+    ),
+    (
         "allegro: send pending invoices",
         "allegro.invoices.tasks.invoices_send_pending",
         300,

@@ -25,11 +25,23 @@ import requests
 from allegro.integration.ratelimit import Limit, RateLimiter
 from allegro.integration.schemas.invoices import OrderInvoices
 from allegro.integration.schemas.products import CatalogueProduct, parse_products
+from allegro.integration.schemas.shipments import (
+    Address,
+    CommandStatus,
+    DeliveryService,
+    Pickup,
+    PickupProposal,
+    PickupProposals,
+    PickupTime,
+    ShipmentDetails,
+    ShipmentInput,
+)
 
 logger = logging.getLogger("allegro.integration.client")
 
 PUBLIC_MEDIA = "application/vnd.allegro.public.v1+json"
 BETA_MEDIA = "application/vnd.allegro.beta.v1+json"
+FILE_MEDIA = "application/octet-stream"  # labels and protocols
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -694,6 +706,117 @@ class AllegroClient:
         return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
 
     # ---- Shipment management (Wysyłam z Allegro): delivery services, shipments, labels, pickups ----
+
+    def get_delivery_services(self) -> list[DeliveryService]:
+        """GET /shipment-management/delivery-services"""
+        data = self.get("/shipment-management/delivery-services")
+        items = data.get("services", []) if isinstance(data, dict) else []
+        return [DeliveryService.model_validate(i) for i in items if isinstance(i, dict)]
+
+    def create_shipment_command(self, command_id: str, shipment: ShipmentInput) -> CommandStatus:
+        """POST /shipment-management/shipments/create-commands (asynchronous; follow with ``get_shipment_command``).
+
+        Repeated after a timeout: the command id, stored before the first attempt, makes a repeat the same command."""
+        body = {"commandId": command_id, "input": shipment.body()}
+        data = self.request("POST", "/shipment-management/shipments/create-commands", json=body, retry_unsafe=True).data
+        return CommandStatus.model_validate({"commandId": command_id, **(data if isinstance(data, dict) else {})})
+
+    def get_shipment_command(self, command_id: str) -> CommandStatus:
+        """GET /shipment-management/shipments/create-commands/{commandId}"""
+        data = self.get(f"/shipment-management/shipments/create-commands/{quote(command_id, safe='')}")
+        return CommandStatus.model_validate(data if isinstance(data, dict) else {})
+
+    def cancel_shipment_command(self, command_id: str, *, shipment_id: str) -> CommandStatus:
+        """POST /shipment-management/shipments/cancel-commands (same command id on a repeat)."""
+        body = {"commandId": command_id, "input": {"shipmentId": shipment_id}}
+        data = self.request("POST", "/shipment-management/shipments/cancel-commands", json=body, retry_unsafe=True).data
+        return CommandStatus.model_validate({"commandId": command_id, **(data if isinstance(data, dict) else {})})
+
+    def get_cancel_command(self, command_id: str) -> CommandStatus:
+        """GET /shipment-management/shipments/cancel-commands/{commandId}"""
+        data = self.get(f"/shipment-management/shipments/cancel-commands/{quote(command_id, safe='')}")
+        return CommandStatus.model_validate(data if isinstance(data, dict) else {})
+
+    def wait_for_command(
+        self, read: Callable[[str], CommandStatus], command_id: str, *, interval: float = 1.0, max_wait: float = 60.0
+    ) -> CommandStatus:
+        """Read a command's status (``read``: one of the ``get_*_command`` methods) until it ends or time runs out
+        (then the last IN_PROGRESS status: the caller reads it again later with the same id)."""
+        waited = 0.0
+        status = read(command_id)
+        while not status.finished and waited < max_wait:
+            self._sleep(interval)
+            waited += interval
+            status = read(command_id)
+        return status
+
+    def get_swa_shipment(self, shipment_id: str) -> ShipmentDetails:
+        """GET /shipment-management/shipments/{shipmentId}"""
+        data = self.get(f"/shipment-management/shipments/{quote(shipment_id, safe='')}")
+        return ShipmentDetails.model_validate(data if isinstance(data, dict) else {})
+
+    def get_shipment_labels(self, shipment_ids: list[str], *, page_size: str = "A6") -> bytes:
+        """POST /shipment-management/label (a read: safe to repeat) -> the label file (PDF)."""
+        body = {"shipmentIds": shipment_ids, "pageSize": page_size}
+        data = self.request(
+            "POST",
+            "/shipment-management/label",
+            json=body,
+            media=FILE_MEDIA,
+            content_type=PUBLIC_MEDIA,
+            retry_unsafe=True,
+        ).data
+        return data if isinstance(data, bytes) else b""
+
+    def get_shipment_protocol(self, shipment_ids: list[str]) -> bytes:
+        """POST /shipment-management/protocol -> the pickup protocol (PDF), empty when the carrier has none."""
+        data = self.request(
+            "POST",
+            "/shipment-management/protocol",
+            json={"shipmentIds": shipment_ids},
+            media=FILE_MEDIA,
+            content_type=PUBLIC_MEDIA,
+            retry_unsafe=True,
+        ).data
+        return data if isinstance(data, bytes) else b""
+
+    def get_pickup_proposals(
+        self, shipment_ids: list[str], *, address: Address, ready_date: str = ""
+    ) -> list[PickupProposal]:
+        """POST /shipment-management/pickup-proposals (a read)."""
+        body: dict[str, Any] = {"shipmentIds": shipment_ids, "address": address.body()}
+        if ready_date:
+            body["readyDate"] = ready_date
+        data = self.request("POST", "/shipment-management/pickup-proposals", json=body, retry_unsafe=True).data
+        groups = [PickupProposals.model_validate(g) for g in (data or []) if isinstance(g, dict)]
+        return [p for g in groups for p in g.proposals]
+
+    def create_pickup_command(
+        self, command_id: str, *, shipment_ids: list[str], pickup_time: PickupTime, address: Address
+    ) -> CommandStatus:
+        """POST /shipment-management/pickups/create-commands (same command id on a repeat)."""
+        body = {
+            "commandId": command_id,
+            "input": {
+                "shipmentIds": shipment_ids,
+                "pickupDateProposalId": pickup_time.date,
+                "pickupTime": pickup_time.body(),
+                "address": address.body(),
+            },
+        }
+        data = self.request("POST", "/shipment-management/pickups/create-commands", json=body, retry_unsafe=True).data
+        return CommandStatus.model_validate({"commandId": command_id, **(data if isinstance(data, dict) else {})})
+
+    def get_pickup_command(self, command_id: str) -> CommandStatus:
+        """GET /shipment-management/pickups/create-commands/{commandId}"""
+        data = self.get(f"/shipment-management/pickups/create-commands/{quote(command_id, safe='')}")
+        return CommandStatus.model_validate(data if isinstance(data, dict) else {})
+
+    def get_pickup(self, pickup_id: str) -> Pickup:
+        """GET /shipment-management/pickups/{pickupId}"""
+        data = self.get(f"/shipment-management/pickups/{quote(pickup_id, safe='')}")
+        return Pickup.model_validate(data if isinstance(data, dict) else {})
+
     # ---- end of shipment management ----
 
     # ---- Customer returns, payment refunds, commission refund claims ----
@@ -742,6 +865,8 @@ def _body(response: requests.Response) -> Any:
     if not response.content:
         return None
     content_type = response.headers.get("Content-Type", "")
+    if content_type.startswith((FILE_MEDIA, "application/pdf")):
+        return response.content  # a label or a protocol: the file itself
     if "json" in content_type:
         try:
             return response.json()

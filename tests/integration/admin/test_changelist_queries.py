@@ -23,6 +23,14 @@ from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, Custom
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
 from allegro.listing.models import ListingJob
+from allegro.shipments.models import (
+    PackageTemplate,
+    ShipmentJob,
+    ShipmentMethodSetting,
+    ShipmentPickup,
+    ShipmentSender,
+    SwaShipment,
+)
 from allegro.shipping.models import (
     CategoryShippingRates,
     DeliveryMethodMapping,
@@ -104,6 +112,12 @@ def _rate_set():
     return rate_set
 
 
+def _package_template():
+    return PackageTemplate.objects.create(
+        account=_account(), name=f"Paczka {next(_n)}", length_cm=30, width_cm=20, height_cm=10, weight_kg="1.000"
+    )
+
+
 def _template():
     template = DescriptionTemplate.objects.create(name=f"Szablon {next(_n)}")
     CategoryDescriptionTemplate.objects.create(category=_category(), template=template)
@@ -149,6 +163,28 @@ BUILDERS = {
     ),
     "allegro.syncrun": lambda user: SyncRun.objects.create(account=_account(), actor=user, status="done"),
     "allegro.accountpricerule": lambda user: AccountPriceRule.objects.create(account=_account()),
+    "allegro.shipmentsender": lambda user: ShipmentSender.objects.create(
+        account=_account(),
+        name="Sklep",
+        street="ul. Długa 1",
+        postal_code="00-001",
+        city="Warszawa",
+        email="sklep@example.com",
+        phone="500600700",
+    ),  # fmt: skip
+    "allegro.packagetemplate": lambda user: _package_template(),
+    "allegro.shipmentmethodsetting": lambda user: ShipmentMethodSetting.objects.create(
+        delivery_method=_delivery(), package_template=_package_template()
+    ),
+    "allegro.swashipment": lambda user: SwaShipment.objects.create(
+        account=_account(), order=_order(), delivery_method_id=f"dm-{next(_n)}", created_by=user
+    ),
+    "allegro.shipmentjob": lambda user: ShipmentJob.objects.create(
+        account=_account(), created_by=user, total=5, done=2
+    ),
+    "allegro.shipmentpickup": lambda user: ShipmentPickup.objects.create(
+        account=_account(), pickup_date=timezone.now().date(), created_by=user
+    ),
 }
 
 # Registered changelists this test does not fill, and why (they are still opened, with no rows).
