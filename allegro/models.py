@@ -46,6 +46,15 @@ from allegro.listing.models import (  # noqa: F401
     ListingJob,
     ListingJobItem,
 )
+from allegro.messages.models import (  # noqa: F401
+    Message,
+    MessageCursor,
+    MessageReply,
+    MessageThread,
+    ReplyAttachment,
+    ReplyState,
+    ReplyTemplate,
+)
 from allegro.offers.models import (  # noqa: F401
     Offer,
     OfferFormat,

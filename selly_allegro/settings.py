@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "allegro.accounts.context_processors.current_account",
+                "allegro.messages.context_processors.unread_messages",
             ],
         },
     },
