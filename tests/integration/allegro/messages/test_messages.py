@@ -230,3 +230,16 @@ def test_staff_without_the_reply_permission_cannot_reply(emulator, connected_acc
     assert client.get(reverse("admin:allegro_messagethread_thread", args=[thread.pk])).status_code == 200
     refused = client.post(reverse("admin:allegro_messagethread_reply", args=[thread.pk]), {"text": "x"})
     assert refused.status_code == 403 and MessageReply.objects.count() == 0
+
+
+def test_the_dashboard_and_the_header_show_unread_threads(emulator, connected_account, admin_client):
+    buyer_writes(emulator)
+    buyer_writes(emulator, text="Drugi kupujący", buyer_login="kupujacy-jan")
+    messages_import_account(account=connected_account)
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert f'id="dashboard-messages-{connected_account.pk}"' in html
+    assert "2 nieprzeczytane wątki wiadomości" in html
+    assert '<span class="allegro-badge">2</span>' in html
+    MessageThread.objects.update(read=True, awaiting_reply=False)
+    html = admin_client.get(reverse("admin:index")).content.decode()
+    assert f'id="dashboard-messages-{connected_account.pk}"' not in html
