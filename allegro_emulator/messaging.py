@@ -15,13 +15,14 @@ no idempotency key: a POST sent twice writes twice (clients find their own messa
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 from . import clock, db
 from .control import control, ok
 from .errors import ApiError, error, not_found, validation
-from .routing import PUBLIC, Request, Response, route
+from .routing import BETA, PUBLIC, Request, Response, route
 
 db.add_schema(
     """
@@ -477,3 +478,286 @@ def messages_state(req: Request) -> Response:
             }
         )
     return ok({"messages": out})
+
+
+# Post-purchase issues (discussions and claims, beta) ------------------------------------------------
+db.add_schema(
+    """
+CREATE TABLE IF NOT EXISTS issues (
+    id TEXT PRIMARY KEY, seller_id TEXT NOT NULL, type TEXT NOT NULL, status TEXT NOT NULL,
+    reference_number TEXT, subject TEXT, description TEXT, buyer_id TEXT, buyer_login TEXT NOT NULL,
+    checkout_form_id TEXT NOT NULL, checkout_form_created_at TEXT, opened_at TEXT NOT NULL,
+    decision_due_at TEXT, status_due_at TEXT, return_required INTEGER, right TEXT);
+CREATE INDEX IF NOT EXISTS issues_seller ON issues (seller_id, opened_at);
+CREATE TABLE IF NOT EXISTS issue_messages (
+    id TEXT PRIMARY KEY, issue_id TEXT NOT NULL, role TEXT NOT NULL, login TEXT NOT NULL, text TEXT NOT NULL,
+    type TEXT NOT NULL DEFAULT 'REGULAR', created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS issue_messages_issue ON issue_messages (issue_id, created_at);
+""",
+    tables=["issues", "issue_messages"],
+)
+
+ISSUE_STATUSES = (
+    "DISPUTE_CLOSED",
+    "DISPUTE_ONGOING",
+    "DISPUTE_UNRESOLVED",
+    "CLAIM_SUBMITTED",
+    "CLAIM_ACCEPTED",
+    "CLAIM_REJECTED",
+)
+CHAT_OPEN = frozenset({"DISPUTE_ONGOING", "DISPUTE_UNRESOLVED", "CLAIM_SUBMITTED"})
+MAX_ISSUE_TEXT = 20000
+# A claim (reklamacja) must be answered within 14 days, or it counts as accepted.
+CLAIM_DAYS = 14
+UUID_RE = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+
+
+def _issue_message_doc(row) -> dict:
+    return {
+        "id": row["id"],
+        "text": row["text"],
+        "attachments": [],
+        "author": {"login": row["login"], "role": row["role"]},
+        "createdAt": row["created_at"],
+    }
+
+
+def _issue_doc(row) -> dict:
+    chat = db.query("SELECT * FROM issue_messages WHERE issue_id = ? ORDER BY created_at, id", (row["id"],))
+    first, last = (chat[0], chat[-1]) if chat else (None, None)
+    if last is None or len(chat) == 1:
+        last_status = "NEW"
+    else:
+        last_status = {"SELLER": "SELLER_REPLIED", "BUYER": "BUYER_REPLIED"}.get(
+            last["role"], "ALLEGRO_ADVISOR_REPLIED"
+        )
+    doc = {
+        "id": row["id"],
+        "type": row["type"],
+        "referenceNumber": row["reference_number"],
+        "decisionDueDate": row["decision_due_at"],
+        "openedDate": row["opened_at"],
+        "subject": row["subject"],
+        "buyer": {"id": row["buyer_id"] or "", "login": row["buyer_login"]},
+        "checkoutForm": {
+            "id": row["checkout_form_id"],
+            "createdAt": row["checkout_form_created_at"] or row["opened_at"],
+        },
+        "currentState": {
+            "status": row["status"],
+            "statusDueDate": row["status_due_at"],
+            "returnRequired": None if row["return_required"] is None else bool(row["return_required"]),
+            "chatActive": row["status"] in CHAT_OPEN,
+        },
+        "chat": {
+            "lastMessage": {"status": last_status, "createdAt": last["created_at"] if last else row["opened_at"]},
+            "messagesCount": len(chat),
+        },
+        "expectations": [],
+        "description": row["description"],
+        "right": row["right"],
+        "attachments": [],
+    }
+    if first is not None:
+        doc["chat"]["initialMessage"] = {
+            **_issue_message_doc(first),
+            "author": {"login": first["login"], "role": "BUYER" if first["role"] == "BUYER" else "ADMIN"},
+        }
+    return doc
+
+
+def _own_issue(req: Request):
+    issue_id = req.params["issueId"]
+    if not UUID_RE.match(issue_id):
+        raise not_found("Issue", pl="Nie znaleziono dyskusji ani reklamacji.")
+    row = db.one("SELECT * FROM issues WHERE id = ?", (issue_id,))
+    if row is None:
+        raise not_found("Issue", pl="Nie znaleziono dyskusji ani reklamacji.")
+    if row["seller_id"] != req.seller_id:
+        raise error(403, "AccessDenied", "Not your issue", pl="Brak dostępu do tej dyskusji.")
+    return row
+
+
+@route("GET", "/sale/issues", auth="user", media=BETA)
+def issues_list(req: Request) -> Response:
+    limit = req.int_arg("limit", 10, minimum=1, maximum=100)
+    offset = req.int_arg("offset", 0, minimum=0, maximum=2**31 - 1)
+    sql, params = "SELECT * FROM issues WHERE seller_id = ?", [req.seller_id]
+    form_id = req.arg("checkoutForm.id")
+    if form_id is not None:
+        if not UUID_RE.match(form_id):
+            raise error(
+                422,
+                "VALIDATION_ERROR",
+                "checkoutForm.id must be a UUID",
+                pl="Identyfikator zamówienia musi być UUID.",
+                path="checkoutForm.id",
+            )
+        sql, params = sql + " AND checkout_form_id = ?", [*params, form_id]
+    statuses = [s for value in req.args("status") for s in value.split(",") if s]
+    if statuses:
+        unknown = [s for s in statuses if s not in ISSUE_STATUSES]
+        if unknown:
+            raise error(422, "VALIDATION_ERROR", f"Unknown status {unknown[0]}", pl="Nieznany status.", path="status")
+        sql += f" AND status IN ({', '.join('?' for _ in statuses)})"
+        params += statuses
+    rows = db.query(sql + " ORDER BY opened_at DESC, id LIMIT ? OFFSET ?", (*params, limit, offset))
+    return Response.json({"issues": [_issue_doc(r) for r in rows]})
+
+
+@route("GET", "/sale/issues/{issueId}", auth="user", media=BETA)
+def issue_get(req: Request) -> Response:
+    return Response.json(_issue_doc(_own_issue(req)))
+
+
+@route("GET", "/sale/issues/{issueId}/chat", auth="user", media=BETA)
+def issue_chat(req: Request) -> Response:
+    row = _own_issue(req)
+    limit = req.int_arg("limit", 10, minimum=1, maximum=100)
+    offset = req.int_arg("offset", 0, minimum=0, maximum=2**31 - 1)
+    chat = db.query(
+        "SELECT * FROM issue_messages WHERE issue_id = ? ORDER BY created_at DESC, id DESC LIMIT ? OFFSET ?",
+        (row["id"], limit, offset),
+    )
+    return Response.json({"chat": [_issue_message_doc(m) for m in chat]})
+
+
+@route("POST", "/sale/issues/{issueId}/message", auth="user", media=BETA, raw_body=True)
+def issue_message(req: Request) -> Response:
+    """The seller writes in a discussion or claim: `{"text", "type"}` (an attachment is not taken here).
+
+    Read by hand: the published schema requires an `attachment` property it does not define (an attachment
+    is optional on Allegro), so it cannot validate a real request."""
+    ctype = (req.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if ctype != BETA:
+        raise error(
+            415,
+            "UnsupportedMediaTypeException",
+            f"Content type '{ctype or 'none'}' not supported",
+            pl="Nieobsługiwany typ treści żądania (nagłówek Content-Type).",
+        )
+    body = req.json()
+    if not isinstance(body, dict):
+        raise error(400, "JsonMappingException", "A JSON object is expected", pl="Oczekiwano obiektu JSON.")
+    unknown = sorted(set(body) - {"text", "type", "attachment", "attachments"})
+    if unknown:
+        raise ApiError(
+            422, [validation(unknown[0], f"Unknown properties: {', '.join(unknown)}", "Żądanie zawiera nieznane pola.")]
+        )
+    text, kind = body.get("text"), body.get("type", "REGULAR")
+    if not isinstance(text, str) or not isinstance(kind, str):
+        raise error(400, "JsonMappingException", "text and type must be strings", pl="Nieprawidłowy format danych.")
+    row = _own_issue(req)
+    problems = []
+    if not text.strip():
+        problems.append(validation("text", "Message text must not be blank", "Treść wiadomości nie może być pusta."))
+    elif len(text) > MAX_ISSUE_TEXT:
+        problems.append(
+            validation("text", "Message text is too long", f"Treść może mieć najwyżej {MAX_ISSUE_TEXT} znaków.")
+        )
+    allowed = (
+        {"REGULAR", "END_REQUEST"}
+        if row["type"] == "DISPUTE"
+        else {"REGULAR", "RETURN_REQUIRED_SELLER_LABEL", "RETURN_REQUIRED_CUSTOM", "RETURN_NOT_REQUIRED"}
+    )
+    if kind not in allowed:
+        problems.append(
+            validation("type", f"Message type {kind} is not allowed here", "Niedozwolony rodzaj wiadomości.")
+        )
+    if body.get("attachment") not in (None, {}) or body.get("attachments"):
+        problems.append(validation("attachment", "No such attachment", "Nie znaleziono załącznika."))
+    if problems:
+        raise ApiError(422, problems)
+    if row["status"] not in CHAT_OPEN:
+        raise error(
+            409,
+            "CONFLICT",
+            "The issue is closed for new messages",
+            pl="Ta dyskusja jest zamknięta dla nowych wiadomości.",
+        )
+    message_id = _uuid()
+    with db.tx() as conn:
+        conn.execute(
+            "INSERT INTO issue_messages (id, issue_id, role, login, text, type, created_at) VALUES (?, ?, 'SELLER', ?, ?, ?, ?)",
+            (message_id, row["id"], _seller_login(req.seller_id), text, kind, clock.iso()),
+        )
+    return Response.json(_issue_message_doc(db.one("SELECT * FROM issue_messages WHERE id = ?", (message_id,))), 201)
+
+
+@control("POST", "/_emulator/issues")
+def buyer_opens_issue(req: Request) -> Response:
+    """A buyer opens a discussion or claim about an order, or writes in one, or Allegro changes its status:
+    `{"order_id", "type": "DISPUTE"|"CLAIM", "text", "subject"?}` opens one; `{"issue_id", "text"?, "status"?}`
+    adds the buyer's message and/or sets the status."""
+    b = _control_body(req)
+    now = clock.now()
+    with db.tx() as conn:
+        if b.get("issue_id"):
+            row = conn.execute("SELECT * FROM issues WHERE id = ?", (b["issue_id"],)).fetchone()
+            if row is None:
+                raise error(400, "BAD_REQUEST", "unknown issue_id")
+            issue_id = row["id"]
+            if b.get("status"):
+                if b["status"] not in ISSUE_STATUSES:
+                    raise error(400, "BAD_REQUEST", "unknown status")
+                conn.execute("UPDATE issues SET status = ? WHERE id = ?", (b["status"], issue_id))
+            login = row["buyer_login"]
+        else:
+            kind = b.get("type", "DISPUTE")
+            if kind not in ("DISPUTE", "CLAIM"):
+                raise error(400, "BAD_REQUEST", "type is DISPUTE or CLAIM")
+            form = conn.execute("SELECT * FROM checkout_forms WHERE id = ?", (b.get("order_id") or "",)).fetchone()
+            if form is None:
+                raise error(400, "BAD_REQUEST", "order_id of an existing checkout form is required")
+            if not isinstance(b.get("text"), str) or not b["text"].strip():
+                raise error(400, "BAD_REQUEST", "text is required to open an issue")
+            issue_id, login = _uuid(), form["buyer_login"] or "kupujacy"
+            due = clock.iso(now + dt.timedelta(days=CLAIM_DAYS)) if kind == "CLAIM" else None
+            count = conn.execute("SELECT COUNT(*) FROM issues WHERE seller_id = ?", (form["seller_id"],)).fetchone()[0]
+            conn.execute(
+                "INSERT INTO issues (id, seller_id, type, status, reference_number, subject, description, buyer_id,"
+                " buyer_login, checkout_form_id, checkout_form_created_at, opened_at, decision_due_at, status_due_at,"
+                " return_required, right) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    issue_id,
+                    form["seller_id"],
+                    kind,
+                    "CLAIM_SUBMITTED" if kind == "CLAIM" else "DISPUTE_ONGOING",
+                    f"{count + 1}/{now.year}" if kind == "CLAIM" else None,
+                    b.get("subject") or ("Reklamacja" if kind == "CLAIM" else "Problem z zamówieniem"),
+                    b.get("description"),
+                    form["buyer_id"],
+                    login,
+                    form["id"],
+                    form["bought_at"],
+                    clock.iso(now),
+                    due,
+                    due,
+                    None,
+                    "COMPLAINT" if kind == "CLAIM" else "WARRANTY",
+                ),
+            )
+        if isinstance(b.get("text"), str) and b["text"].strip():
+            conn.execute(
+                "INSERT INTO issue_messages (id, issue_id, role, login, text, created_at) VALUES (?, ?, 'BUYER', ?, ?, ?)",
+                (_uuid(), issue_id, login, b["text"][:MAX_ISSUE_TEXT], clock.iso()),
+            )
+    return Response.json({"issue_id": issue_id}, 201, media="application/json")
+
+
+@control("GET", "/_emulator/issues")
+def issues_state(req: Request) -> Response:
+    """Every issue with its whole chat (oldest first): what the buyers and Allegro see."""
+    out = []
+    for row in db.query("SELECT * FROM issues ORDER BY opened_at, id"):
+        chat = db.query("SELECT * FROM issue_messages WHERE issue_id = ? ORDER BY created_at, id", (row["id"],))
+        out.append(
+            {
+                "id": row["id"],
+                "type": row["type"],
+                "status": row["status"],
+                "checkout_form_id": row["checkout_form_id"],
+                "chat": [{"role": m["role"], "text": m["text"], "type": m["type"]} for m in chat],
+            }
+        )
+    return ok({"issues": out})

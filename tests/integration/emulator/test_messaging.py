@@ -136,3 +136,63 @@ def test_another_sellers_thread_is_out_of_reach(emulator, api):
 def test_limits_outside_allegros_range_are_refused(emulator, api):
     assert api.get(emulator.url("/messaging/threads"), params={"limit": 21}).status_code == 422
     assert api.get(emulator.url("/messaging/threads"), params={"offset": -1}).status_code == 422
+
+
+BETA = "application/vnd.allegro.beta.v1+json"
+
+
+@pytest.fixture
+def beta(emulator):
+    session = emulator.api(emulator.user_token()["access_token"], lang="pl-PL", accept=BETA)
+    session.headers["Content-Type"] = BETA
+    return session
+
+
+def _order(emulator) -> str:
+    from tests.emulator_support import make_offer
+
+    offer = make_offer(emulator, external_id="SKU-I", stock=5)
+    return emulator.post("purchases", {"offer_id": offer})["checkout_form"]["id"]
+
+
+def test_a_buyers_claim_is_listed_with_its_deadline_and_answered_by_the_seller(emulator, beta):
+    form_id = _order(emulator)
+    claim = emulator.post("issues", {"order_id": form_id, "type": "CLAIM", "text": "Towar uszkodzony"})["issue_id"]
+    emulator.post("issues", {"order_id": form_id, "type": "DISPUTE", "text": "Gdzie paczka?"})
+
+    listed = beta.get(emulator.url("/sale/issues"), params={"checkoutForm.id": form_id}).json()["issues"]
+    assert sorted(i["type"] for i in listed) == ["CLAIM", "DISPUTE"]
+    got = beta.get(emulator.url(f"/sale/issues/{claim}")).json()
+    assert got["currentState"]["status"] == "CLAIM_SUBMITTED" and got["decisionDueDate"]
+    assert got["chat"]["lastMessage"]["status"] == "NEW" and got["chat"]["initialMessage"]["text"] == "Towar uszkodzony"
+    only_claims = beta.get(emulator.url("/sale/issues"), params={"status": "CLAIM_SUBMITTED"}).json()["issues"]
+    assert [i["id"] for i in only_claims] == [claim]
+
+    sent = beta.post(
+        emulator.url(f"/sale/issues/{claim}/message"),
+        json={"text": "Prosimy o zdjęcia.", "attachment": None, "type": "REGULAR"},
+    )
+    assert sent.status_code == 201 and sent.json()["author"]["role"] == "SELLER"
+    chat = beta.get(emulator.url(f"/sale/issues/{claim}/chat")).json()["chat"]
+    assert [m["text"] for m in chat] == ["Prosimy o zdjęcia.", "Towar uszkodzony"]
+    assert beta.get(emulator.url(f"/sale/issues/{claim}")).json()["chat"]["lastMessage"]["status"] == "SELLER_REPLIED"
+
+
+def test_issue_messages_are_refused_as_allegro_refuses_them(emulator, beta):
+    form_id = _order(emulator)
+    dispute = emulator.post("issues", {"order_id": form_id, "text": "Gdzie paczka?"})["issue_id"]
+    url = emulator.url(f"/sale/issues/{dispute}/message")
+    assert beta.post(url, json={"text": " ", "attachment": None, "type": "REGULAR"}).status_code == 422
+    assert (
+        beta.post(url, json={"text": "ok", "attachment": None, "type": "RETURN_NOT_REQUIRED"}).status_code == 422
+    )  # claims only
+    raw = emulator.http  # bodies the spec itself refuses: sent past the contract check
+    headers = {"Authorization": beta.headers["Authorization"], "Accept": BETA, "Content-Type": BETA}
+    extra = raw.post(url, json={"text": "ok", "attachment": None, "type": "REGULAR", "x": 1}, headers=headers)
+    assert extra.status_code == 422
+    assert raw.post(url, json={"text": 1, "attachment": None, "type": "REGULAR"}, headers=headers).status_code == 400
+    emulator.post("issues", {"issue_id": dispute, "status": "DISPUTE_CLOSED"})
+    assert beta.post(url, json={"text": "Za późno", "attachment": None, "type": "REGULAR"}).status_code == 409
+    assert beta.get(emulator.url("/sale/issues/00000000-0000-4000-8000-000000000000")).status_code == 404
+    assert beta.get(emulator.url("/sale/issues"), params={"checkoutForm.id": "nie-uuid"}).status_code == 422
+    assert [m["role"] for m in emulator.get("issues")["issues"][0]["chat"]] == ["BUYER"]
