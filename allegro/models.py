@@ -47,6 +47,10 @@ from allegro.listing.models import (  # noqa: F401
     ListingJobItem,
 )
 from allegro.messages.models import (  # noqa: F401
+    Issue,
+    IssueReply,
+    IssueStatus,
+    IssueType,
     Message,
     MessageCursor,
     MessageReply,

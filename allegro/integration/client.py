@@ -23,7 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
-from allegro.integration.schemas.messaging import Message, MessageList, ThreadList
+from allegro.integration.schemas.messaging import Issue, IssueMessage, Message, MessageList, ThreadList
 
 logger = logging.getLogger("allegro.integration.client")
 
@@ -728,6 +728,41 @@ class AllegroClient:
             "POST", f"/messaging/threads/{quote(thread_id, safe='')}/messages", json=body, bucket="messaging"
         ).data
         return Message.model_validate(data if isinstance(data, dict) else {})
+
+    def list_issues(self, *, statuses: list[str] = (), limit: int = 100, offset: int = 0) -> list[Issue]:
+        """GET /sale/issues?status=&limit=&offset= (beta; newest opened first; limit ≤ 100)."""
+        params: list[tuple[str, Any]] = [("limit", limit), ("offset", offset)]
+        params += [("status", status) for status in statuses]
+        data = self.get("/sale/issues", params=params, media=BETA_MEDIA)
+        items = data.get("issues", []) if isinstance(data, dict) else []
+        return [Issue.model_validate(item) for item in items if isinstance(item, dict)]
+
+    def get_issue(self, issue_id: str) -> Issue:
+        """GET /sale/issues/{issueId} (beta)"""
+        data = self.get(f"/sale/issues/{quote(issue_id, safe='')}", media=BETA_MEDIA)
+        return Issue.model_validate(data if isinstance(data, dict) else {"id": issue_id})
+
+    def get_issue_chat(self, issue_id: str, *, limit: int = 100, offset: int = 0) -> list[IssueMessage]:
+        """GET /sale/issues/{issueId}/chat?limit=&offset= (beta)"""
+        data = self.get(
+            f"/sale/issues/{quote(issue_id, safe='')}/chat",
+            params={"limit": limit, "offset": offset},
+            media=BETA_MEDIA,
+        )
+        items = data.get("chat", []) if isinstance(data, dict) else []
+        return [IssueMessage.model_validate(item) for item in items if isinstance(item, dict)]
+
+    def post_issue_message(self, issue_id: str, *, text: str, kind: str = "REGULAR") -> IssueMessage:
+        """POST /sale/issues/{issueId}/message (beta; no idempotency key: never repeated here, the caller reads
+        the chat back before sending again). ``attachment`` is sent as null: the schema requires the key."""
+        data = self.request(
+            "POST",
+            f"/sale/issues/{quote(issue_id, safe='')}/message",
+            json={"text": text, "attachment": None, "type": kind},
+            media=BETA_MEDIA,
+            bucket="messaging",
+        ).data
+        return IssueMessage.model_validate(data if isinstance(data, dict) else {})
 
     # ---- end of messaging ----
 

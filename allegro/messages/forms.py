@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from allegro.messages.models import ReplyTemplate
+from allegro.messages.services.issues import MAX_ISSUE_TEXT
 from allegro.messages.services.replies import MAX_TEXT
 
 
@@ -39,4 +40,10 @@ class ReplyForm(forms.Form):
 class TemplatePickForm(forms.Form):
     template = forms.ModelChoiceField(
         label=_("reply template"), queryset=ReplyTemplate.objects.order_by("name"), empty_label=_("— choose —")
+    )
+
+
+class IssueReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("reply"), max_length=MAX_ISSUE_TEXT, widget=forms.Textarea(attrs={"rows": 5, "cols": 80})
     )

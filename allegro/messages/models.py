@@ -182,3 +182,101 @@ class ReplyTemplate(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class IssueType(models.TextChoices):
+    DISPUTE = "DISPUTE", _("discussion")
+    CLAIM = "CLAIM", _("claim")
+
+
+class IssueStatus(models.TextChoices):
+    DISPUTE_ONGOING = "DISPUTE_ONGOING", _("discussion open")
+    DISPUTE_UNRESOLVED = "DISPUTE_UNRESOLVED", _("discussion unresolved")
+    DISPUTE_CLOSED = "DISPUTE_CLOSED", _("discussion closed")
+    CLAIM_SUBMITTED = "CLAIM_SUBMITTED", _("claim submitted")
+    CLAIM_ACCEPTED = "CLAIM_ACCEPTED", _("claim accepted")
+    CLAIM_REJECTED = "CLAIM_REJECTED", _("claim rejected")
+
+
+OPEN_ISSUE_STATUSES = (IssueStatus.DISPUTE_ONGOING, IssueStatus.DISPUTE_UNRESOLVED, IssueStatus.CLAIM_SUBMITTED)
+
+
+class Issue(models.Model):
+    """A discussion or claim ("dyskusja", "reklamacja") about an Allegro order, as Allegro last showed it.
+
+    The chat is kept whole as Allegro returns it (oldest first): it is read and shown, never queried by parts."""
+
+    account = models.ForeignKey(AllegroAccount, on_delete=models.CASCADE, related_name="issues")
+    allegro_id = models.CharField(_("Allegro issue id"), max_length=64)
+    type = models.CharField(_("type"), max_length=12, choices=IssueType.choices)
+    status = models.CharField(_("status"), max_length=24, choices=IssueStatus.choices)
+    reference_number = models.CharField(_("reference number"), max_length=40, blank=True)
+    subject = models.CharField(_("subject"), max_length=300, blank=True)
+    buyer_login = models.CharField(_("buyer's login"), max_length=100, blank=True)
+    checkout_form_id = models.CharField(_("checkout form id"), max_length=64, blank=True)
+    checkout = models.ForeignKey(
+        AllegroCheckout, on_delete=models.SET_NULL, null=True, blank=True, related_name="issues"
+    )
+    order = models.ForeignKey(
+        "orders.Order",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="allegro_issues",
+        verbose_name=_("order"),
+    )
+    opened_at = models.DateTimeField(_("opened"), null=True, blank=True)
+    decision_due_at = models.DateTimeField(_("decision due"), null=True, blank=True)
+    status_due_at = models.DateTimeField(_("status due"), null=True, blank=True)
+    chat_active = models.BooleanField(_("replies possible"), default=True)
+    last_message_status = models.CharField(_("last message"), max_length=30, blank=True)
+    last_message_at = models.DateTimeField(_("last message"), null=True, blank=True)
+    messages_count = models.PositiveIntegerField(_("messages"), default=0)
+    chat = models.JSONField(_("chat"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("last read from Allegro"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("discussion or claim")
+        verbose_name_plural = _("discussions and claims")
+        ordering = ("-opened_at", "-pk")
+        constraints = [models.UniqueConstraint(fields=["account", "allegro_id"], name="allegro_issue_unique")]
+
+    def __str__(self) -> str:
+        return self.reference_number or self.subject or self.allegro_id
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_ISSUE_STATUSES
+
+    @property
+    def awaiting_reply(self) -> bool:
+        return self.is_open and self.chat_active and self.last_message_status in ("NEW", "BUYER_REPLIED")
+
+    @property
+    def deadline(self):
+        return self.decision_due_at or self.status_due_at
+
+
+class IssueReply(models.Model):
+    """A reply in a discussion or claim, stored (with its client-side id) before it is sent; see MessageReply."""
+
+    issue = models.ForeignKey(Issue, on_delete=models.CASCADE, related_name="replies")
+    client_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    text = models.TextField(_("text"))
+    state = models.CharField(_("state"), max_length=12, choices=ReplyState.choices, default=ReplyState.PENDING)
+    attempted_at = models.DateTimeField(_("last sending attempt"), null=True, blank=True)
+    allegro_message_id = models.CharField(_("Allegro message id"), max_length=64, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, verbose_name=_("written by")
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("reply in a discussion")
+        verbose_name_plural = _("replies in discussions")
+        ordering = ("created_at", "pk")
+
+    def __str__(self) -> str:
+        return str(self.client_id)

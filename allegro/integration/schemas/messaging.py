@@ -91,3 +91,68 @@ class MessageList(_Schema):
     messages: list[Message] = Field(default_factory=list)
     offset: int = 0
     limit: int = 20
+
+
+# --- post-purchase issues: discussions and claims (GET /sale/issues, beta) ---------------------------------
+
+
+class IssueUser(_Schema):
+    id: Text = ""
+    login: Text = ""
+
+
+class IssueCheckoutForm(_Schema):
+    id: Text = ""
+    createdAt: Text = ""
+
+
+class IssueState(_Schema):
+    status: Text = ""
+    statusDueDate: Text = ""
+    returnRequired: bool | None = None
+    chatActive: bool = False
+
+
+class IssueLastMessage(_Schema):
+    status: Text = ""
+    createdAt: Text = ""
+
+
+class IssueChatSummary(_Schema):
+    lastMessage: IssueLastMessage = Field(default_factory=IssueLastMessage)
+    messagesCount: int = 0
+
+
+class IssueAuthor(_Schema):
+    login: Text = ""
+    role: Text = ""
+
+
+class IssueAttachment(_Schema):
+    fileName: Text = ""
+    url: Text = ""
+
+
+class IssueMessage(_Schema):
+    """One message of an issue's chat (GET /sale/issues/{id}/chat, POST .../message answers)."""
+
+    id: Text = ""
+    text: Text = ""
+    attachments: list[IssueAttachment] = Field(default_factory=list)
+    author: IssueAuthor = Field(default_factory=IssueAuthor)
+    createdAt: Text = ""
+
+
+class Issue(_Schema):
+    """One discussion (DISPUTE) or claim (CLAIM)."""
+
+    id: Text
+    type: Text = ""
+    referenceNumber: Text = ""
+    decisionDueDate: Text = ""
+    openedDate: Text = ""
+    subject: Text = ""
+    buyer: IssueUser = Field(default_factory=IssueUser)
+    checkoutForm: IssueCheckoutForm = Field(default_factory=IssueCheckoutForm)
+    currentState: IssueState = Field(default_factory=IssueState)
+    chat: IssueChatSummary = Field(default_factory=IssueChatSummary)
