@@ -112,3 +112,15 @@ def test_the_issues_list_has_a_fixed_number_of_queries(
         page = staff_client.get(reverse("admin:allegro_issue_changelist"))
     assert page.status_code == 200 and page.content.decode().count("allegro_issue_page") == 0
     assert page.content.decode().count("/page/") == 5
+
+
+def test_the_scheduled_task_imports_messages_and_issues_of_every_connected_account(
+    emulator, connected_account, order_form
+):
+    from allegro.messages.models import MessageThread
+    from allegro.messages.tasks import messages_import_all
+
+    emulator.post("issues", {"order_id": order_form["id"], "text": "Gdzie paczka?"})
+    emulator.post("messages", {"order_id": order_form["id"], "text": "Dzień dobry"})
+    assert messages_import_all() == 1  # eager in the tests: the per-account task runs inline
+    assert Issue.objects.count() == 1 and MessageThread.objects.get().checkout_form_id == order_form["id"]

@@ -243,3 +243,15 @@ def test_the_dashboard_and_the_header_show_unread_threads(emulator, connected_ac
     MessageThread.objects.update(read=True, awaiting_reply=False)
     html = admin_client.get(reverse("admin:index")).content.decode()
     assert f'id="dashboard-messages-{connected_account.pk}"' not in html
+
+
+def test_check_for_new_messages_imports_now_and_returns_to_the_inbox(emulator, connected_account, staff_client):
+    buyer_writes(emulator)
+    inbox = reverse("admin:allegro_messagethread_changelist") + "?read__exact=0"
+    response = staff_client.post(
+        reverse("admin:allegro_messagethread_check"), {"account": connected_account.pk, "next": inbox}
+    )
+    assert response.status_code == 302 and response["Location"] == inbox
+    assert MessageThread.objects.count() == 1
+    elsewhere = staff_client.post(reverse("admin:allegro_messagethread_check"), {"next": "https://example.com/"})
+    assert elsewhere["Location"] == reverse("admin:allegro_messagethread_changelist")
