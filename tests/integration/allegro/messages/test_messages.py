@@ -255,3 +255,23 @@ def test_check_for_new_messages_imports_now_and_returns_to_the_inbox(emulator, c
     assert MessageThread.objects.count() == 1
     elsewhere = staff_client.post(reverse("admin:allegro_messagethread_check"), {"next": "https://example.com/"})
     assert elsewhere["Location"] == reverse("admin:allegro_messagethread_changelist")
+
+
+def test_a_worker_killed_right_after_the_post_does_not_send_twice(emulator, connected_account):
+    """The state a killed worker leaves: ``attempted_at`` committed, the message on Allegro, no id stored."""
+    from django.utils import timezone
+
+    written = buyer_writes(emulator)
+    messages_import_account(account=connected_account)
+    reply = message_reply_create(thread=MessageThread.objects.get(), text="Odpowiedź sprzed awarii")
+    MessageReply.objects.filter(pk=reply.pk).update(attempted_at=timezone.now(), state=ReplyState.SENDING)
+    token = emulator.user_token()["access_token"]
+    session = emulator.api(token)
+    session.headers["Content-Type"] = "application/vnd.allegro.public.v1+json"
+    posted = session.post(
+        emulator.url(f"/messaging/threads/{written['thread_id']}/messages"), json={"text": "Odpowiedź sprzed awarii"}
+    ).json()
+
+    resumed = message_reply_send(reply=reply)
+    assert resumed.state == ReplyState.SENT and resumed.allegro_message_id == posted["id"]
+    assert len(sent_by_seller(emulator, written["thread_id"])) == 1
