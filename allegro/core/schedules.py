@@ -10,7 +10,7 @@ SCHEDULES = [
     (
         "allegro: heartbeat",
         "allegro.core.tasks.worker_heartbeat",
-        60,
+        20,
         _("Proves that Celery worker and beat are running."),
     ),
     (
@@ -76,7 +76,7 @@ RENAMED_TASKS = {
 
 # Intervals shipped before: a schedule still at its old default was never edited by the owner and moves to
 # the new one; an edited one stays as the owner set it.
-FORMER_DEFAULTS = {"allegro: import orders": 30}
+FORMER_DEFAULTS = {"allegro: import orders": 30, "allegro: heartbeat": 60}
 
 
 def schedules_install(**kwargs) -> None:
