@@ -156,6 +156,7 @@ def test_the_inbox_lists_threads_in_a_fixed_number_of_queries(
         buyer_writes(emulator, text=f"Pytanie {n}", buyer_login=f"kupujacy-{n}")
     messages_import_account(account=connected_account)
     url = reverse("admin:allegro_messagethread_changelist")
+    staff_client.get(url)  # warm the per-process caches (session, content types, the background-work banner)
     with django_assert_max_num_queries(9) as queries:
         page = staff_client.get(url)
     assert page.status_code == 200, [q["sql"] for q in queries.captured_queries]
