@@ -6,6 +6,10 @@ from django.db.models import Count, Min, Q, QuerySet
 
 from allegro.messages.models import Message, MessageReply, MessageThread, ReplyState
 
+# The header's unread figure, cached per process (the context processor reads it, the services drop it).
+UNREAD_CACHE_KEY = "allegro:messages-unread"
+UNREAD_CACHE_SECONDS = 10
+
 
 def thread_list(*, account_id: int | None = None) -> QuerySet[MessageThread]:
     """The inbox, newest conversation first, with what each row shows in one query."""

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -27,6 +28,7 @@ from allegro.integration.client import AllegroClient, AllegroError
 from allegro.integration.schemas.messaging import Message as ApiMessage
 from allegro.integration.schemas.messaging import Thread as ApiThread
 from allegro.messages.models import Message, MessageCursor, MessageThread
+from allegro.messages.selectors import UNREAD_CACHE_KEY
 
 PAGE = 20  # Allegro's maximum for threads and messages
 # Messages are asked for from this long before the newest one stored: two messages written in the same
@@ -124,7 +126,14 @@ def _poll(*, account, cursor: MessageCursor, client: AllegroClient, lease) -> Me
         MessageCursor.objects.filter(pk=cursor.pk).update(
             last_message_at=newest, last_poll_at=timezone.now(), last_error=""
         )
+    if result.threads:
+        unread_changed()
     return result
+
+
+def unread_changed() -> None:
+    """Drop this process's cached unread figure (other processes' copies expire within seconds)."""
+    cache.delete(UNREAD_CACHE_KEY)
 
 
 def thread_fetch_messages(*, client: AllegroClient, allegro_id: str, after: datetime | None) -> list[ApiMessage]:

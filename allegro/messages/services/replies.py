@@ -33,7 +33,7 @@ from allegro.integration.client import (
 )
 from allegro.integration.schemas.messaging import Message as ApiMessage
 from allegro.messages.models import MessageReply, MessageThread, ReplyAttachment, ReplyState
-from allegro.messages.services.importing import messages_store, thread_fetch_messages, thread_summarise
+from allegro.messages.services.importing import messages_store, thread_fetch_messages, thread_summarise, unread_changed
 from allegro.messages.services.templates import unfilled_placeholders
 
 log = logging.getLogger(__name__)
@@ -227,4 +227,5 @@ def message_thread_mark_read(*, thread: MessageThread, client: AllegroClient | N
     client.mark_thread_read(thread.allegro_id, read=True)
     MessageThread.objects.filter(pk=thread.pk).update(read=True)
     thread.read = True
+    unread_changed()
     return thread
