@@ -20,6 +20,7 @@ AREAS = [
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
+    "invoices",  # invoices attached to checkout forms (declaration, PDF upload, list)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
     "messaging",  # /messaging/threads, messages, attachments; buyers write through /_emulator/messages
     "control",  # /_emulator/*

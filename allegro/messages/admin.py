@@ -78,7 +78,7 @@ class MessageThreadAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return thread_list()
 
-    @admin.display(description=_("buyer"), ordering="interlocutor_login")
+    @admin.display(description=_("buyer's login"), ordering="interlocutor_login")
     def buyer(self, obj: MessageThread) -> str:
         url = reverse("admin:allegro_messagethread_thread", args=[obj.pk])
         if obj.read:
