@@ -53,6 +53,19 @@ from allegro.listing.models import (  # noqa: F401
     ListingJob,
     ListingJobItem,
 )
+from allegro.messages.models import (  # noqa: F401
+    Issue,
+    IssueReply,
+    IssueStatus,
+    IssueType,
+    Message,
+    MessageCursor,
+    MessageReply,
+    MessageThread,
+    ReplyAttachment,
+    ReplyState,
+    ReplyTemplate,
+)
 from allegro.offers.models import (  # noqa: F401
     Offer,
     OfferFormat,

@@ -23,6 +23,7 @@ AREAS = [
     "shipment_management",  # Wysyłam z Allegro: services, shipment/pickup commands, labels, protocols
     "invoices",  # invoices attached to checkout forms (declaration, PDF upload, list)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
+    "messaging",  # /messaging/threads, messages, attachments; buyers write through /_emulator/messages
     "control",  # /_emulator/*
 ]
 

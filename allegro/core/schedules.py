@@ -22,6 +22,12 @@ SCHEDULES = [
     # One cheap journal call per account: every 5 s brings a purchase into the shop within ~10 s.
     ("allegro: import orders", "allegro.checkouts.tasks.orders_import_all", 5, _("Imports new Allegro orders.")),
     (
+        "allegro: import messages",
+        "allegro.messages.tasks.messages_import_all",
+        60,
+        _("Imports buyers' new messages from Allegro's Message Center."),
+    ),
+    (
         "allegro: prune event log",
         "allegro.core.tasks.event_log_prune_old",
         86400,

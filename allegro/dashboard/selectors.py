@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from allegro.accounts.models import AllegroAccount
 from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine
+from allegro.messages.selectors import messages_unread_by_account
 from allegro.offers.models import Offer, OfferStatus
 from allegro.sync.models import SyncRun
 from orders.models import Order, OrderStatus
@@ -49,6 +50,7 @@ class AccountDashboard:
     open_quarantine: int = 0
     drift: int | None = None
     drift_run_id: int | None = None
+    messages: dict = field(default_factory=dict)  # unread, waiting, oldest_waiting (the messages room's counts)
 
     @property
     def cursor(self):
@@ -80,8 +82,8 @@ class AccountDashboard:
 
 
 def dashboard_accounts() -> list[AccountDashboard]:
-    """Five queries in all: accounts (with their order cursor and latest reconciliation), offer counts,
-    sync runs of the last 24 hours, open quarantine."""
+    """Six queries in all: accounts (with their order cursor and latest reconciliation), offer counts,
+    sync runs of the last 24 hours, open quarantine, buyers' messages."""
     latest_reconcile = SyncRun.objects.filter(account=OuterRef("pk"), dry_run=False, counts__has_key="drift").order_by(
         "-started_at", "-pk"
     )
@@ -117,6 +119,9 @@ def dashboard_accounts() -> list[AccountDashboard]:
         .annotate(n=Count("id"))
     ):
         rows[item["account_id"]].open_quarantine = item["n"]
+    for account_id, counts in messages_unread_by_account().items():
+        if account_id in rows:
+            rows[account_id].messages = counts
     return list(rows.values())
 
 

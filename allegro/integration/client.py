@@ -24,6 +24,7 @@ import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
 from allegro.integration.schemas.invoices import OrderInvoices
+from allegro.integration.schemas.messaging import Issue, IssueMessage, Message, MessageList, ThreadList
 from allegro.integration.schemas.products import CatalogueProduct, parse_products
 from allegro.integration.schemas.shipments import (
     Address,
@@ -823,6 +824,91 @@ class AllegroClient:
     # ---- end of returns and refunds ----
 
     # ---- Messaging and post-purchase issues (discussions, claims) ----
+
+    def list_message_threads(self, *, limit: int = 20, offset: int = 0) -> ThreadList:
+        """GET /messaging/threads?limit=&offset= (newest last message first; limit ≤ 20)."""
+        data = self.get("/messaging/threads", params={"limit": limit, "offset": offset})
+        return ThreadList.model_validate(data if isinstance(data, dict) else {})
+
+    def list_thread_messages(
+        self, thread_id: str, *, limit: int = 20, offset: int = 0, after: str | None = None
+    ) -> MessageList:
+        """GET /messaging/threads/{threadId}/messages?limit=&offset=&after= (newest first; ``after`` exclusive)."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if after:
+            params["after"] = after
+        data = self.get(f"/messaging/threads/{quote(thread_id, safe='')}/messages", params=params)
+        return MessageList.model_validate(data if isinstance(data, dict) else {})
+
+    def mark_thread_read(self, thread_id: str, *, read: bool = True) -> None:
+        """PUT /messaging/threads/{threadId}/read"""
+        self.request("PUT", f"/messaging/threads/{quote(thread_id, safe='')}/read", json={"read": read})
+
+    def declare_message_attachment(self, *, filename: str, size: int) -> str:
+        """POST /messaging/message-attachments (the declaration's id; not retried: a repeat only leaves an
+        unused declaration, which Allegro drops)."""
+        data = self.request(
+            "POST", "/messaging/message-attachments", json={"filename": filename, "size": size}, bucket="messaging"
+        ).data
+        return str((data or {}).get("id") or "") if isinstance(data, dict) else ""
+
+    def upload_message_attachment(self, attachment_id: str, data: bytes, *, content_type: str) -> None:
+        """PUT /messaging/message-attachments/{attachmentId} (the file's bytes in its own content type)."""
+        self.request(
+            "PUT",
+            f"/messaging/message-attachments/{quote(attachment_id, safe='')}",
+            data=data,
+            content_type=content_type,
+        )
+
+    def post_thread_message(self, thread_id: str, *, text: str, attachment_ids: list[str]) -> Message:
+        """POST /messaging/threads/{threadId}/messages (1 per second per user).
+
+        No idempotency key exists for messages and this call is never repeated here: the caller reads the
+        thread back before sending again (see the messages room's reply service)."""
+        body: dict[str, Any] = {"text": text}
+        if attachment_ids:
+            body["attachments"] = [{"id": i} for i in attachment_ids]
+        data = self.request(
+            "POST", f"/messaging/threads/{quote(thread_id, safe='')}/messages", json=body, bucket="messaging"
+        ).data
+        return Message.model_validate(data if isinstance(data, dict) else {})
+
+    def list_issues(self, *, statuses: list[str] = (), limit: int = 100, offset: int = 0) -> list[Issue]:
+        """GET /sale/issues?status=&limit=&offset= (beta; newest opened first; limit ≤ 100)."""
+        params: list[tuple[str, Any]] = [("limit", limit), ("offset", offset)]
+        params += [("status", status) for status in statuses]
+        data = self.get("/sale/issues", params=params, media=BETA_MEDIA)
+        items = data.get("issues", []) if isinstance(data, dict) else []
+        return [Issue.model_validate(item) for item in items if isinstance(item, dict)]
+
+    def get_issue(self, issue_id: str) -> Issue:
+        """GET /sale/issues/{issueId} (beta)"""
+        data = self.get(f"/sale/issues/{quote(issue_id, safe='')}", media=BETA_MEDIA)
+        return Issue.model_validate(data if isinstance(data, dict) else {"id": issue_id})
+
+    def get_issue_chat(self, issue_id: str, *, limit: int = 100, offset: int = 0) -> list[IssueMessage]:
+        """GET /sale/issues/{issueId}/chat?limit=&offset= (beta)"""
+        data = self.get(
+            f"/sale/issues/{quote(issue_id, safe='')}/chat",
+            params={"limit": limit, "offset": offset},
+            media=BETA_MEDIA,
+        )
+        items = data.get("chat", []) if isinstance(data, dict) else []
+        return [IssueMessage.model_validate(item) for item in items if isinstance(item, dict)]
+
+    def post_issue_message(self, issue_id: str, *, text: str, kind: str = "REGULAR") -> IssueMessage:
+        """POST /sale/issues/{issueId}/message (beta; no idempotency key: never repeated here, the caller reads
+        the chat back before sending again). ``attachment`` is sent as null: the schema requires the key."""
+        data = self.request(
+            "POST",
+            f"/sale/issues/{quote(issue_id, safe='')}/message",
+            json={"text": text, "attachment": None, "type": kind},
+            media=BETA_MEDIA,
+            bucket="messaging",
+        ).data
+        return IssueMessage.model_validate(data if isinstance(data, dict) else {})
+
     # ---- end of messaging ----
 
     # ---- Invoices attached to checkout forms ----

@@ -23,6 +23,7 @@ from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, Custom
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
 from allegro.listing.models import ListingJob
+from allegro.messages.models import Issue, MessageThread, ReplyTemplate
 from allegro.shipments.models import (
     PackageTemplate,
     ShipmentJob,
@@ -124,6 +125,35 @@ def _template():
     return template
 
 
+def _thread():
+    order = _order()
+    checkout = AllegroCheckout.objects.get(order=order)
+    return MessageThread.objects.create(
+        account=checkout.account,
+        allegro_id=f"thread-{next(_n)}",
+        interlocutor_login=f"kupujacy{next(_n)}",
+        checkout=checkout,
+        customer=order.customer,
+        last_text="Kiedy wysyłka?",
+        awaiting_reply=True,
+        last_buyer_message_at=timezone.now(),
+    )
+
+
+def _issue():
+    order = _order()
+    checkout = AllegroCheckout.objects.get(order=order)
+    return Issue.objects.create(
+        account=checkout.account,
+        allegro_id=f"issue-{next(_n)}",
+        type="CLAIM",
+        status="CLAIM_SUBMITTED",
+        checkout=checkout,
+        order=order,
+        decision_due_at=timezone.now() + timedelta(days=14),
+    )
+
+
 BUILDERS = {
     "auth.user": lambda user: User.objects.create_user(f"uzytkownik{next(_n)}"),
     "auth.group": lambda user: Group.objects.create(name=f"Grupa {next(_n)}"),
@@ -185,6 +215,9 @@ BUILDERS = {
     "allegro.shipmentpickup": lambda user: ShipmentPickup.objects.create(
         account=_account(), pickup_date=timezone.now().date(), created_by=user
     ),
+    "allegro.messagethread": lambda user: _thread(),
+    "allegro.issue": lambda user: _issue(),
+    "allegro.replytemplate": lambda user: ReplyTemplate.objects.create(name=f"Szablon {next(_n)}", text="Dziękujemy"),
 }
 
 # Registered changelists this test does not fill, and why (they are still opened, with no rows).
