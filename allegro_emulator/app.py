@@ -19,6 +19,7 @@ AREAS = [
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
+    "returns",  # customer returns, payment refunds, commission refund claims
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
     "control",  # /_emulator/*
 ]
