@@ -32,6 +32,7 @@ from allegro.checkouts.models import (  # noqa: F401
 from allegro.core.models import (  # noqa: F401
     EventKind,
     EventLogEntry,
+    Lease,
     RateLimitSlot,
     WorkerHeartbeat,
 )
@@ -65,7 +66,6 @@ from allegro.sync.models import (  # noqa: F401
     PriceRounding,
     SyncCommand,
     SyncCursor,
-    SyncLock,
     SyncMarker,
     SyncRun,
 )

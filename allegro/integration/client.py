@@ -31,6 +31,7 @@ BETA_MEDIA = "application/vnd.allegro.beta.v1+json"
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -202,6 +203,7 @@ class AllegroClient:
         backoff_base: float = 0.5,
         rate_limited_wait: float = 60.0,
         on_call: Callable[[ApiResponse | None, AllegroError | None], None] | None = None,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.client_id = client_id
@@ -216,6 +218,10 @@ class AllegroClient:
         self.backoff_base = backoff_base
         self.rate_limited_wait = rate_limited_wait
         self.on_call = on_call
+        # Called right before every request that changes something on Allegro (after any wait for a rate-limit
+        # slot): the holder of a lease checks it there and raises, so a worker that lost its lease while waiting
+        # sends nothing.
+        self.before_write = before_write
 
     # -- plumbing --
 
@@ -273,6 +279,8 @@ class AllegroClient:
                 token = self.token_provider.get() if self.token_provider else ""
                 headers["Authorization"] = f"Bearer {token}"
             self._limit(bucket)
+            if self.before_write is not None and method not in SAFE_METHODS:
+                self.before_write()
             started = time.monotonic()
             try:
                 response = self.session.request(

@@ -30,6 +30,7 @@ from allegro.checkouts.services.order_import import (
 )
 from allegro.checkouts.services.writeback import order_add_tracking
 from allegro.checkouts.tasks import shipment_send
+from allegro.core.models import Lease
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
@@ -403,7 +404,9 @@ def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected
         order_import_new_events(account=connected_account)
     assert Order.objects.count() == 2  # the first batch committed with its cursor, the second rolled back
     # The dead worker's lease would still be there: let it run out.
-    OrderEventCursor.objects.update(lock_token="dead", locked_until="2000-01-01T00:00:00Z")
+    Lease.objects.update_or_create(
+        key=f"import:{connected_account.pk}", defaults={"owner": "dead", "expires_at": "2000-01-01T00:00:00Z"}
+    )
     monkeypatch.setattr(order_import, "_import_one", real)
     order_import_new_events(account=connected_account)
     assert sorted(Order.objects.values_list("external_key", flat=True)) == sorted(

@@ -6,14 +6,17 @@ Jobs run with a thread pool, so these tests use real transactions (the threads h
 
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 import allegro.integration.client
 import allegro.listing.services.jobs as listing_jobs
 from allegro.categories.models import CategoryForm, MappingEnvironment
 from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
+from allegro.core.models import Lease
 from allegro.listing.models import ListingJob, ListingJobItem
 from allegro.listing.services.jobs import (
     ListingError,
@@ -385,15 +388,15 @@ def test_two_runs_of_one_job_at_once_list_each_product_once(tree, account, emula
     for product in products:
         assert len(emulator_offers(emulator, product.sku)) == 1
     assert Offer.objects.filter(account=account).count() == 8
-    assert "run_lease" not in job.options  # released
+    assert Lease.objects.get(key=f"listing:{job.pk}").owner == ""  # released
 
     # A run that died holding the lease: the next one waits until it lapses, then takes over.
     late = kettle(root)
     again = start(account, root, allow_relisting=False)
-    again.options = {**again.options, "run_lease": {"token": "dead", "until": time.time() + 60}}
-    again.save(update_fields=["options"])
+    lease_key = f"listing:{again.pk}"
+    Lease.objects.create(key=lease_key, owner="dead", expires_at=timezone.now() + timedelta(seconds=60))
     assert listing_job_run(job_id=again.pk) == "busy"
-    again.options = {**again.options, "run_lease": {"token": "dead", "until": time.time() - 1}}
-    again.save(update_fields=["options"])
+    Lease.objects.filter(key=lease_key).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert listing_job_run(job_id=again.pk) == "done"
+    assert Lease.objects.get(key=lease_key).taken_over
     assert results(again)[late.sku][0] == LISTED
