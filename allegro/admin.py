@@ -6,5 +6,6 @@ from allegro.checkouts import admin as checkouts_admin  # noqa: F401
 from allegro.descriptions import admin as descriptions_admin  # noqa: F401
 from allegro.listing import admin as listing_admin  # noqa: F401
 from allegro.offers import admin as offers_admin  # noqa: F401
+from allegro.returns import admin as returns_admin  # noqa: F401
 from allegro.shipping import admin as shipping_admin  # noqa: F401
 from allegro.sync import admin as sync_admin  # noqa: F401

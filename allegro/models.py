@@ -51,6 +51,13 @@ from allegro.offers.models import (  # noqa: F401
     OfferFormat,
     OfferStatus,
 )
+from allegro.returns.models import (  # noqa: F401
+    CustomerReturn,
+    CustomerReturnItem,
+    Refund,
+    RefundClaim,
+    ReturnsCursor,
+)
 from allegro.shipping.models import (  # noqa: F401
     AllegroDeliveryMethod,
     CategoryShippingRates,
