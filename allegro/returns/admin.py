@@ -32,7 +32,7 @@ from allegro.returns.models import (
     RejectionCode,
     ReturnsCursor,
 )
-from allegro.returns.selectors import order_refund_claims, order_refunds, order_returns
+from allegro.returns.selectors import order_refund_claims, order_refunds, order_returns, refund_for_intent
 from allegro.returns.services.claims import ClaimRefused, refund_claim_create, refund_claim_lines, refund_claims_auto
 from allegro.returns.services.refunds import RefundRefused, refund_create, refund_quote, refund_refresh
 from allegro.returns.services.returns import (
@@ -356,6 +356,16 @@ class CustomerReturnAdmin(admin.ModelAdmin):
         if not request.user.has_perm(REFUND_PERMISSION):
             raise PermissionDenied
         order = get_object_or_404(Order, pk=order_id)
+        recorded = refund_for_intent(intent=request.POST.get("intent", "")) if request.method == "POST" else None
+        if recorded is not None and "confirm" in request.POST:
+            # The same form sent again (a double click, the browser's back button): the refund exists already.
+            self.message_user(
+                request,
+                gettext("This refund of %(total)s %(currency)s is recorded already: %(state)s.")
+                % {"total": recorded.total, "currency": recorded.currency, "state": recorded.get_state_display()},
+                messages.WARNING,
+            )
+            return redirect("admin:orders_order_change", order.pk)
         try:
             quote = refund_quote(order=order)
         except RefundRefused as exc:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.db.models import Count, QuerySet
 
 from allegro.returns.models import (
@@ -34,3 +36,12 @@ def order_refunds(*, order_id: int) -> QuerySet[Refund]:
 
 def order_refund_claims(*, order_id: int) -> QuerySet[RefundClaim]:
     return RefundClaim.objects.filter(order_id=order_id).order_by("created_at", "pk")
+
+
+def refund_for_intent(*, intent: str) -> Refund | None:
+    """The refund a refund form (its ``intent``, the command id) already recorded, if any."""
+    try:
+        command_id = uuid.UUID(str(intent))
+    except ValueError:
+        return None
+    return Refund.objects.filter(command_id=command_id).first()
