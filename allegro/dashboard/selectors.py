@@ -15,6 +15,7 @@ from django.utils import timezone
 from allegro.accounts.models import AllegroAccount
 from allegro.checkouts.models import CheckoutQuarantine
 from allegro.offers.models import Offer, OfferStatus
+from allegro.returns.selectors import returns_waiting_per_account
 from allegro.sync.models import SyncRun
 
 
@@ -25,6 +26,7 @@ class AccountDashboard:
     runs_24h: int = 0
     failed_runs_24h: int = 0
     open_quarantine: int = 0
+    returns_waiting: int = 0
     drift: int | None = None
     drift_run_id: int | None = None
 
@@ -58,8 +60,8 @@ class AccountDashboard:
 
 
 def dashboard_accounts() -> list[AccountDashboard]:
-    """Five queries in all: accounts (with their order cursor and latest reconciliation), offer counts,
-    sync runs of the last 24 hours, open quarantine."""
+    """Six queries in all: accounts (with their order cursor and latest reconciliation), offer counts,
+    sync runs of the last 24 hours, open quarantine, returns waiting for a decision."""
     latest_reconcile = SyncRun.objects.filter(account=OuterRef("pk"), dry_run=False, counts__has_key="drift").order_by(
         "-started_at", "-pk"
     )
@@ -95,4 +97,6 @@ def dashboard_accounts() -> list[AccountDashboard]:
         .annotate(n=Count("id"))
     ):
         rows[item["account_id"]].open_quarantine = item["n"]
+    for account_id, waiting in returns_waiting_per_account().items():
+        rows[account_id].returns_waiting = waiting
     return list(rows.values())
