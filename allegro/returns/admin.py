@@ -13,6 +13,7 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
@@ -64,7 +65,10 @@ def _reasons_html(items) -> str:
     return format_html_join(
         "",
         "<div><strong>{}</strong>{}</div>",
-        ((item.reason or "—", f": „{item.buyer_comment}”" if item.buyer_comment else "") for item in items),
+        (
+            (item.get_reason_display() or "—", f": „{item.buyer_comment}”" if item.buyer_comment else "")
+            for item in items
+        ),
     )
 
 
@@ -408,7 +412,7 @@ class CustomerReturnAdmin(admin.ModelAdmin):
                     self.message_user(
                         request,
                         gettext("Refund of %(total)s %(currency)s is being sent to Allegro.")
-                        % {"total": refund.total, "currency": refund.currency},
+                        % {"total": number_format(refund.total, 2), "currency": refund.currency},
                         messages.SUCCESS,
                     )
                     return redirect("admin:orders_order_change", order.pk)
@@ -509,7 +513,9 @@ class RefundAdmin(admin.ModelAdmin):
     def lines_display(self, obj: Refund) -> str:
         return (
             format_html_join(
-                "", "<div>{} × {} = {}</div>", ((ln["quantity"], ln["name"], ln["amount"]) for ln in obj.lines)
+                "",
+                "<div>{} × {} = {}</div>",
+                ((ln["quantity"], ln["name"], number_format(Decimal(ln["amount"]), 2)) for ln in obj.lines),
             )
             or "—"
         )
@@ -637,10 +643,12 @@ class AllegroAfterSaleInline(admin.StackedInline):
             (
                 (
                     f"{r.created_at:%Y-%m-%d %H:%M}",
-                    r.total,
+                    number_format(r.total, 2),
                     r.currency,
                     r.get_state_display(),
-                    f" ({r.allegro_status})" if r.allegro_status else (f" – {r.last_error}" if r.last_error else ""),
+                    f" ({r.get_allegro_status_display()})"
+                    if r.allegro_status
+                    else (f" – {r.last_error}" if r.last_error else ""),
                 )
                 for r in order_refunds(order_id=obj.order_id)
             ),
@@ -658,7 +666,7 @@ class AllegroAfterSaleInline(admin.StackedInline):
             "",
             '<div class="allegro-claim">{} × {} – {} {}</div>',
             (
-                (c.quantity, c.name or c.line_item_id, c.get_state_display(), c.status or c.last_error)
+                (c.quantity, c.name or c.line_item_id, c.get_state_display(), c.get_status_display() or c.last_error)
                 for c in order_refund_claims(order_id=obj.order_id)
             ),
         )

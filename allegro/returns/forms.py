@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 
 from django import forms
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 
 from allegro.returns.models import RefundReason, RejectionCode
@@ -38,12 +39,16 @@ class RefundForm(forms.Form):
                 required=False,
                 initial=(initial_quantities or {}).get(line.order_line.pk, 0),
                 help_text=_("bought %(bought)d, refunded %(refunded)d, unit price %(price)s")
-                % {"bought": line.bought, "refunded": line.refunded, "price": line.order_line.unit_price},
+                % {
+                    "bought": line.bought,
+                    "refunded": line.refunded,
+                    "price": number_format(line.order_line.unit_price, 2),
+                },
             )
         self.fields["delivery_amount"].max_value = quote.delivery_left
         self.fields["delivery_amount"].help_text = _("Delivery cost %(cost)s, refunded %(done)s.") % {
-            "cost": quote.delivery_cost,
-            "done": quote.delivery_refunded,
+            "cost": number_format(quote.delivery_cost, 2),
+            "done": number_format(quote.delivery_refunded, 2),
         }
 
     def line_fields(self):

@@ -50,6 +50,53 @@ CLOSED_RETURN_STATUSES = frozenset(
 )
 
 
+class ReturnReason(models.TextChoices):
+    """Why the buyer returns an item (Allegro's ``reason.type``)."""
+
+    NONE = "NONE", _("no reason given")
+    MISTAKE = "MISTAKE", _("bought by mistake")
+    TRANSPORT = "TRANSPORT", _("damaged in transport")
+    DAMAGED = "DAMAGED", _("damaged")
+    NOT_AS_DESCRIBED = "NOT_AS_DESCRIBED", _("not as described")
+    DONT_LIKE_IT = "DONT_LIKE_IT", _("does not like it")
+    OVERDUE_DELIVERY = "OVERDUE_DELIVERY", _("delivered too late")
+    INCOMPLETE = "INCOMPLETE", _("incomplete")
+    HIDDEN_FLAW = "HIDDEN_FLAW", _("hidden flaw")
+    OTHER_FLAW = "OTHER_FLAW", _("other flaw")
+    DIFFERENT = "DIFFERENT", _("a different product")
+    COUNTERFEIT = "COUNTERFEIT", _("counterfeit")
+    NOT_NEW = "NOT_NEW", _("not new")
+    TOO_LARGE = "TOO_LARGE", _("too large")
+    TOO_SMALL = "TOO_SMALL", _("too small")
+    NOT_AS_EXPECTED = "NOT_AS_EXPECTED", _("not as expected")
+    ORDERED_FOR_COMPARISON = "ORDERED_FOR_COMPARISON", _("ordered to compare")
+
+
+class RefundStatus(models.TextChoices):
+    """Allegro's state of a payment refund."""
+
+    NEW = "NEW", _("new")
+    WAITING = "WAITING", _("waiting")
+    VALIDATED = "VALIDATED", _("validated")
+    VALIDATE_FAILED = "VALIDATE_FAILED", _("validation failed")
+    IN_PROGRESS = "IN_PROGRESS", _("in progress")
+    PARTIAL = "PARTIAL", _("partly refunded")
+    SUCCESS = "SUCCESS", _("refunded")
+    CANCELED = "CANCELED", _("cancelled")
+
+
+class ClaimStatus(models.TextChoices):
+    """Allegro's state of a commission refund claim."""
+
+    IN_PROGRESS = "IN_PROGRESS", _("being processed")
+    WAITING_FOR_PAYMENT_REFUND = "WAITING_FOR_PAYMENT_REFUND", _("waiting for the buyer's refund")
+    GRANTED = "GRANTED", _("granted")
+    REJECTED = "REJECTED", _("rejected")
+    REJECTED_AFTER_APPEAL = "REJECTED_AFTER_APPEAL", _("rejected after the appeal")
+    CANCELLED = "CANCELLED", _("cancelled")
+    APPEALED = "APPEALED", _("appealed")
+
+
 class ReturnDecision(models.TextChoices):
     WAITING = "waiting", _("waiting for a decision")
     ACCEPTED = "accepted", _("accepted")
@@ -163,7 +210,7 @@ class CustomerReturnItem(models.Model):
     quantity = models.PositiveIntegerField(_("quantity"))
     unit_price = models.DecimalField(_("unit price"), max_digits=12, decimal_places=2, default=Decimal("0.00"))
     currency = models.CharField(_("currency"), max_length=3, default="PLN")
-    reason = models.CharField(_("reason"), max_length=32, blank=True)
+    reason = models.CharField(_("reason"), max_length=32, choices=ReturnReason.choices, blank=True)
     buyer_comment = models.TextField(_("buyer's message"), blank=True)
     order_line = models.ForeignKey(
         "orders.OrderLine", verbose_name=_("order line"), on_delete=models.SET_NULL, null=True, blank=True
@@ -230,7 +277,7 @@ class Refund(models.Model):
     seller_comment = models.CharField(_("comment for the buyer"), max_length=250, blank=True)
     state = models.CharField(_("state"), max_length=10, choices=RefundState.choices, default=RefundState.PENDING)
     allegro_id = models.CharField(_("Allegro refund id"), max_length=64, blank=True)
-    allegro_status = models.CharField(_("Allegro status"), max_length=20, blank=True)
+    allegro_status = models.CharField(_("Allegro status"), max_length=20, choices=RefundStatus.choices, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)
     created_by = models.ForeignKey(
@@ -281,7 +328,7 @@ class RefundClaim(models.Model):
     automatic = models.BooleanField(_("by the automatic rule"), default=False)
     state = models.CharField(_("state"), max_length=10, choices=ClaimState.choices, default=ClaimState.PENDING)
     allegro_id = models.CharField(_("Allegro claim id"), max_length=64, blank=True)
-    status = models.CharField(_("Allegro status"), max_length=32, blank=True)
+    status = models.CharField(_("Allegro status"), max_length=32, choices=ClaimStatus.choices, blank=True)
     commission = models.DecimalField(_("commission"), max_digits=12, decimal_places=2, null=True, blank=True)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)
     last_error = models.TextField(_("last error"), blank=True)

@@ -25,7 +25,7 @@ from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.integration.client import AllegroError, AllegroForbidden, AllegroNotFound, AllegroValidationError
 from allegro.integration.schemas.returns import parse_refund_claim
-from allegro.returns.models import ClaimState, RefundClaim
+from allegro.returns.models import ClaimState, ClaimStatus, RefundClaim
 from allegro.returns.services.returns import returns_cursor_for
 
 logger = logging.getLogger("allegro.returns")
@@ -205,7 +205,10 @@ def refund_claims_refresh(*, account: AllegroAccount) -> int:
                 kind=EventKind.ORDER,
                 action="claim_status",
                 message=_("Commission refund claim for %(name)s: %(status)s")
-                % {"name": claim.name or claim.line_item_id, "status": doc.status},
+                % {
+                    "name": claim.name or claim.line_item_id,
+                    "status": ClaimStatus(doc.status).label if doc.status in ClaimStatus.values else doc.status,
+                },
                 account=account,
                 order_id=claim.order_id,
             )

@@ -30,10 +30,16 @@ from allegro.integration.client import (
     AllegroValidationError,
 )
 from allegro.integration.schemas.returns import parse_refund
-from allegro.returns.models import CustomerReturn, Refund, RefundReason, RefundState
+from allegro.returns.models import CustomerReturn, Refund, RefundReason, RefundState, RefundStatus
 from orders.models import Order, OrderLine
 
 CENT = Decimal("0.01")
+
+
+def _status_label(status: str) -> str:
+    return str(RefundStatus(status).label) if status in RefundStatus.values else status
+
+
 PERMANENT = (AllegroValidationError, AllegroNotFound, AllegroForbidden)
 
 
@@ -278,7 +284,7 @@ def refund_send(*, refund: Refund) -> Refund:
         kind=EventKind.ORDER,
         action="refund_sent",
         message=_("Allegro accepted the refund of %(total)s %(currency)s (status %(status)s).")
-        % {"total": refund.total, "currency": refund.currency, "status": doc.status},
+        % {"total": refund.total, "currency": refund.currency, "status": _status_label(doc.status)},
         account=refund.account,
         order_id=refund.order_id,
     )
@@ -300,7 +306,7 @@ def refund_refresh(*, refund: Refund) -> Refund:
                 kind=EventKind.ORDER,
                 action="refund_status",
                 message=_("Refund of %(total)s %(currency)s: Allegro status %(status)s.")
-                % {"total": refund.total, "currency": refund.currency, "status": doc.status},
+                % {"total": refund.total, "currency": refund.currency, "status": _status_label(doc.status)},
                 account=refund.account,
                 order_id=refund.order_id,
             )

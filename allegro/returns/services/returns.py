@@ -36,6 +36,7 @@ from allegro.returns.models import (
     CustomerReturnItem,
     RejectionCode,
     ReturnDecision,
+    ReturnReason,
     ReturnsCursor,
     ReturnStatus,
 )
@@ -158,7 +159,7 @@ def _store(*, account: AllegroAccount, doc: CustomerReturnDoc, raw: dict, lease:
                     "number": customer_return,
                     "status": customer_return.get_status_display(),
                     "reasons": "; ".join(
-                        f"{i.name} × {i.quantity}: {i.reason.type}"
+                        f"{i.name} × {i.quantity}: {ReturnReason(i.reason.type).label if i.reason.type in ReturnReason.values else i.reason.type}"
                         + (f" – {i.reason.userComment}" if i.reason.userComment else "")
                         for i in doc.items
                     ),

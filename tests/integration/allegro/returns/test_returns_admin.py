@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils.formats import number_format
 
 from allegro.checkouts.models import OrderEventCursor
 from allegro.checkouts.services.order_import import order_import_new_events
@@ -115,7 +116,7 @@ def test_refund_page_shows_the_amount_then_sends_one_refund(
     preview = staff_client.post(url, data)
     html = preview.content.decode()
     total = preview.context["preview"].total
-    assert str(total) in html and "allegro-refund-confirm" in html and not Refund.objects.exists()
+    assert number_format(total, 2) in html and "allegro-refund-confirm" in html and not Refund.objects.exists()
     confirm = {**data, "confirm": "1", "shown_total": str(total)}
     confirm.pop("preview")
     with django_capture_on_commit_callbacks(execute=True):
@@ -126,7 +127,7 @@ def test_refund_page_shows_the_amount_then_sends_one_refund(
     order_page = staff_client.get(reverse("admin:orders_order_change", args=[order.pk])).content.decode()
     assert (
         "allegro-refund-button" in order_page
-        and str(total) in order_page
+        and number_format(total, 2) in order_page
         and customer_return.reference_number in order_page
     )
 
