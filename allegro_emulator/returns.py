@@ -153,6 +153,14 @@ def _form(conn, form_id: str, seller_id: str | None = None):
     return row
 
 
+def _object(req: Request) -> dict:
+    """The JSON body, which must be an object (some of Allegro's schemas do not say so themselves)."""
+    body = req.json()
+    if not isinstance(body, dict):
+        raise error(400, "JsonMappingException", "A JSON object is expected", pl="Oczekiwano obiektu JSON.")
+    return body
+
+
 def _time_filter(req: Request, name: str) -> float | None:
     value = req.arg(name)
     if value in (None, ""):
@@ -334,7 +342,7 @@ def return_get(req: Request) -> Response:
 
 @route("POST", "/order/customer-returns/{customerReturnId}/rejection", auth="user", media=BETA)
 def return_reject(req: Request) -> Response:
-    rejection = req.json().get("rejection") or {}
+    rejection = _object(req).get("rejection") or {}
     code, reason = rejection.get("code"), rejection.get("reason")
     if code == "REFUND_REJECTED" and not reason:
         raise ApiError(
@@ -534,7 +542,7 @@ def _refund_build(conn, seller_id: str, b: dict) -> tuple[dict, str]:
 
 @route("POST", "/payments/refunds", auth="user", media=PUBLIC)
 def refund_create(req: Request) -> Response:
-    b = req.json()
+    b = _object(req)
     command_id = b.get("commandId") or None
     request_text = json.dumps(b, sort_keys=True)
     with db.tx() as conn:
@@ -615,7 +623,7 @@ def _claim_refused(message: str, pl: str, path: str | None = None, code: str = "
 
 @route("POST", "/order/refund-claims", auth="user", media=PUBLIC)
 def claim_create(req: Request) -> Response:
-    b = req.json()
+    b = _object(req)
     line_item_id = _dig(b, "lineItem", "id")
     quantity = b.get("quantity")
     if not line_item_id:
