@@ -305,3 +305,25 @@ def test_the_automatic_rule_claims_after_seven_days_without_payment(emulator, co
     assert RefundClaim.objects.count() == 1  # the paid order has no claim
     again = refund_claims_auto(account=connected_account, now=timezone.now() + timedelta(days=7, minutes=2))
     assert again == [] and RefundClaim.objects.count() == 1
+
+
+def test_stock_received_back_queues_the_products_offer_for_the_sync(
+    emulator, connected_account, bought, django_capture_on_commit_callbacks, monkeypatch
+):
+    from allegro.offers.models import OfferStatus
+    from allegro.sync.models import OfferSyncQueue
+    from tests.factories import make_allegro_offer
+
+    form, _ = bought
+    type(connected_account).objects.filter(pk=connected_account.pk).update(sync_stock=True)
+    product = Product.objects.get(sku="SKU-A")
+    offer = make_allegro_offer(account=connected_account, product=product, status=OfferStatus.ACTIVE, allegro_id="1")
+    _return(emulator, form)
+    returns_import_account(account=connected_account)
+    OfferSyncQueue.objects.all().delete()
+    flushes = []
+    # The flush itself is the sync room's (tested there); here: the change reaches its queue.
+    monkeypatch.setattr("allegro.sync.receivers.sync_flush_enqueue", lambda **kw: flushes.append(kw))
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_return_restock(customer_return=CustomerReturn.objects.get())
+    assert list(OfferSyncQueue.objects.values_list("offer_id", flat=True)) == [offer.pk] and flushes
