@@ -206,7 +206,7 @@ def main() -> None:
                     purchase_errors += 1  # the emulator is being restarted: not a purchase
             if now >= next_stock:
                 next_stock = now + rnd.expovariate(1 / args.stock_every)
-                product = Product.objects.filter(sku__startswith="SOAK-").order_by("?").first()
+                product = Product.objects.filter(sku__startswith="BENCH-").order_by("?").first()
                 stock_set(product=product, stock=rnd.randint(500_000, 1_000_000), reason="soak")
                 stock_changes += 1
                 connection.close()
@@ -340,45 +340,18 @@ def main() -> None:
 
 def _setup(emulator_url: str, state_path: Path) -> tuple[list[str], int]:
     """30 shop products with offers on the emulator (external.id = SKU) and a connected account importing orders."""
-    from decimal import Decimal
-
-    from bench._orders_support import _NoContract
-    from shop.models import Category, Product
-    from tests.emulator_support import Emulator, make_offer
-    from tests.factories import connect_account
+    from bench._orders_support import connected_account, shop_and_offers
+    from tests.emulator_support import Emulator
 
     class _Server:  # what Emulator and make_offer need of the supervised emulator
         base_url = emulator_url
 
     _Server.state_path = state_path
-    emulator = Emulator(_Server(), contract=_NoContract())
-
-    from allegro.accounts.models import AllegroApp, Environment
-    from allegro.checkouts.models import OrderEventCursor
-
-    category = Category.objects.get_root_nodes().first() or Category.add_root(name="Elektronika")
-    offers = []
-    for i in range(30):
-        sku = f"SOAK-{i:03d}"
-        Product.objects.update_or_create(
-            sku=sku,
-            defaults={"name": f"Produkt {i}", "price": Decimal("49.99"), "stock": 1_000_000, "category": category},
-        )
-        offers.append(make_offer(emulator, external_id=sku, stock=10_000_000, price="49.99"))
-    app = AllegroApp(
-        name="Emulator",
-        environment=Environment.CUSTOM,
-        client_id="demo-client",
-        api_url=emulator.base_url,
-        auth_url=emulator.base_url,
-        upload_url=emulator.base_url,
-    )
-    app.client_secret = "demo-secret"
-    app.save()
-    account = connect_account(emulator, app)
+    emulator = Emulator(_Server(), contract=None)  # a soak does not validate traffic against the spec
+    offers = shop_and_offers(emulator, count=30)
+    account = connected_account(emulator)
     account.sync_import_orders = True
     account.save(update_fields=["sync_import_orders"])
-    OrderEventCursor.objects.update_or_create(account=account, defaults={"last_event_id": "0"})
     return offers, account.pk
 
 

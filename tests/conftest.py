@@ -53,3 +53,10 @@ def allegro_app(emulator, db, settings):
 def connected_account(emulator, allegro_app):
     """The emulator's demo seller, connected to `allegro_app` (tokens stored as the OAuth callback would)."""
     return connect_account(emulator, allegro_app)
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked `untidy` run once more against untidy emulator answers (tests/emulator_support.py)."""
+    from tests.emulator_support import parametrize_untidy
+
+    parametrize_untidy(metafunc)

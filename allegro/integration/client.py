@@ -23,6 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
+from allegro.integration.schemas.products import CatalogueProduct, parse_products
 
 logger = logging.getLogger("allegro.integration.client")
 
@@ -433,7 +434,7 @@ class AllegroClient:
         data = self.get("/me")
         return Me(
             id=str(data["id"]),
-            login=str(data.get("login", "")),
+            login=str(data.get("login") or ""),
             first_name=str(data.get("firstName") or ""),
             last_name=str(data.get("lastName") or ""),
             email=str(data.get("email") or ""),
@@ -558,6 +559,26 @@ class AllegroClient:
         """GET /sale/matching-categories?name=<product name> (each with its recursive parent chain)."""
         data = self.get("/sale/matching-categories", params={"name": name})
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
+
+    # -- the product catalogue --
+
+    def search_products(
+        self, *, phrase: str, mode: str | None = None, category_id: str | None = None
+    ) -> list[CatalogueProduct]:
+        """GET /sale/products?phrase=&mode=GTIN|MPN&category.id= (every page, at most five) as CatalogueProducts."""
+        params: dict[str, str] = {"phrase": phrase}
+        if mode:
+            params["mode"] = mode
+        if category_id:
+            params["category.id"] = category_id
+        found: list[CatalogueProduct] = []
+        for _ in range(5):
+            products, next_page = parse_products(self.get("/sale/products", params=params, bucket="offer_read"))
+            found += products
+            if not next_page:
+                break
+            params["page.id"] = next_page
+        return found
 
     # -- delivery methods and shipping-rate sets --
 

@@ -488,14 +488,26 @@ def _import_one(batch: _Batch, item: _Item, result: ImportResult) -> None:
 
 
 def _payment(form: CheckoutForm) -> dict:
+    # READY_FOR_PROCESSING means paid (or cash on delivery confirmed) whatever else the form says: Allegro
+    # may send paidAmount and finishedAt as null, and then the amount to pay is what was paid.
+    ready = form.status == "READY_FOR_PROCESSING"
+    total = form.summary.totalToPay.amount if form.summary else Decimal("0.00")
     payment = form.payment
     if payment is None:
+        if ready:
+            return {
+                "payment_type": "",
+                "payment_provider": "",
+                "payment_status": PaymentStatus.PAID,
+                "paid_amount": total,
+            }
         return {"payment_type": "", "payment_provider": "", "payment_status": PaymentStatus.UNPAID}
     paid = payment.paidAmount.amount if payment.paidAmount else Decimal("0.00")
     if payment.type == "CASH_ON_DELIVERY":
         status = PaymentStatus.COD
-    elif paid > 0 or (payment.finishedAt and form.status == "READY_FOR_PROCESSING"):
+    elif paid > 0 or ready:
         status = PaymentStatus.PAID
+        paid = paid or total
     else:
         status = PaymentStatus.UNPAID
     return {

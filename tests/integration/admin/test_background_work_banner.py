@@ -42,8 +42,13 @@ def test_banner_when_no_heartbeat_ever_came(staff_client):
 
 
 def test_no_banner_while_heartbeats_arrive(staff_client):
-    _beat(timedelta(seconds=70))  # one beat a minute, the next not yet due
+    _beat(timedelta(seconds=35))  # one beat every 20 s: one is late, the banner waits for a minute without any
     assert BANNER not in staff_client.get("/admin/").content.decode()
+
+
+def test_banner_after_a_minute_without_a_heartbeat(staff_client):
+    _beat(timedelta(seconds=70))  # three heartbeats missed in a row
+    assert BANNER in staff_client.get("/admin/").content.decode()
 
 
 def test_no_banner_for_someone_not_logged_in():
