@@ -45,12 +45,13 @@ def returned(emulator, connected_account):
 def test_returns_list_shows_items_reason_message_and_tracking(staff_client, returned, django_assert_max_num_queries):
     _, order, customer_return = returned
     url = reverse("admin:allegro_customerreturn_changelist")
-    with django_assert_max_num_queries(14):
+    staff_client.get(url)  # warm the per-process caches (the background-work banner's heartbeat)
+    with django_assert_max_num_queries(12):
         page = staff_client.get(url)
     html = page.content.decode()
     assert page.status_code == 200
     assert customer_return.reference_number in html and order.number in html
-    assert "NOT_AS_DESCRIBED" in html and "Inny kolor" in html
+    assert "niezgodny z opisem" in html and "Inny kolor" in html
 
 
 def test_list_queries_do_not_grow_with_returns(
@@ -62,7 +63,8 @@ def test_list_queries_do_not_grow_with_returns(
         emulator.post("customer-returns", {"checkout_form_id": form["id"], "items": [item]})
     returns_import_account(account=connected_account)
     assert CustomerReturn.objects.count() == 3
-    with django_assert_max_num_queries(14):
+    staff_client.get(reverse("admin:allegro_customerreturn_changelist"))
+    with django_assert_max_num_queries(12):
         assert staff_client.get(reverse("admin:allegro_customerreturn_changelist")).status_code == 200
 
 
