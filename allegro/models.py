@@ -42,6 +42,13 @@ from allegro.descriptions.models import (  # noqa: F401 - empty_description is n
     ProductAllegroDescription,
     empty_description,
 )
+from allegro.invoices.models import (  # noqa: F401
+    InvoiceSeller,
+    InvoiceSequence,
+    InvoiceSource,
+    InvoiceState,
+    OrderInvoice,
+)
 from allegro.listing.models import (  # noqa: F401
     ListingJob,
     ListingJobItem,

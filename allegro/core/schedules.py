@@ -63,6 +63,12 @@ SCHEDULES = [
         300,
         _("Relists ended offers marked “Wystaw ponownie”."),
     ),  # noqa: E501
+    (
+        "allegro: send pending invoices",
+        "allegro.invoices.tasks.invoices_send_pending",
+        300,
+        _("Safety net: sends invoices that have not reached their Allegro orders yet."),
+    ),
 ]
 
 

@@ -23,6 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
+from allegro.integration.schemas.invoices import OrderInvoices
 from allegro.integration.schemas.products import CatalogueProduct, parse_products
 
 logger = logging.getLogger("allegro.integration.client")
@@ -756,6 +757,26 @@ class AllegroClient:
     # ---- end of messaging ----
 
     # ---- Invoices attached to checkout forms ----
+
+    def get_order_invoices(self, checkout_form_id: str) -> OrderInvoices:
+        """GET /order/checkout-forms/{id}/invoices (the invoices declared on the order, with their files)."""
+        data = self.get(f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/invoices")
+        return OrderInvoices.model_validate(data if isinstance(data, dict) else {})
+
+    def add_order_invoice(self, checkout_form_id: str, *, invoice_number: str, file_name: str) -> str:
+        """POST /order/checkout-forms/{id}/invoices (declare an invoice): its id.
+
+        Never repeated here (no idempotency key): after a lost answer the caller finds its invoice in
+        ``get_order_invoices`` by number (Allegro takes one number once per order)."""
+        body = {"invoiceNumber": invoice_number, "file": {"name": file_name}}
+        data = self.request("POST", f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/invoices", json=body)
+        return str((data.data or {}).get("id") or "") if isinstance(data.data, dict) else ""
+
+    def upload_order_invoice_file(self, checkout_form_id: str, invoice_id: str, *, data: bytes) -> None:
+        """PUT /order/checkout-forms/{id}/invoices/{invoiceId}/file (the PDF, at most 3 MB; once per invoice)."""
+        path = f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/invoices/{quote(invoice_id, safe='')}/file"
+        self.request("PUT", path, data=data, content_type="application/pdf")
+
     # ---- end of invoices ----
 
 

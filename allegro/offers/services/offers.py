@@ -603,6 +603,7 @@ def _group_label(code: str, problem: OfferProblem) -> str:
         "missing_responsible_producer": _("without a responsible producer (GPSR)"),
         "missing_safety_information": _("without safety information (GPSR)"),
         "missing_title": _("without a title"),
+        "title_too_short": _("with a title too short for Allegro (under 12 characters or 3 words)"),
         "invalid_price": _("with a wrong price"),
         "missing_price": _("without a price"),
     }
