@@ -18,6 +18,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from allegro.accounts.models import AllegroAccount
 
@@ -232,7 +233,7 @@ class CustomerReturnItem(models.Model):
 class RefundState(models.TextChoices):
     PENDING = "pending", _("being sent to Allegro")
     SENT = "sent", _("accepted by Allegro")
-    FAILED = "failed", _("refused by Allegro")
+    FAILED = "failed", pgettext_lazy("refund or claim", "refused by Allegro")
 
 
 class RefundReason(models.TextChoices):
@@ -299,7 +300,7 @@ class Refund(models.Model):
 class ClaimState(models.TextChoices):
     PENDING = "pending", _("being sent to Allegro")
     SENT = "sent", _("filed on Allegro")
-    FAILED = "failed", _("refused by Allegro")
+    FAILED = "failed", pgettext_lazy("refund or claim", "refused by Allegro")
 
 
 class RefundClaim(models.Model):

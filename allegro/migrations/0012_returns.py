@@ -11,7 +11,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0010_leases'),
+        ('allegro', '0011_invoices'),
         ('orders', '0002_line_external_id_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
