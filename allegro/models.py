@@ -71,6 +71,13 @@ from allegro.offers.models import (  # noqa: F401
     OfferFormat,
     OfferStatus,
 )
+from allegro.returns.models import (  # noqa: F401
+    CustomerReturn,
+    CustomerReturnItem,
+    Refund,
+    RefundClaim,
+    ReturnsCursor,
+)
 from allegro.shipments.models import (  # noqa: F401
     PackageTemplate,
     ShipmentJob,

@@ -52,6 +52,18 @@ SCHEDULES = [
         _("Compares every offer with the shop and fixes drift."),
     ),  # noqa: E501
     (
+        "allegro: import returns",
+        "allegro.returns.tasks.returns_import_all",
+        300,
+        _("Imports Allegro customer returns and their statuses."),
+    ),
+    (
+        "allegro: commission refund claims",
+        "allegro.returns.tasks.refund_claims_auto_all",
+        3600,
+        _("Files commission refund claims for unpaid purchases (automatic rule) and reads their statuses."),
+    ),
+    (
         "allegro: renew ended offers",
         "allegro.sync.tasks.sync_renew_task",
         300,

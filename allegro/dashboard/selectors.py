@@ -18,6 +18,7 @@ from allegro.accounts.models import AllegroAccount
 from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine
 from allegro.messages.selectors import messages_unread_by_account
 from allegro.offers.models import Offer, OfferStatus
+from allegro.returns.selectors import returns_waiting_per_account
 from allegro.sync.models import SyncRun
 from orders.models import Order, OrderStatus
 
@@ -48,6 +49,7 @@ class AccountDashboard:
     runs_24h: int = 0
     failed_runs_24h: int = 0
     open_quarantine: int = 0
+    returns_waiting: int = 0
     drift: int | None = None
     drift_run_id: int | None = None
     messages: dict = field(default_factory=dict)  # unread, waiting, oldest_waiting (the messages room's counts)
@@ -83,7 +85,7 @@ class AccountDashboard:
 
 def dashboard_accounts() -> list[AccountDashboard]:
     """Six queries in all: accounts (with their order cursor and latest reconciliation), offer counts,
-    sync runs of the last 24 hours, open quarantine, buyers' messages."""
+    sync runs of the last 24 hours, open quarantine, buyers' messages, returns waiting for a decision."""
     latest_reconcile = SyncRun.objects.filter(account=OuterRef("pk"), dry_run=False, counts__has_key="drift").order_by(
         "-started_at", "-pk"
     )
@@ -122,6 +124,9 @@ def dashboard_accounts() -> list[AccountDashboard]:
     for account_id, counts in messages_unread_by_account().items():
         if account_id in rows:
             rows[account_id].messages = counts
+    for account_id, waiting in returns_waiting_per_account().items():
+        if account_id in rows:
+            rows[account_id].returns_waiting = waiting
     return list(rows.values())
 
 

@@ -821,6 +821,60 @@ class AllegroClient:
     # ---- end of shipment management ----
 
     # ---- Customer returns, payment refunds, commission refund claims ----
+
+    def get_customer_returns(self, *, params: dict[str, Any]) -> dict:
+        """GET /order/customer-returns (beta; filters such as orderId, createdAt.gte, status; limit ≤ 1000, offset)."""
+        data = self.get("/order/customer-returns", params=params, media=BETA_MEDIA)
+        return data if isinstance(data, dict) else {}
+
+    def get_customer_return(self, customer_return_id: str) -> dict:
+        """GET /order/customer-returns/{customerReturnId} (beta)."""
+        data = self.get(f"/order/customer-returns/{quote(customer_return_id, safe='')}", media=BETA_MEDIA)
+        return data if isinstance(data, dict) else {}
+
+    def reject_customer_return(self, customer_return_id: str, *, code: str, reason: str = "") -> dict:
+        """POST /order/customer-returns/{customerReturnId}/rejection (beta; 422 once it is rejected already).
+
+        Not repeated after a timeout: the caller reads the return back to learn whether it was rejected."""
+        rejection: dict[str, str] = {"code": code}
+        if reason:
+            rejection["reason"] = reason
+        data = self.request(
+            "POST",
+            f"/order/customer-returns/{quote(customer_return_id, safe='')}/rejection",
+            json={"rejection": rejection},
+            media=BETA_MEDIA,
+        ).data
+        return data if isinstance(data, dict) else {}
+
+    def initiate_refund(self, body: dict) -> dict:
+        """POST /payments/refunds (the body's ``commandId`` makes it idempotent: the same id answers the
+        refund already made, so it is safe to repeat after a timeout)."""
+        data = self.request("POST", "/payments/refunds", json=body, retry_unsafe=True).data
+        return data if isinstance(data, dict) else {}
+
+    def get_refunds(self, *, params: dict[str, Any]) -> dict:
+        """GET /payments/refunds (filters id, payment.id, order.id, status; limit ≤ 100, offset)."""
+        data = self.get("/payments/refunds", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def create_refund_claim(self, *, line_item_id: str, quantity: int) -> dict:
+        """POST /order/refund-claims (no idempotency key: never repeated here; the caller searches the
+        claims for the line item before trying again)."""
+        body = {"lineItem": {"id": line_item_id}, "quantity": quantity}
+        data = self.request("POST", "/order/refund-claims", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def get_refund_claims(self, *, params: dict[str, Any]) -> dict:
+        """GET /order/refund-claims (filters lineItem.offer.id, buyer.id, status; limit ≤ 100, offset)."""
+        data = self.get("/order/refund-claims", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def get_refund_claim(self, claim_id: str) -> dict:
+        """GET /order/refund-claims/{claimId}"""
+        data = self.get(f"/order/refund-claims/{quote(claim_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
     # ---- end of returns and refunds ----
 
     # ---- Messaging and post-purchase issues (discussions, claims) ----
