@@ -65,6 +65,8 @@ from allegro.sync.models import (  # noqa: F401
     PriceRounding,
     SyncCommand,
     SyncCursor,
+    SyncJob,
+    SyncJobAccount,
     SyncLock,
     SyncMarker,
     SyncRun,

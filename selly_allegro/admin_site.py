@@ -25,9 +25,10 @@ class SellyAdminSite(admin.AdminSite):
         """The dashboard: the Allegro accounts' state above the menu (for staff who may see accounts)."""
         extra_context = dict(extra_context or {})
         if request.user.has_perm("allegro.view_allegroaccount"):
-            from allegro.dashboard.selectors import dashboard_accounts
+            from allegro.dashboard.selectors import dashboard_accounts, dashboard_last_sync
 
             extra_context["allegro_dashboard"] = dashboard_accounts()
+            extra_context["allegro_last_sync"] = dashboard_last_sync()
         return super().index(request, extra_context)
 
     def get_app_list(self, request, app_label=None):

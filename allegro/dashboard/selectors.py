@@ -15,7 +15,8 @@ from django.utils import timezone
 from allegro.accounts.models import AllegroAccount
 from allegro.checkouts.models import CheckoutQuarantine
 from allegro.offers.models import Offer, OfferStatus
-from allegro.sync.models import SyncRun
+from allegro.sync.models import SyncJob, SyncRun
+from allegro.sync.services.jobs import sync_job_summary
 
 
 @dataclass
@@ -96,3 +97,23 @@ def dashboard_accounts() -> list[AccountDashboard]:
     ):
         rows[item["account_id"]].open_quarantine = item["n"]
     return list(rows.values())
+
+
+@dataclass
+class LastSync:
+    """The latest "Synchronizuj aukcje" job, shown beside the button with its summary."""
+
+    job: SyncJob
+    summary: str
+
+    @property
+    def running(self) -> bool:
+        return self.job.finished_at is None
+
+
+def dashboard_last_sync() -> LastSync | None:
+    """One query: the newest job that was not a preview."""
+    job = SyncJob.objects.filter(dry_run=False).order_by("-created_at", "-pk").first()
+    if job is None:
+        return None
+    return LastSync(job=job, summary=sync_job_summary(counts=job.counts) if job.finished_at else "")
