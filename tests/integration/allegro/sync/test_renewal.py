@@ -1,3 +1,4 @@
+# ruff: noqa: F811 - the listing fixtures (account, kettles) are imported from the offers tests and named as arguments
 """Renewal that keeps its promise, against the emulator: an archived offer relisted as a new one takes the shop's
 current price and stock under the chosen options, is validated before anything is sent, can be relisted twice
 without tripping over its ``replaces`` link, and "usuwanie z bazy archiwalnych aukcji" removes the old record;
@@ -32,7 +33,7 @@ def remote(emulator, sku: str) -> list[dict]:
     return emulator.get(f"state/offers?external_id={sku}")["offers"]
 
 
-def listed_then_archived(emulator, kettles, account, **product_fields) -> Offer:  # noqa: F811
+def listed_then_archived(emulator, kettles, account, **product_fields) -> Offer:
     """A published offer (stock 5, shop price 100, markup 10 %) that ended and was archived on Allegro."""
     product = kettle(kettles, price=Decimal("100.00"), stock=5, **product_fields)
     offer = offer_publish(offer=offer_prepare(product=product, account=account, overrides=GPSR))
@@ -47,7 +48,7 @@ def listed_then_archived(emulator, kettles, account, **product_fields) -> Offer:
     return Offer.objects.get(pk=offer.pk)
 
 
-def test_archived_offer_relisted_takes_the_current_price_and_stock(emulator, kettles, account):  # noqa: F811
+def test_archived_offer_relisted_takes_the_current_price_and_stock(emulator, kettles, account):
     old = listed_then_archived(emulator, kettles, account)
     Product.objects.filter(pk=old.product_id).update(price=Decimal("200.00"), stock=2)
 
@@ -61,7 +62,7 @@ def test_archived_offer_relisted_takes_the_current_price_and_stock(emulator, ket
     assert Decimal(live["price"]) == Decimal("220.00") and live["stock_available"] == 2
 
 
-def test_without_updating_quantities_the_old_quantity_never_exceeds_the_stock(emulator, kettles, account):  # noqa: F811
+def test_without_updating_quantities_the_old_quantity_never_exceeds_the_stock(emulator, kettles, account):
     old = listed_then_archived(emulator, kettles, account)
     Product.objects.filter(pk=old.product_id).update(price=Decimal("200.00"), stock=2)
 
@@ -72,7 +73,7 @@ def test_without_updating_quantities_the_old_quantity_never_exceeds_the_stock(em
     assert new.quantity == 2  # the old 5 would sell units the shop does not have
 
 
-def test_relisting_twice_finds_the_replacement_instead_of_crashing(emulator, kettles, account):  # noqa: F811
+def test_relisting_twice_finds_the_replacement_instead_of_crashing(emulator, kettles, account):
     old = listed_then_archived(emulator, kettles, account)
     offers_relist(offers=Offer.objects.filter(pk=old.pk))
     [again] = offers_relist(offers=Offer.objects.filter(pk=old.pk))
@@ -87,7 +88,6 @@ def test_a_refused_replacement_is_corrected_and_published_on_the_next_relisting(
     emulator,
     kettles,
     account,
-    monkeypatch,  # noqa: F811
 ):
     old = listed_then_archived(emulator, kettles, account)
     Offer.objects.filter(pk=old.pk).update(title="Czajnik " + "bardzo " * 12)  # over 75 characters
@@ -102,7 +102,7 @@ def test_a_refused_replacement_is_corrected_and_published_on_the_next_relisting(
     assert second.recreated == 1, second.failed
 
 
-def test_remove_archived_deletes_the_old_record_and_keeps_the_history(emulator, kettles, account):  # noqa: F811
+def test_remove_archived_deletes_the_old_record_and_keeps_the_history(emulator, kettles, account):
     old = listed_then_archived(emulator, kettles, account)
     old_id = old.allegro_id
     [result] = offers_relist(offers=Offer.objects.filter(pk=old.pk), remove_archived=True)
@@ -115,7 +115,7 @@ def test_remove_archived_deletes_the_old_record_and_keeps_the_history(emulator, 
     assert entry.request_summary == {"replaces": old_id} and entry.offer_id == new.allegro_id
 
 
-def _ended(emulator, kettles, account) -> Offer:  # noqa: F811
+def _ended(emulator, kettles, account) -> Offer:
     product = kettle(kettles, description="<h2>Czajnik</h2><p>Stary opis.</p>")
     offer = offer_publish(offer=offer_prepare(product=product, account=account, overrides=GPSR))
     emulator.post(f"offers/{offer.allegro_id}/end", {"reason": "EXPIRATION"})
@@ -135,7 +135,7 @@ def test_automatic_renewal_updates_the_description_when_the_account_says_so(
     emulator,
     kettles,
     account,
-    update_descriptions,  # noqa: F811
+    update_descriptions,
 ):
     emulator.set_settings(command_task_seconds=0)
     offer = _ended(emulator, kettles, account)
