@@ -49,6 +49,7 @@ from allegro.offers.models import (  # noqa: F401
     Offer,
     OfferFormat,
     OfferStatus,
+    PromotionCommand,
 )
 from allegro.shipping.models import (  # noqa: F401
     AllegroDeliveryMethod,

@@ -20,6 +20,7 @@ AREAS = [
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
+    "promotions",  # promotion packages, promo-options commands, an offer's packages, the fee preview
     "control",  # /_emulator/*
 ]
 

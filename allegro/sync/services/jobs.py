@@ -195,6 +195,7 @@ def sync_job_status(*, job: SyncJob) -> dict[str, Any]:
 STEP_LABELS = {
     "orders": gettext_lazy("import orders"),
     "offers": gettext_lazy("changes from the shop and offer events"),
+    "promotions": gettext_lazy("promotion options (stored commands)"),
     "prices": gettext_lazy("prices"),
     "stock": gettext_lazy("quantities"),
     "close": gettext_lazy("end sold-out and hidden"),

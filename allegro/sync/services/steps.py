@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.checkouts.services.order_import import order_import_account
 from allegro.offers.models import Offer
+from allegro.offers.services.promotions import promotion_commands_resume
 from allegro.sync.models import OfferSyncQueue, SyncRun
 from allegro.sync.services.commands import commands_resume
 from allegro.sync.services.engine import SyncContext, changes_send, offer_change, sync_account_run
@@ -104,6 +105,17 @@ def _step_part(ctx: SyncContext, part: str, label: str) -> None:
     changes_send(ctx=ctx, changes=[c for c in changes if c is not None], label=label)
 
 
+def step_promotions(ctx: SyncContext) -> None:
+    """Resend the promotion commands a listing or a staff member stored and did not see answered (same UUID, same
+    body: Allegro buys nothing twice). New paid options are never bought here: their cost is shown first."""
+    if ctx.dry_run:
+        return
+    commands = promotion_commands_resume(account=ctx.account, client=ctx.client)
+    if commands:
+        ctx.counts["promotion_commands"] += len(commands)
+        ctx.lines.append(_("promotion options: %(n)d stored commands finished.") % {"n": len(commands)})
+
+
 def step_prices(ctx: SyncContext) -> None:
     _step_part(ctx, "prices", _("prices"))
 
@@ -152,15 +164,14 @@ def step_orders(ctx: SyncContext) -> None:
 SYNC_STEPS: dict[str, SyncStep] = {
     "orders": SyncStep(for_account=step_orders, previews=False),
     "offers": SyncStep(for_account=step_offers),
+    "promotions": SyncStep(for_account=step_promotions, previews=False),
     "prices": SyncStep(for_account=step_prices),
     "stock": SyncStep(for_account=step_stock),
     "close": SyncStep(for_account=step_close),
     "renew": SyncStep(for_account=step_renew),
     "reconcile": SyncStep(for_account=step_reconcile),
 }
-# The offer steps (every step but the order import), and what ``sync_run`` runs when none is named (each
-# account's switches decide).
-OFFER_STEPS = tuple(name for name in SYNC_STEPS if name != "orders")
+# What ``sync_run`` runs when no step is named (each account's switches decide).
 FULL_RUN = ("offers", "reconcile", "renew")
 
 
