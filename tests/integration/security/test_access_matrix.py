@@ -167,6 +167,7 @@ def test_post_only_views_refuse_visitors_outside_the_staff(world, clients):
         reverse("admin:allegro_allegroaccount_authorize", args=[account.pk]),
         reverse("admin:allegro_allegroaccount_disconnect", args=[account.pk]),
         reverse("admin:allegro_syncrun_run"),
+        reverse("admin:allegro_syncrun_run_all"),
     ]
     for role in ("anonymous", "non_staff", "staff_without_permission"):
         for url in urls:
@@ -191,6 +192,7 @@ def test_posts_without_a_csrf_token_are_refused(world, django_user_model):
         reverse("admin:allegro_allegroaccount_disconnect", args=[account.pk]),
         reverse("admin:allegro_allegroaccount_refresh_lists", args=[account.pk]),
         reverse("admin:allegro_syncrun_run"),
+        reverse("admin:allegro_syncrun_run_all"),
         reverse("admin:allegro_listingjob_start"),
         reverse("admin:allegro_offer_list_product", args=[product.pk]),
         reverse("allegro:switch_account"),
