@@ -32,6 +32,7 @@ from allegro.checkouts.models import (  # noqa: F401
 from allegro.core.models import (  # noqa: F401
     EventKind,
     EventLogEntry,
+    Lease,
     RateLimitSlot,
     WorkerHeartbeat,
 )
@@ -68,7 +69,6 @@ from allegro.sync.models import (  # noqa: F401
     SyncCursor,
     SyncJob,
     SyncJobAccount,
-    SyncLock,
     SyncMarker,
     SyncRun,
 )

@@ -16,6 +16,7 @@ AREAS = [
     "catalogue",  # categories, parameters, matching, delivery methods, tax settings, carriers
     "seller_settings",  # shipping rates, after-sales conditions, responsible producers/persons
     "images",  # POST /sale/images, GET /img/...
+    "products",  # the product catalogue: /sale/products, /sale/product-proposals
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)

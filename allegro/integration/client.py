@@ -23,6 +23,7 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
+from allegro.integration.schemas.products import CatalogueProduct, parse_products
 
 logger = logging.getLogger("allegro.integration.client")
 
@@ -31,6 +32,7 @@ BETA_MEDIA = "application/vnd.allegro.beta.v1+json"
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -202,6 +204,7 @@ class AllegroClient:
         backoff_base: float = 0.5,
         rate_limited_wait: float = 60.0,
         on_call: Callable[[ApiResponse | None, AllegroError | None], None] | None = None,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.client_id = client_id
@@ -216,6 +219,10 @@ class AllegroClient:
         self.backoff_base = backoff_base
         self.rate_limited_wait = rate_limited_wait
         self.on_call = on_call
+        # Called right before every request that changes something on Allegro (after any wait for a rate-limit
+        # slot): the holder of a lease checks it there and raises, so a worker that lost its lease while waiting
+        # sends nothing.
+        self.before_write = before_write
 
     # -- plumbing --
 
@@ -273,6 +280,8 @@ class AllegroClient:
                 token = self.token_provider.get() if self.token_provider else ""
                 headers["Authorization"] = f"Bearer {token}"
             self._limit(bucket)
+            if self.before_write is not None and method not in SAFE_METHODS:
+                self.before_write()
             started = time.monotonic()
             try:
                 response = self.session.request(
@@ -425,7 +434,7 @@ class AllegroClient:
         data = self.get("/me")
         return Me(
             id=str(data["id"]),
-            login=str(data.get("login", "")),
+            login=str(data.get("login") or ""),
             first_name=str(data.get("firstName") or ""),
             last_name=str(data.get("lastName") or ""),
             email=str(data.get("email") or ""),
@@ -550,6 +559,26 @@ class AllegroClient:
         """GET /sale/matching-categories?name=<product name> (each with its recursive parent chain)."""
         data = self.get("/sale/matching-categories", params={"name": name})
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
+
+    # -- the product catalogue --
+
+    def search_products(
+        self, *, phrase: str, mode: str | None = None, category_id: str | None = None
+    ) -> list[CatalogueProduct]:
+        """GET /sale/products?phrase=&mode=GTIN|MPN&category.id= (every page, at most five) as CatalogueProducts."""
+        params: dict[str, str] = {"phrase": phrase}
+        if mode:
+            params["mode"] = mode
+        if category_id:
+            params["category.id"] = category_id
+        found: list[CatalogueProduct] = []
+        for _ in range(5):
+            products, next_page = parse_products(self.get("/sale/products", params=params, bucket="offer_read"))
+            found += products
+            if not next_page:
+                break
+            params["page.id"] = next_page
+        return found
 
     # -- delivery methods and shipping-rate sets --
 

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0009_customerallegroidentity'),
+        ('allegro', '0010_leases'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -21,6 +21,7 @@ from allegro.categories.services.category_forms import (
     parameter_is_required,
 )
 from allegro.descriptions.services.descriptions import description_validate
+from allegro.offers.models import NO_PRODUCT
 from shop.validators import gtin_is_valid
 
 if TYPE_CHECKING:
@@ -182,6 +183,8 @@ def offer_catalogue_problems(*, offer: Offer, definitions: list[CategoryParamete
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
     ean = (getattr(product, "ean", "") or "").strip()
+    if offer.catalogue_product_id == NO_PRODUCT:
+        return []
     if offer.catalogue_product_id:
         if not gtin_is_valid(offer.catalogue_product_id) and not producer_is_allegro_id(
             value=offer.catalogue_product_id

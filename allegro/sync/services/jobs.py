@@ -25,6 +25,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.core.services.leases import LeaseBusy, LeaseLost, lease_hold
 from allegro.sync.models import SyncJob, SyncJobAccount, SyncRun
 from allegro.sync.services.commands import Stop
 from allegro.sync.services.engine import SyncContext, sync_account_run
@@ -89,11 +90,25 @@ _RUN_TO_ITEM = {
 
 
 def sync_job_run(*, job: SyncJob) -> SyncJob:
-    """Run the job's accounts that have not finished yet, one after another, then total the job."""
+    """Run the job's accounts that have not finished yet, one after another, then total the job.
+
+    One copy of the task works on a job at a time (the job's lease; each account's run holds the account's own
+    lease besides): a redelivered copy finds it held and leaves, or takes over once a dead worker's lease lapsed
+    and goes on from the first account that has not finished."""
+    try:
+        with lease_hold(key=f"syncjob:{job.pk}") as lease:
+            _run_accounts(job, lease)
+    except (LeaseBusy, LeaseLost):
+        return job  # another copy of the task has the job
+    return sync_job_finish(job=job)
+
+
+def _run_accounts(job: SyncJob, lease) -> None:
     SyncJob.objects.filter(pk=job.pk, status=SyncJob.Status.PENDING).update(status=SyncJob.Status.RUNNING)
     for item in job.accounts.select_related("account__app").exclude(
         status__in=[SyncJobAccount.Status.DONE, SyncJobAccount.Status.FAILED, SyncJobAccount.Status.SKIPPED]
     ):
+        lease.check()
         SyncJobAccount.objects.filter(pk=item.pk).update(status=SyncJobAccount.Status.RUNNING, steps_done=0)
         if item.account.state != ConnectionState.CONNECTED:
             item.status = SyncJobAccount.Status.SKIPPED
@@ -124,7 +139,6 @@ def sync_job_run(*, job: SyncJob) -> SyncJob:
         item.errors = run.errors[:50]
         item.step = ""
         item.save(update_fields=["run", "status", "counts", "summary", "errors", "step", "updated_at"])
-    return sync_job_finish(job=job)
 
 
 def sync_job_finish(*, job: SyncJob) -> SyncJob:
