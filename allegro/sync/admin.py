@@ -101,8 +101,8 @@ class SyncRunAdmin(admin.ModelAdmin):
         return [
             path("run/", wrap(self.run_view), name="allegro_syncrun_run"),
             path("run/all/", wrap(self.run_all_view), name="allegro_syncrun_run_all"),
-            path("job/<int:pk>/", wrap(self.job_view), name="allegro_syncjob_progress"),
-            path("job/<int:pk>/status/", wrap(self.job_status_view), name="allegro_syncjob_status"),
+            path("job/<int:job_id>/", wrap(self.job_view), name="allegro_syncjob_progress"),
+            path("job/<int:job_id>/status/", wrap(self.job_status_view), name="allegro_syncjob_status"),
             *super().get_urls(),
         ]
 
@@ -155,11 +155,11 @@ class SyncRunAdmin(admin.ModelAdmin):
         )
         return redirect("admin:allegro_syncjob_progress", job.pk)
 
-    def job_view(self, request, pk: int):
+    def job_view(self, request, job_id: int):
         """The job's progress page: one row per account with its current step; a summary when it is done."""
         if not request.user.has_perm("allegro.view_syncrun"):
             raise PermissionDenied
-        job = get_object_or_404(SyncJob.objects.select_related("actor"), pk=pk)
+        job = get_object_or_404(SyncJob.objects.select_related("actor"), pk=job_id)
         status = sync_job_status(job=job)
         context = {
             **self.admin_site.each_context(request),
@@ -172,10 +172,10 @@ class SyncRunAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/allegro/sync/job.html", context)
 
-    def job_status_view(self, request, pk: int):
+    def job_status_view(self, request, job_id: int):
         if not request.user.has_perm("allegro.view_syncrun"):
             raise PermissionDenied
-        job = get_object_or_404(SyncJob, pk=pk)
+        job = get_object_or_404(SyncJob, pk=job_id)
         response = JsonResponse(sync_job_status(job=job))
         add_never_cache_headers(response)
         return response
