@@ -70,6 +70,7 @@ from allegro.offers.models import (  # noqa: F401
     Offer,
     OfferFormat,
     OfferStatus,
+    PromotionCommand,
 )
 from allegro.returns.models import (  # noqa: F401
     CustomerReturn,
@@ -102,6 +103,8 @@ from allegro.sync.models import (  # noqa: F401
     PriceRounding,
     SyncCommand,
     SyncCursor,
+    SyncJob,
+    SyncJobAccount,
     SyncMarker,
     SyncRun,
 )

@@ -25,6 +25,7 @@ AREAS = [
     "invoices",  # invoices attached to checkout forms (declaration, PDF upload, list)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
     "messaging",  # /messaging/threads, messages, attachments; buyers write through /_emulator/messages
+    "promotions",  # promotion packages, promo-options commands, an offer's packages, the fee preview
     "control",  # /_emulator/*
 ]
 

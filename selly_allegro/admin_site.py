@@ -141,13 +141,14 @@ class SellyAdminSite(admin.AdminSite):
         """The dashboard: the Allegro accounts' state above the menu (for staff who may see accounts)."""
         extra_context = dict(extra_context or {})
         if request.user.has_perm("allegro.view_allegroaccount"):
-            from allegro.dashboard.selectors import dashboard_accounts, dashboard_daily
+            from allegro.dashboard.selectors import dashboard_accounts, dashboard_daily, dashboard_last_sync
             from allegro.dashboard.widgets import account_charts
 
             rows = dashboard_accounts()
             dashboard_daily(rows=rows)
             extra_context["allegro_dashboard"] = rows
             extra_context["allegro_charts"] = [(row, account_charts(row=row)) for row in rows]
+            extra_context["allegro_last_sync"] = dashboard_last_sync()
         return super().index(request, extra_context)
 
     def get_app_list(self, request, app_label=None):

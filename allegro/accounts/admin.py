@@ -121,6 +121,7 @@ class AllegroAccountAdmin(admin.ModelAdmin):
                     "sync_stock",
                     "sync_close_sold_out",
                     "sync_renew_ended",
+                    "sync_renew_descriptions",
                 ),
                 "description": _("Each automatic task runs only after you switch it on."),
             },

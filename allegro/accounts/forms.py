@@ -105,6 +105,7 @@ class AllegroAccountForm(forms.ModelForm):
             "sync_stock",
             "sync_close_sold_out",
             "sync_renew_ended",
+            "sync_renew_descriptions",
         ]
 
     def __init__(self, *args, **kwargs):

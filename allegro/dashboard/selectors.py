@@ -19,7 +19,8 @@ from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine
 from allegro.messages.selectors import messages_unread_by_account
 from allegro.offers.models import Offer, OfferStatus
 from allegro.returns.selectors import returns_waiting_per_account
-from allegro.sync.models import SyncRun
+from allegro.sync.models import SyncJob, SyncRun
+from allegro.sync.services.jobs import sync_job_summary
 from orders.models import Order, OrderStatus
 
 CHART_DAYS = 30
@@ -180,3 +181,23 @@ def dashboard_daily(*, rows: list[AccountDashboard], today: date | None = None) 
             row.daily.runs_failed[i] += item["n"]
         elif item["status"] == SyncRun.Status.DONE:
             row.daily.runs_done[i] += item["n"]
+
+
+@dataclass
+class LastSync:
+    """The latest "Synchronizuj aukcje" job, shown beside the button with its summary."""
+
+    job: SyncJob
+    summary: str
+
+    @property
+    def running(self) -> bool:
+        return self.job.finished_at is None
+
+
+def dashboard_last_sync() -> LastSync | None:
+    """One query: the newest job that was not a preview."""
+    job = SyncJob.objects.filter(dry_run=False).order_by("-created_at", "-pk").first()
+    if job is None:
+        return None
+    return LastSync(job=job, summary=sync_job_summary(counts=job.counts) if job.finished_at else "")

@@ -988,6 +988,38 @@ class AllegroClient:
 
     # ---- end of invoices ----
 
+    # ---- Paid promotion options (promotion packages, promo-options commands, fee preview) ----
+
+    def get_promotion_packages(self) -> dict:
+        """GET /sale/offer-promotion-packages (the base and extra packages on offer)."""
+        data = self.get("/sale/offer-promotion-packages")
+        return data if isinstance(data, dict) else {}
+
+    def put_promo_options_command(self, command_id: str, body: dict) -> dict:
+        """PUT /sale/offers/promo-options-commands/{commandId} (packages of up to 1000 offers).
+
+        Idempotent by the client's UUID: the same id and body give the same report, another body 409."""
+        data = self.request("PUT", f"/sale/offers/promo-options-commands/{quote(command_id, safe='')}", json=body)
+        return data.data if isinstance(data.data, dict) else {}
+
+    def get_promo_options_command(self, command_id: str) -> dict:
+        """GET /sale/offers/promo-options-commands/{commandId} (the command's summary report)."""
+        data = self.get(f"/sale/offers/promo-options-commands/{quote(command_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_promo_options(self, offer_id: str) -> dict:
+        """GET /sale/offers/{offerId}/promo-options (the packages set on one offer)."""
+        data = self.get(f"/sale/offers/{quote(offer_id, safe='')}/promo-options")
+        return data if isinstance(data, dict) else {}
+
+    def post_fee_preview(self, body: dict) -> dict:
+        """POST /pricing/offer-fee-preview (fees and commission of an offer with its promotion options; a read:
+        safe to repeat)."""
+        data = self.request("POST", "/pricing/offer-fee-preview", json=body, retry_unsafe=True).data
+        return data if isinstance(data, dict) else {}
+
+    # ---- end of paid promotion options ----
+
 
 def _retry_after_headers(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -30,7 +31,7 @@ from allegro.descriptions.services.offers import description_product_body_get
 from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
-from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus
+from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus, PromotionCommand
 from allegro.offers.selectors import (
     offer_list,
     offer_refused_row,
@@ -53,6 +54,14 @@ from allegro.offers.services.offers import (
 )
 from allegro.offers.services.producers import CACHE_KEY as PRODUCERS_CACHE_KEY
 from allegro.offers.services.producers import responsible_producer_reference, responsible_producers_refresh
+from allegro.offers.services.promotions import (
+    SWITCH_LABELS,
+    SWITCHES,
+    account_promotions,
+    offer_promotions_set,
+    promotion_cost,
+)
+from allegro.offers.tasks import offer_promotions_send_task
 from shop.models import Product
 
 PUBLISH_PERMISSION = "allegro.publish_offer"
@@ -502,4 +511,82 @@ def list_on_allegro_link(obj: Product) -> str:
 
 extend_admin(
     Product, inlines=[ProductOffersInline], list_display=[list_on_allegro_link], list_filter=[ProductListingFilter]
+)
+
+
+# --- paid promotion options of one offer ("opcje promowania") ------------------------------------------------
+
+
+class PromotionsForm(forms.Form):
+    follow_account = forms.BooleanField(label=_("as set for the account"), required=False)
+    emphasized = forms.BooleanField(label=_("emphasised offer"), required=False)
+    bold_title = forms.BooleanField(label=_("bold title"), required=False)
+    department_page = forms.BooleanField(label=_("on the department page"), required=False)
+
+    def wanted(self, account) -> dict[str, bool] | None:
+        """None when the offer follows the account's defaults."""
+        if self.cleaned_data.get("follow_account"):
+            return None
+        return {name: bool(self.cleaned_data.get(name)) for name in SWITCHES}
+
+
+def offer_promotions_view(model_admin, request, pk: int):
+    """The offer's promotion options: what Allegro has, the account's defaults, the offer's own choice and its cost
+    (Allegro's fee preview) — "Przelicz koszt" first, then "Kup i wyślij" sends exactly the options priced."""
+    if not request.user.has_perm("allegro.publish_offer"):
+        raise PermissionDenied
+    offer = get_object_or_404(Offer.objects.select_related("account", "product"), pk=pk)
+    own = offer.promotions if isinstance(offer.promotions, dict) else None
+    initial = {"follow_account": own is None, **(own or account_promotions(account=offer.account))}
+    form = PromotionsForm(request.POST or None, initial=initial)
+    cost, cost_error, confirmed_key = None, "", ""
+    if request.method == "POST" and form.is_valid():
+        wanted = form.wanted(offer.account)
+        effective = wanted if wanted is not None else account_promotions(account=offer.account)
+        key = json.dumps({"own": wanted, "effective": effective}, sort_keys=True)
+        if "send" in request.POST and request.POST.get("priced") == key:
+            offer_promotions_set(offer=offer, promotions=wanted)
+            offer_promotions_send_task.delay_on_commit(
+                offer.account_id, [offer.pk], request.user.pk, json.loads(request.POST.get("cost") or "{}")
+            )
+            model_admin.message_user(
+                request, gettext("The promotion options are being sent to Allegro."), messages.SUCCESS
+            )
+            return redirect("admin:allegro_offer_promotions", offer.pk)
+        try:
+            cost = promotion_cost(offer=offer, wanted=effective)
+            confirmed_key = key
+        except AllegroError as exc:
+            cost_error = "; ".join(exc.user_messages)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": gettext("Promotion options: %(title)s") % {"title": offer.title},
+        "offer": offer,
+        "form": form,
+        "cost": cost,
+        "cost_json": json.dumps(cost.as_dict()) if cost is not None else "",
+        "cost_error": cost_error,
+        "priced": confirmed_key,
+        "account_defaults": [SWITCH_LABELS[k] for k, v in account_promotions(account=offer.account).items() if v],
+        "confirmed": offer.promotions_confirmed or [],
+        # The account's recent commands that named this offer (offer_ids is a JSON list; SQLite cannot search it).
+        "commands": [
+            c
+            for c in PromotionCommand.objects.filter(account=offer.account_id)[:200]
+            if offer.allegro_id in c.offer_ids
+        ][:10],
+    }
+    return TemplateResponse(request, "admin/allegro/offers/promotions.html", context)
+
+
+extend_admin(
+    Offer,
+    urls=lambda model_admin: [
+        path(
+            "<int:pk>/promotions/",
+            model_admin.admin_site.admin_view(lambda request, pk: offer_promotions_view(model_admin, request, pk)),
+            name="allegro_offer_promotions",
+        )
+    ],
 )
