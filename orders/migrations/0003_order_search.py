@@ -23,7 +23,6 @@ def _drop(apps, schema_editor):
 class Migration(migrations.Migration):
     dependencies = [
         ("orders", "0002_line_external_id_index"),
-        ("shop", "0005_customer_search_trigram"),
     ]
 
     operations = [

@@ -13,14 +13,15 @@ from django.urls import path, reverse
 from django.utils import translation
 
 from allegro.checkouts.admin import CustomerAllegroIdentityInline
-from allegro.checkouts.models import AllegroCheckout, CustomerAllegroIdentity
+from allegro.checkouts.models import AllegroCheckout, CustomerAllegroIdentity, OrderEventCursor
 from allegro.core import admin_extensions
 from allegro.core.admin_extensions import AdminExtension, admin_extensions_apply
 from allegro.descriptions.admin import ProductAllegroDescriptionInline
 from allegro.messages.models import Issue
 from allegro.offers.admin import ProductListingFilter, ProductOffersInline, list_on_allegro_link
 from allegro.offers.models import Offer
-from orders.models import Order
+from allegro.shipments.models import SwaShipment
+from orders.models import Order, OrderLine, OrderStatusChange
 from shop.admin import CustomerAdmin, ProductAdmin, ProductImageInline
 from shop.models import Customer, Product
 from tests.factories import make_customer, make_product
@@ -80,7 +81,10 @@ def test_product_pages_show_the_allegro_parts(admin_client):
 
 def test_order_and_offer_admins_have_their_allegro_parts(admin_user):
     order_inlines = admin.site.get_model_admin(Order).get_inlines(_request(admin_user), None)
-    assert [inline.model for inline in order_inlines][-2:] == [AllegroCheckout, Issue]
+    models = [inline.model for inline in order_inlines]
+    # The page's own inlines first, then the rooms' panels: the purchase, then the after-sale rooms'.
+    assert models[:3] == [OrderLine, OrderStatusChange, AllegroCheckout]
+    assert {Issue, SwaShipment} <= set(models[3:])
     assert "relist_ended" in admin.site.get_model_admin(Offer).get_actions(_request(admin_user))
 
 
@@ -156,4 +160,6 @@ def test_an_extension_of_an_unregistered_model_fails_loudly():
 def test_every_room_declares_through_extend_admin():
     """The declarations the rooms made at import (what AllegroConfig.ready() applied)."""
     declared = {extension.model for extension in admin_extensions._declared}
-    assert declared == {Product, Order, Offer, Customer}
+    # OrderEventCursor: the sync room adds "import now" (a Synchronizuj aukcje job) to the checkouts' import page,
+    # which cannot import the sync room above it.
+    assert declared == {Product, Order, Offer, Customer, OrderEventCursor}

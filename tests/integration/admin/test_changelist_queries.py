@@ -22,8 +22,10 @@ from allegro.categories.models import CategoryForm, CategoryMapping
 from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, CustomerAllegroIdentity, OrderEventCursor
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
+from allegro.invoices.models import InvoiceSeller, InvoiceSource, OrderInvoice
 from allegro.listing.models import ListingJob
 from allegro.messages.models import Issue, MessageThread, ReplyTemplate
+from allegro.returns.models import CustomerReturn, CustomerReturnItem, Refund, RefundClaim, ReturnsCursor
 from allegro.shipments.models import (
     PackageTemplate,
     ShipmentJob,
@@ -140,6 +142,50 @@ def _thread():
     )
 
 
+def _customer_return():
+    order = _order()
+    checkout = AllegroCheckout.objects.get(order=order)
+    customer_return = CustomerReturn.objects.create(
+        account=checkout.account,
+        return_id=f"return-{next(_n)}",
+        checkout_form_id=checkout.checkout_form_id,
+        status="CREATED",
+        order=order,
+    )
+    CustomerReturnItem.objects.create(customer_return=customer_return, position=0, offer_id="17000000001", quantity=1)
+    return customer_return
+
+
+def _refund(user):
+    order = _order()
+    checkout = AllegroCheckout.objects.get(order=order)
+    return Refund.objects.create(
+        account=checkout.account,
+        order=order,
+        checkout_form_id=checkout.checkout_form_id,
+        payment_id=f"pay-{next(_n)}",
+        total=Decimal("10.00"),
+    )
+
+
+def _order_invoice():
+    from django.core.files.base import ContentFile
+
+    order = _order()
+    invoice = OrderInvoice(
+        order=order,
+        checkout=AllegroCheckout.objects.get(order=order),
+        number=f"FV/{next(_n)}/12/2026",
+        source=InvoiceSource.UPLOADED,
+        issued_on=timezone.localdate(),
+        sold_on=timezone.localdate(),
+        file_name="faktura.pdf",
+    )
+    invoice.file.save(f"faktura-{order.pk}.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    invoice.save()
+    return invoice
+
+
 def _issue():
     order = _order()
     checkout = AllegroCheckout.objects.get(order=order)
@@ -218,6 +264,16 @@ BUILDERS = {
     "allegro.messagethread": lambda user: _thread(),
     "allegro.issue": lambda user: _issue(),
     "allegro.replytemplate": lambda user: ReplyTemplate.objects.create(name=f"Szablon {next(_n)}", text="Dziękujemy"),
+    "allegro.customerreturn": lambda user: _customer_return(),
+    "allegro.refund": lambda user: _refund(user),
+    "allegro.refundclaim": lambda user: RefundClaim.objects.create(
+        account=_account(), checkout_form_id=f"form-{next(_n)}", line_item_id=f"li-{next(_n)}", quantity=1
+    ),
+    "allegro.returnscursor": lambda user: ReturnsCursor.objects.create(account=_account()),
+    "allegro.invoiceseller": lambda user: InvoiceSeller.objects.create(
+        account=_account(), name="Sklep", nip="5260250274", street="ul. Polna 1", post_code="60-001", city="Poznań"
+    ),
+    "allegro.orderinvoice": lambda user: _order_invoice(),
 }
 
 # Registered changelists this test does not fill, and why (they are still opened, with no rows).

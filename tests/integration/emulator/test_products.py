@@ -151,7 +151,7 @@ def test_offers_meet_the_catalogue(emulator, api):
     assert any("nie wystawisz oferty bez powiązanego produktu" in e["userMessage"] for e in without.json()["errors"])
     printers = api.get(emulator.url("/sale/categories/300206/parameters")).json()["parameters"]  # a catch-all leaf
     marka = next(p for p in printers if p["id"] == "248811")
-    elsewhere = offer_body(category={"id": "300206"}, name="Drukarka laserowa")
+    elsewhere = offer_body(category={"id": "300206"}, name="Drukarka laserowa Brother")
     elsewhere["productSet"][0]["product"] = {  # the product's parameters, but no product
         "parameters": [
             {"id": "248811", "valuesIds": [marka["dictionary"][0]["id"]]},

@@ -29,7 +29,8 @@ def _admin_pages(objects: dict[str, object], product) -> list[tuple[str, str]]:
     values = {
         "product_id": product.pk,
         "allegro_id": objects["allegro.categoryform"].allegro_category_id,
-        "order_id": objects["orders.order"].pk,
+        # An Allegro order with an invoice, so the order's Allegro pages (invoice PDF, shipment, refund) have content.
+        "order_id": objects["allegro.orderinvoice"].order_id,
         "job_id": objects["allegro.syncjob"].pk,
     }
     pages, skipped = [], []

@@ -97,7 +97,7 @@ def test_a_refused_replacement_is_corrected_and_published_on_the_next_relisting(
     assert not Offer.objects.filter(replaces=old).exists()  # validated locally: nothing recorded, nothing sent
     assert len(remote(emulator, old.external_id)) == 1
 
-    Offer.objects.filter(pk=old.pk).update(title="Czajnik Bosch")
+    Offer.objects.filter(pk=old.pk).update(title="Czajnik elektryczny Bosch")
     [second] = offers_relist(offers=Offer.objects.filter(pk=old.pk))
     assert second.recreated == 1, second.failed
 
