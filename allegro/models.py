@@ -42,14 +42,51 @@ from allegro.descriptions.models import (  # noqa: F401 - empty_description is n
     ProductAllegroDescription,
     empty_description,
 )
+from allegro.invoices.models import (  # noqa: F401
+    InvoiceSeller,
+    InvoiceSequence,
+    InvoiceSource,
+    InvoiceState,
+    OrderInvoice,
+)
 from allegro.listing.models import (  # noqa: F401
     ListingJob,
     ListingJobItem,
+)
+from allegro.messages.models import (  # noqa: F401
+    Issue,
+    IssueReply,
+    IssueStatus,
+    IssueType,
+    Message,
+    MessageCursor,
+    MessageReply,
+    MessageThread,
+    ReplyAttachment,
+    ReplyState,
+    ReplyTemplate,
 )
 from allegro.offers.models import (  # noqa: F401
     Offer,
     OfferFormat,
     OfferStatus,
+    PromotionCommand,
+)
+from allegro.returns.models import (  # noqa: F401
+    CustomerReturn,
+    CustomerReturnItem,
+    Refund,
+    RefundClaim,
+    ReturnsCursor,
+)
+from allegro.shipments.models import (  # noqa: F401
+    PackageTemplate,
+    ShipmentJob,
+    ShipmentJobItem,
+    ShipmentMethodSetting,
+    ShipmentPickup,
+    ShipmentSender,
+    SwaShipment,
 )
 from allegro.shipping.models import (  # noqa: F401
     AllegroDeliveryMethod,
@@ -66,6 +103,8 @@ from allegro.sync.models import (  # noqa: F401
     PriceRounding,
     SyncCommand,
     SyncCursor,
+    SyncJob,
+    SyncJobAccount,
     SyncMarker,
     SyncRun,
 )

@@ -51,6 +51,8 @@ NULL_WHEN_UNSET = (
     "taxSettings", "messageToSellerSettings",
 )  # fmt: skip
 GALLERY_LIMIT = 16
+# An offer's name: "between 12 and 75 characters (including spaces) and at least 3 words" (Allegro's spec).
+NAME_MIN, NAME_MIN_WORDS = 12, 3
 DESCRIPTION_MAX_BYTES = 40_000
 PRICE_RE = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 POSTCODE_RE = re.compile(r"^\d{2}-\d{3}$")
@@ -474,6 +476,14 @@ def _check_name(c: _OfferCheck) -> None:
                 "name",
                 f"Offer name is too long: {len(name)} characters, at most 75 allowed",
                 "Tytuł oferty może mieć najwyżej 75 znaków.",
+            )
+        )
+    elif len(name) >= NAME_MIN and len(name.split()) < NAME_MIN_WORDS:  # under 12 characters: the spec's error
+        c.errs.append(
+            _v(
+                "name",
+                f"Offer name must consist of at least {NAME_MIN_WORDS} words",
+                f"Tytuł oferty musi składać się z co najmniej {NAME_MIN_WORDS} słów.",
             )
         )
 

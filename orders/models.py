@@ -128,6 +128,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "-placed_at"], name="order_status_placed"),
             models.Index(fields=["-placed_at", "-id"], name="order_placed_desc"),
+            # The orders search matches an external key exactly; the unique constraint's index leads with
+            # `source`, which the search does not know.
+            models.Index(fields=["external_key"], name="order_external_key"),
         ]
 
     def __str__(self) -> str:
@@ -193,4 +196,5 @@ class OrderStatusChange(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        # Shown above the row in the order page's status history: the statuses as staff read them.
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"

@@ -22,6 +22,12 @@ SCHEDULES = [
     # One cheap journal call per account: every 5 s brings a purchase into the shop within ~10 s.
     ("allegro: import orders", "allegro.checkouts.tasks.orders_import_all", 5, _("Imports new Allegro orders.")),
     (
+        "allegro: import messages",
+        "allegro.messages.tasks.messages_import_all",
+        60,
+        _("Imports buyers' new messages from Allegro's Message Center."),
+    ),
+    (
         "allegro: prune event log",
         "allegro.core.tasks.event_log_prune_old",
         86400,
@@ -52,11 +58,35 @@ SCHEDULES = [
         _("Resumes mass listings whose worker stopped in the middle."),
     ),
     (
+        "allegro: import returns",
+        "allegro.returns.tasks.returns_import_all",
+        300,
+        _("Imports Allegro customer returns and their statuses."),
+    ),
+    (
+        "allegro: commission refund claims",
+        "allegro.returns.tasks.refund_claims_auto_all",
+        3600,
+        _("Files commission refund claims for unpaid purchases (automatic rule) and reads their statuses."),
+    ),
+    (
         "allegro: renew ended offers",
         "allegro.sync.tasks.sync_renew_task",
         300,
         _("Relists ended offers marked “Wystaw ponownie”."),
     ),  # noqa: E501
+    (
+        "allegro: settle pending shipments",
+        "allegro.shipments.tasks.swa_pending_sweep",
+        300,
+        _("Asks Allegro again about shipments it has not confirmed (Wysyłam z Allegro)."),
+    ),
+    (
+        "allegro: send pending invoices",
+        "allegro.invoices.tasks.invoices_send_pending",
+        300,
+        _("Safety net: sends invoices that have not reached their Allegro orders yet."),
+    ),
 ]
 
 

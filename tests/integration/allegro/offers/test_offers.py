@@ -97,6 +97,13 @@ def test_local_problems_name_the_fields(kettles, account):
     fields = {p.field for p in offer_problems(offer=offer)}
     assert {"title", "price", "quantity"} <= fields
 
+    for short in ("Czajnik Bosch", "Ab cd ef"):  # two words; three words but 8 characters
+        offer.title = short
+        (problem,) = [p for p in offer_problems(offer=offer) if p.field == "title"]
+        assert problem.code == "title_too_short" and "12" in problem.message
+    offer.title = "Czajnik elektryczny Bosch"
+    assert "title" not in {p.field for p in offer_problems(offer=offer)}
+
 
 @pytest.mark.tidy_only(reason="asserts the confirmed quantity and price, optional in the answer")
 def test_publish_sync_creates_one_active_offer(kettles, account, emulator):
@@ -153,7 +160,7 @@ def test_allegro_refusal_is_mapped_to_fields(kettles, account, emulator):
     assert EventLogEntry.objects.filter(action="offer_publish_failed", product_id=product.pk, success=False).exists()
 
     # Fixed and sent again: the same row becomes the offer.
-    offer.title, offer.shipping_rates_id = "Czajnik Bosch", account.shipping_rates_id
+    offer.title, offer.shipping_rates_id = "Czajnik elektryczny Bosch", account.shipping_rates_id
     offer.responsible_producer_id = GPSR["responsible_producer_id"]
     offer.safety_information = GPSR["safety_information"]
     offer = offer_publish(offer=offer)
