@@ -52,6 +52,12 @@ SCHEDULES = [
         _("Compares every offer with the shop and fixes drift."),
     ),  # noqa: E501
     (
+        "allegro: resume mass listings",
+        "allegro.listing.tasks.listing_jobs_resume",
+        60,
+        _("Resumes mass listings whose worker stopped in the middle."),
+    ),
+    (
         "allegro: import returns",
         "allegro.returns.tasks.returns_import_all",
         300,

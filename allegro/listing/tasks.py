@@ -5,7 +5,8 @@ A run is idempotent (done items are left alone; an item's offer row is recorded 
 ``reject_on_worker_lost`` are safe: a job interrupted by a lost worker is picked up again where it stopped.
 A long job runs in slices shorter than the task time limit: when a slice's budget runs out with items left,
 the task enqueues itself again. One run works on a job at a time (a lease renewed by a heartbeat); a redelivered copy
-that finds the lease held comes back a little later.
+that finds the lease held comes back a little later. A job whose run died with its worker gets a new task from
+``listing_jobs_resume`` (beat, every minute), which takes it over once the dead run's lease has lapsed.
 """
 
 from celery import shared_task
@@ -33,3 +34,16 @@ def listing_job_run(job_id: int) -> None:
         listing_job_run.delay(job_id)
     elif outcome == BUSY:  # another run holds the job: check again when its lease could have lapsed
         listing_job_run.apply_async((job_id,), countdown=3 * LEASE_RENEW_SECONDS)
+
+
+@shared_task(ignore_result=True)
+def listing_jobs_resume() -> int:
+    """Beat (every minute): a new run for each unfinished job that no live run works on (its worker was killed;
+    the killed task's message is not delivered again for hours, if ever). A copy that meets a live run answers
+    "busy", so a resume that comes too early costs one task."""
+    from allegro.listing.selectors import listing_jobs_unattended
+
+    ids = listing_jobs_unattended()
+    for job_id in ids:
+        listing_job_run.delay(job_id)
+    return len(ids)
