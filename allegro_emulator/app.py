@@ -17,6 +17,7 @@ AREAS = [
     "seller_settings",  # shipping rates, after-sales conditions, responsible producers/persons
     "images",  # POST /sale/images, GET /img/...
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
+    "auctions",  # bids on AUCTION offers, the winner's purchase at the end (control routes only)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
