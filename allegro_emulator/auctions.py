@@ -87,11 +87,23 @@ def _price_of(selling: dict, key: str) -> Decimal | None:
     return _amount((selling.get(key) or {}).get("amount"))
 
 
-def standing(conn, row: Any) -> dict:
-    """The running cycle of an auction: leader, current price, bidders, whether the minimal price is met."""
+def _cycle_bids(conn, row: Any) -> list:
+    """The running cycle's bids; for an ended auction, those of the cycle that ended last (its final state)."""
     bids = conn.execute(
         "SELECT * FROM auction_bids WHERE offer_id = ? AND closed_at IS NULL ORDER BY seq", (row["id"],)
     ).fetchall()
+    if bids or row["status"] != "ENDED":
+        return bids
+    return conn.execute(
+        "SELECT * FROM auction_bids WHERE offer_id = ? AND closed_at = "
+        "(SELECT MAX(closed_at) FROM auction_bids WHERE offer_id = ?) ORDER BY seq",
+        (row["id"], row["id"]),
+    ).fetchall()
+
+
+def standing(conn, row: Any) -> dict:
+    """An auction's cycle: leader, current price, bidders, whether the minimal price is met."""
+    bids = _cycle_bids(conn, row)
     selling = _selling(row)
     starting = _price_of(selling, "startingPrice") or Decimal("1.00")
     minimal = _price_of(selling, "minimalPrice")

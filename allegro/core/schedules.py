@@ -50,6 +50,12 @@ SCHEDULES = [
         300,
         _("Relists ended offers marked “Wystaw ponownie”."),
     ),  # noqa: E501
+    (
+        "allegro: auction bids",
+        "allegro.offers.tasks.offer_auctions_refresh_all",
+        300,
+        _("Reads the current price and bidders of running auctions."),
+    ),
 ]
 
 

@@ -90,6 +90,9 @@ def test_the_end_sells_to_the_winner_through_the_order_journal(emulator, api):
     assert line["offer"]["id"] == offer_id and line["quantity"] == 1 and line["price"]["amount"] == "56.00"
     got = api.get(emulator.url(f"/sale/product-offers/{offer_id}")).json()
     assert got["publication"]["status"] == "ENDED" and got["publication"]["endedBy"] == "EXPIRATION"
+    # The ended auction keeps showing its final price and bidders.
+    assert listing(emulator, api, offer_id)["saleInfo"]["currentPrice"]["amount"] == "56.00"
+    assert listing(emulator, api, offer_id)["saleInfo"]["biddersCount"] == 2
     result = emulator.get(f"offers/{offer_id}/bids")
     assert result["bids"] == [] and result["results"][0]["outcome"] == "SOLD"
     assert result["results"][0]["checkout_form_id"] == form_id
