@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from allegro.accounts.models import AllegroApp
-from allegro.categories.models import AllegroCategory, CategoryForm
+from allegro.categories.models import AllegroCategory, CategoryForm, ProductParameters
 from allegro.integration.schemas.categories import (
     CategoryParameter,
     ParameterConditions,
@@ -354,9 +354,12 @@ def category_form_save(
     values: list[dict],
     category_path: str = "",
     actor=None,
+    keep: Sequence[dict] = (),
 ) -> CategoryForm:
     """Validate ``values`` against ``definitions`` and store them as the category's form. Raises CategoryFormInvalid
-    (nothing saved) when any value breaks the rules."""
+    (nothing saved) when any value breaks the rules. ``keep``: saved values of parameters outside ``definitions``
+    stored again unchanged (the page edits the offer parameters only; values an older form kept for product
+    parameters stay the defaults of products without their own)."""
     parameters = category_parameters_parse(definitions)
     errors = category_values_validate(definitions=parameters, values=values)
     if errors:
@@ -364,7 +367,7 @@ def category_form_save(
     order = {p.id: i for i, p in enumerate(parameters)}
     clean = sorted(
         (v for v in values if ParameterValue.model_validate(v).has_value), key=lambda v: order.get(str(v["id"]), 0)
-    )
+    ) + [dict(v) for v in keep if str(v.get("id")) not in order]
     form, _created = CategoryForm.objects.update_or_create(
         allegro_category_id=allegro_category_id,
         defaults={
@@ -440,18 +443,27 @@ def _product_value(parameter: CategoryParameter, product) -> dict | None:
 
 
 def product_parameters_build(
-    *, definitions: Sequence[CategoryParameter | dict], form_values: dict[str, dict], product
+    *,
+    definitions: Sequence[CategoryParameter | dict],
+    form_values: dict[str, dict],
+    product,
+    own_values: Sequence[dict] | None = None,
 ) -> list[dict]:
-    """The parameters of one product: ``form_values`` (from ``category_form_values_filter``) with the product's own
+    """The parameters of one product: ``form_values`` (from ``category_form_values_filter``), over them the
+    product's own values of the parameters that describe it (``own_values``, kept per product), and the product's
     attributes filled in (brand → "Marka"/"Producent", EAN → "EAN (GTIN)"/"EAN"; the product wins), less
     the parameters that do not apply to the result (``displayedIf``).
 
     Each item is Allegro's shape plus two keys the caller strips (``product_parameters_split`` does):
     ``describesProduct`` (product-level, goes to ``productSet[].product.parameters``) and ``source``
-    ("form" or "product").
+    ("form", "own" or "product").
     """
     parameters = category_parameters_parse(definitions)
     chosen = {param_id: {**item, "source": "form"} for param_id, item in form_values.items()}
+    describing = {p.id for p in parameters if p.options.describesProduct}
+    for item in category_form_values_filter(definitions=parameters, values=list(own_values or [])).values():
+        if str(item["id"]) in describing:
+            chosen[str(item["id"])] = {**item, "source": "own"}
     for parameter in parameters:
         value = _product_value(parameter, product)
         if value is None:
@@ -479,7 +491,16 @@ def category_product_parameters_build(
     definitions = category_definitions_get(allegro_category_id=allegro_category_id, app=app) or []
     form = CategoryForm.objects.filter(allegro_category_id=allegro_category_id).first()
     form_values = category_form_values_filter(definitions=definitions, values=form.values) if form is not None else {}
-    return product_parameters_build(definitions=definitions, form_values=form_values, product=product)
+    own = (
+        ProductParameters.objects.filter(product=product, allegro_category_id=allegro_category_id)
+        .values_list("values", flat=True)
+        .first()
+        if getattr(product, "pk", None)
+        else None
+    )
+    return product_parameters_build(
+        definitions=definitions, form_values=form_values, product=product, own_values=own or []
+    )
 
 
 def product_parameters_split(*, parameters: list[dict]) -> tuple[list[dict], list[dict]]:
