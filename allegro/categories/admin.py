@@ -61,6 +61,7 @@ from allegro.categories.services.product_parameters import (
 )
 from allegro.core.admin_extensions import extend_admin
 from allegro.integration.client import AllegroError
+from allegro.integration.schemas.categories import category_parameters_parse
 from shop.models import Category, Product
 
 BULK_PAGE_SIZE = 100
@@ -248,6 +249,7 @@ class CategoryFormAdmin(admin.ModelAdmin):
                     category_path=category.path_label,
                     actor=request.user,
                     keep=kept,
+                    require_if_outside=False,
                 )
             except CategoryFormInvalid as exc:
                 errors = exc.errors
@@ -263,7 +265,12 @@ class CategoryFormAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
             "category": category,
             "form_obj": form,
-            "fields": parameter_fields(definitions=shared, values=values, errors=errors),
+            "fields": parameter_fields(
+                definitions=shared,
+                values=values,
+                errors=errors,
+                outside=frozenset(d.id for d in definitions if d.id not in shared_ids),
+            ),
             "problems": category_form_problems_list(
                 form=CategoryForm(allegro_category_id=allegro_id, values=values) if form else None, definitions=shared
             )
@@ -302,9 +309,13 @@ class ProductParametersPanel:
     can_change: bool = False
     bulk_url: str = ""
 
+    outside: frozenset[str] = frozenset()
+
     @property
     def fields(self):
-        return parameter_fields(definitions=self.definitions, values=self.values, errors=self.errors)
+        return parameter_fields(
+            definitions=self.definitions, values=self.values, errors=self.errors, outside=self.outside
+        )
 
     @property
     def readonly_rows(self) -> list[tuple[str, str]]:
@@ -330,10 +341,12 @@ def _panel(product: Product | None, app: AllegroApp | None, *, can_change: bool)
         return ProductParametersPanel(message="; ".join(exc.user_messages))
     category = AllegroCategory.objects.filter(source=category_source_key(app=app), allegro_id=allegro_id).first()
     environment = mapping_environment_get(app=app)
+    own = product_definitions(definitions=definitions)
     return ProductParametersPanel(
         allegro_id=allegro_id,
         category_label=category.path_label if category else allegro_id,
-        definitions=product_definitions(definitions=definitions),
+        definitions=own,
+        outside=frozenset(p.id for p in category_parameters_parse(definitions)) - {p.id for p in own},
         values=product_parameters_values(product=product, allegro_category_id=allegro_id),
         can_change=can_change,
         bulk_url=reverse("admin:allegro_categoryform_products", args=[allegro_id]) + f"?env={environment}",

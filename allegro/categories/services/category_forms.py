@@ -287,7 +287,11 @@ def _undecided(parameters: list[CategoryParameter], by_id: dict[str, CategoryPar
 
 
 def category_values_validate(
-    *, definitions: Sequence[CategoryParameter | dict], values: Sequence[ParameterValue | dict], require: bool = True
+    *,
+    definitions: Sequence[CategoryParameter | dict],
+    values: Sequence[ParameterValue | dict],
+    require: bool = True,
+    require_if_outside: bool = True,
 ) -> dict[str, list[str]]:
     """Every way ``values`` break the category's parameter definitions, as {parameter id: [Polish messages]}.
 
@@ -296,6 +300,9 @@ def category_values_validate(
     (``displayedIf``), then the value itself by the parameter's kind (``_VALUE_CHECKS``): unknown dictionary
     values, too many choices, dependent values not allowed for the chosen parent value, numbers out of range or
     precision, incomplete or reversed ranges, strings too short/long or too many.
+
+    ``require_if_outside=False``: a parameter required only for some values of a parameter outside
+    ``definitions`` (edited on another page) is not required here; the listing checks it with both known.
     """
     parameters = category_parameters_parse(definitions)
     check = _Check(by_id={p.id: p for p in parameters}, given={})
@@ -305,6 +312,7 @@ def category_values_validate(
         else:
             check.given[item.id] = item
     undecided = _undecided(parameters, check.by_id)
+    required_unknown = undecided if require_if_outside else _filled_later(parameters)
     present = list(check.given.values())
     for param_id, parameter in check.by_id.items():
         chosen = check.given.get(param_id)
@@ -312,7 +320,7 @@ def category_values_validate(
             if (
                 require
                 and not parameter_autofill_kind(definition=parameter)
-                and parameter_is_required(definition=parameter, values=present, unknown=undecided)
+                and parameter_is_required(definition=parameter, values=present, unknown=required_unknown)
             ):
                 check.add(param_id, _("This parameter is required."))
             continue
@@ -355,13 +363,14 @@ def category_form_save(
     category_path: str = "",
     actor=None,
     keep: Sequence[dict] = (),
+    require_if_outside: bool = True,
 ) -> CategoryForm:
     """Validate ``values`` against ``definitions`` and store them as the category's form. Raises CategoryFormInvalid
     (nothing saved) when any value breaks the rules. ``keep``: saved values of parameters outside ``definitions``
     stored again unchanged (the page edits the offer parameters only; values an older form kept for product
     parameters stay the defaults of products without their own)."""
     parameters = category_parameters_parse(definitions)
-    errors = category_values_validate(definitions=parameters, values=values)
+    errors = category_values_validate(definitions=parameters, values=values, require_if_outside=require_if_outside)
     if errors:
         raise CategoryFormInvalid(errors)
     order = {p.id: i for i, p in enumerate(parameters)}
