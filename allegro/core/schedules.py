@@ -56,6 +56,12 @@ SCHEDULES = [
         300,
         _("Reads the current price and bidders of running auctions."),
     ),
+    (
+        "allegro: delivery price lists",
+        "allegro.shipping.tasks.shipping_rates_import_all",
+        3600,
+        _("Fetches the delivery price lists kept on Allegro."),
+    ),
 ]
 
 
