@@ -335,7 +335,13 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
         for name in COPY_FIELDS:
             setattr(offer, name, copy.deepcopy(getattr(copy_from, name)))
         if copy_from.product_id == product.pk:
-            offer.images = list(copy_from.images or [])
+            # A published offer holds Allegro's URLs: read them back as the product's images, so the form shows
+            # them chosen and in order; the uploads are reused (image_urls), not sent again.
+            by_url = {url: pk for pk, url in (copy_from.image_urls or {}).items()}
+            offer.images = [
+                description_image_ref_make(pk=int(by_url[ref])) if ref in by_url else ref
+                for ref in copy_from.images or []
+            ]
             offer.image_urls = dict(copy_from.image_urls or {})
         else:
             offer.images = images
