@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test fast typecheck lint messages check-deploy clean
+.PHONY: run status reload test fast typecheck lint messages check-deploy clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -17,18 +17,35 @@ $(VENV)/.dev-installed: requirements.txt requirements-dev.txt | $(BIN)/python
 	$(BIN)/pip install -q -r requirements-dev.txt
 	touch $@ $(VENV)/.runtime-installed
 
+# What supervisord.conf is filled in with (bench/soak.py sets its own).
+export SELLY_BIN := $(abspath $(BIN))
+export SELLY_VAR_DIR ?= $(abspath var)
+export SELLY_WEB_PORT ?= 8000
+export SELLY_EMULATOR_PORT ?= 8001
+export SELLY_EMULATOR_URL ?= http://127.0.0.1:$(SELLY_EMULATOR_PORT)
+export SELLY_PUBLIC_URL ?= http://127.0.0.1:$(SELLY_WEB_PORT)
+
 ## make run — the panel with the demo shop and the offline Allegro emulator (Ctrl-C stops everything)
+## supervisord starts web, worker, beat and the emulator, and starts again any of them that exits.
 run: export DJANGO_DEBUG ?= 1
 run: $(VENV)/.runtime-installed
-	mkdir -p var
+	mkdir -p $(SELLY_VAR_DIR)
 	$(BIN)/python manage.py migrate --no-input -v 0
-	@if [ ! -f var/.demo-seeded ]; then $(BIN)/python manage.py seed_demo && touch var/.demo-seeded; fi
+	@if [ ! -f $(SELLY_VAR_DIR)/.demo-seeded ]; then $(BIN)/python manage.py seed_demo && touch $(SELLY_VAR_DIR)/.demo-seeded; fi
 	@echo
-	@echo "  Panel:     http://127.0.0.1:8000/admin/   (login: admin / password: admin)"
-	@echo "  Allegro:   offline emulator at http://127.0.0.1:8001/"
-	@echo "  Stop with Ctrl-C."
+	@echo "  Panel:     http://127.0.0.1:$(SELLY_WEB_PORT)/admin/   (login: admin / password: admin)"
+	@echo "  Allegro:   offline emulator at http://127.0.0.1:$(SELLY_EMULATOR_PORT)/"
+	@echo "  A process that stops is started again; make status lists them. Stop everything with Ctrl-C."
 	@echo
-	$(BIN)/honcho -f Procfile start
+	$(BIN)/supervisord -c supervisord.conf
+
+## make status — the processes of a running `make run`: state, pid, uptime
+status: $(VENV)/.runtime-installed
+	$(BIN)/supervisorctl -c supervisord.conf status
+
+## make reload — after a code change: restart web, worker and beat of a running `make run`
+reload: $(VENV)/.runtime-installed
+	$(BIN)/supervisorctl -c supervisord.conf restart web worker beat
 
 ## make test — the whole suite (unit, integration against the emulator, browser)
 test: $(VENV)/.dev-installed

@@ -4,6 +4,7 @@ from allegro.accounts import admin as accounts_admin  # noqa: F401
 from allegro.categories import admin as categories_admin  # noqa: F401
 from allegro.checkouts import admin as checkouts_admin  # noqa: F401
 from allegro.descriptions import admin as descriptions_admin  # noqa: F401
+from allegro.invoices import admin as invoices_admin  # noqa: F401
 from allegro.listing import admin as listing_admin  # noqa: F401
 from allegro.offers import admin as offers_admin  # noqa: F401
 from allegro.shipping import admin as shipping_admin  # noqa: F401

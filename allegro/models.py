@@ -33,6 +33,7 @@ from allegro.checkouts.models import (  # noqa: F401
 from allegro.core.models import (  # noqa: F401
     EventKind,
     EventLogEntry,
+    Lease,
     RateLimitSlot,
     WorkerHeartbeat,
 )
@@ -41,6 +42,13 @@ from allegro.descriptions.models import (  # noqa: F401 - empty_description is n
     DescriptionTemplate,
     ProductAllegroDescription,
     empty_description,
+)
+from allegro.invoices.models import (  # noqa: F401
+    InvoiceSeller,
+    InvoiceSequence,
+    InvoiceSource,
+    InvoiceState,
+    OrderInvoice,
 )
 from allegro.listing.models import (  # noqa: F401
     ListingJob,
@@ -66,7 +74,6 @@ from allegro.sync.models import (  # noqa: F401
     PriceRounding,
     SyncCommand,
     SyncCursor,
-    SyncLock,
     SyncMarker,
     SyncRun,
 )

@@ -16,10 +16,12 @@ AREAS = [
     "catalogue",  # categories, parameters, matching, delivery methods, tax settings, carriers
     "seller_settings",  # shipping rates, after-sales conditions, responsible producers/persons
     "images",  # POST /sale/images, GET /img/...
+    "products",  # the product catalogue: /sale/products, /sale/product-proposals
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
     "auctions",  # bids on AUCTION offers, the winner's purchase at the end (control routes only)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
+    "invoices",  # invoices attached to checkout forms (declaration, PDF upload, list)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
     "control",  # /_emulator/*
 ]

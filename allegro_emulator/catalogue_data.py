@@ -492,3 +492,19 @@ def carriers() -> list[tuple[str, str]]:
 
 def demo_uuid(name: str) -> str:
     return str(uuid.uuid5(uuid.NAMESPACE_URL, f"allegro-emulator:{name}"))
+
+
+def leaves_of_template(template: str) -> frozenset[str]:
+    """Ids of the leaves whose parameters come from `template` (e.g. "generic", the catch-all leaves)."""
+    found: set[str] = set()
+
+    def walk(children: list) -> None:
+        for cid, _name, rest in children:
+            if isinstance(rest, list):
+                walk(rest)
+            elif rest == template:
+                found.add(cid)
+
+    for children in TREE.values():
+        walk(children)
+    return frozenset(found)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 
-from . import clock, db, seed, state
+from . import clock, db, seed, state, untidy
 from .errors import error
 from .routing import JSON, Request, Response, route
 
@@ -116,6 +116,9 @@ def settings_update(req: Request) -> Response:
     unknown = set(b) - set(state.DEFAULT_SETTINGS)
     if unknown:
         raise error(400, "BAD_REQUEST", f"unknown settings: {sorted(unknown)}")
+    problem = untidy.check_settings(b["untidy"]) if "untidy" in b else None
+    if problem:
+        raise error(400, "BAD_REQUEST", problem)
     return ok(state.update(b))
 
 

@@ -52,6 +52,13 @@ CREATE TABLE IF NOT EXISTS category_parameters (
 CREATE TABLE IF NOT EXISTS delivery_methods (id TEXT PRIMARY KEY, position INTEGER NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS carriers (id TEXT PRIMARY KEY, position INTEGER NOT NULL, name TEXT NOT NULL);
 
+-- Product catalogue (area: products.py): seeded by reset, grown by proposals ---------------------------
+-- gtins: the product's GTINs, space-separated with a space at both ends (LIKE '% 5901234123457 %')
+CREATE TABLE IF NOT EXISTS products (
+    id TEXT PRIMARY KEY, name TEXT NOT NULL, category_id TEXT NOT NULL, gtins TEXT NOT NULL, mpn TEXT,
+    status TEXT NOT NULL, seller_id TEXT, position INTEGER NOT NULL, data TEXT NOT NULL, created_at TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS products_category ON products(category_id, position);
+
 -- Seller settings ----------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS shipping_rate_sets (
     id TEXT PRIMARY KEY, seller_id TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL,
@@ -144,7 +151,7 @@ CREATE INDEX IF NOT EXISTS shipments_waybill ON shipments(waybill, seller_id);
 
 TABLES_WIPED_ON_RESET = (
     "apps sellers auth_codes access_tokens refresh_tokens device_codes categories category_parameters "
-    "delivery_methods carriers shipping_rate_sets after_sales_conditions responsible_parties images offers "
+    "delivery_methods carriers products shipping_rate_sets after_sales_conditions responsible_parties images offers "
     "offer_operations commands command_tasks offer_events buyers checkout_forms order_events shipments"
 ).split()
 

@@ -15,14 +15,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from html.parser import HTMLParser
 from typing import Any
 
-from . import catalogue, clock, db, ids, images, offer_events, ratelimit, seller_settings, state
+from . import catalogue, clock, db, ids, images, offer_events, products, ratelimit, seller_settings, state
 from .errors import ApiError, ErrorItem, error, merge_errors, validation
 from .routing import JSON, Request, Response, route
 
@@ -46,7 +45,14 @@ REQUEST_KEYS = {
     "payments", "productSet", "publication", "sellingMode", "sizeTable", "stock", "taxSettings",
 }  # fmt: skip
 RESPONSE_ONLY = {"id", "validation", "createdAt", "updatedAt", "warnings"}
+# Keys of SaleProductOfferResponseV1 that Allegro answers as null when the offer has none (all nullable in the spec)
+NULL_WHEN_UNSET = (
+    "fundraisingCampaign", "additionalServices", "compatibilityList", "afterSalesServices", "contact", "sizeTable",
+    "taxSettings", "messageToSellerSettings",
+)  # fmt: skip
 GALLERY_LIMIT = 16
+# An offer's name: "between 12 and 75 characters (including spaces) and at least 3 words" (Allegro's spec).
+NAME_MIN, NAME_MIN_WORDS = 12, 3
 DESCRIPTION_MAX_BYTES = 40_000
 PRICE_RE = re.compile(r"^\d{1,9}(\.\d{1,2})?$")
 POSTCODE_RE = re.compile(r"^\d{2}-\d{3}$")
@@ -477,6 +483,14 @@ def _check_name(c: _OfferCheck) -> None:
                 "Tytuł oferty może mieć najwyżej 75 znaków.",
             )
         )
+    elif len(name) >= NAME_MIN and len(name.split()) < NAME_MIN_WORDS:  # under 12 characters: the spec's error
+        c.errs.append(
+            _v(
+                "name",
+                f"Offer name must consist of at least {NAME_MIN_WORDS} words",
+                f"Tytuł oferty musi składać się z co najmniej {NAME_MIN_WORDS} słów.",
+            )
+        )
 
 
 def _check_category(c: _OfferCheck) -> None:
@@ -505,9 +519,14 @@ def _check_category(c: _OfferCheck) -> None:
 
 
 def _check_product_set(c: _OfferCheck) -> None:
-    """productSet[0].product: a GTIN becomes the catalogue product's id (LISTED), no id is a proposal."""
+    """productSet[0].product: the catalogue decides (see products.py) — a known product links the offer, a GTIN
+    with the product's data proposes a new one, an unknown or ambiguous GTIN is an error. Without a productSet
+    the category must allow offers without a product."""
+    category_id = str((c.doc.get("category") or {}).get("id") or "")
     product_set = c.doc.get("productSet")
     if product_set is None:
+        if c.cat is not None and c.cat["leaf"]:
+            products.resolve_offer_product(c.seller_id, {}, category_id, c.errs)
         return
     if not isinstance(product_set, list) or not product_set or not isinstance(product_set[0], dict):
         c.errs.append(_v("productSet", "productSet must contain one product", "productSet musi zawierać produkt."))
@@ -515,21 +534,16 @@ def _check_product_set(c: _OfferCheck) -> None:
     product_set = [dict(x) for x in product_set]
     c.first = product_set[0]
     product = dict(c.first.get("product") or {})
-    pid = product.get("id")
-    if pid is not None:
-        id_type = product.get("idType")
-        if id_type == "GTIN" or (id_type is None and re.fullmatch(r"\d{8}|\d{13}", str(pid))):
-            if not re.fullmatch(r"\d{8}|\d{12,14}", str(pid)):
-                c.errs.append(_v("productSet[0].product.id", f"'{pid}' is not a valid GTIN", "Nieprawidłowy kod GTIN."))
-            else:
-                product["id"] = str(uuid.uuid5(uuid.NAMESPACE_OID, f"allegro-gtin:{pid}"))
-                c.linked = True
-        else:
-            c.linked = True  # a catalogue product UUID (not checked further)
-        product.pop("idType", None)
-        product["publication"] = {"status": "LISTED"}
-    else:
-        product["publication"] = {"status": "PROPOSED"}
+    found, status = products.resolve_offer_product(c.seller_id, product, category_id, c.errs)
+    if found:
+        product = {"id": found}
+        c.linked = True
+    elif status == "ERROR":
+        c.linked = True  # the product error says it all: its parameters are not checked
+    elif status == "PROPOSED":
+        product["_propose"] = True
+    product.pop("idType", None)
+    product["publication"] = {"status": status}
     c.first["product"] = product
     c.doc["productSet"] = product_set
 
@@ -915,8 +929,24 @@ def render(row: Any) -> dict:
     }
     if row["starting_at"]:
         publication["startingAt"] = row["starting_at"]
-    # real Allegro sends nulls here; the spec does not allow them, so absent values are omitted
-    doc["publication"] = {k: v for k, v in publication.items() if v is not None}
+    doc["publication"] = publication
+    # Allegro answers every key of the offer, null where the offer has nothing (the spec marks these nullable)
+    for key in NULL_WHEN_UNSET:
+        doc.setdefault(key, None)
+    delivery = doc.get("delivery")
+    if isinstance(delivery, dict):
+        for key in ("shippingRates", "additionalInfo", "shipmentDate"):
+            delivery.setdefault(key, None)
+    for item in doc.get("productSet") or []:
+        if isinstance(item, dict):
+            for key in (
+                "responsiblePerson",
+                "responsibleProducer",
+                "safetyInformation",
+                "marketedBeforeGPSRObligation",
+            ):
+                item.setdefault(key, None)
+    doc.setdefault("attachments", [])
     validation_doc = db.loads(row["validation"])
     validation_doc.setdefault("validatedAt", row["updated_at"])
     doc["validation"] = validation_doc
@@ -1137,10 +1167,24 @@ def offer_create(req: Request) -> Response:
     return Response.json(render(row), 201)
 
 
+def commit_proposal(conn, seller_id: str, doc: dict) -> bool:
+    """Store the new product a validated offer proposes (inside `db.tx()`) and link the offer to it."""
+    product = ((doc.get("productSet") or [{}])[0] or {}).get("product") or {}
+    if not product.pop("_propose", False):
+        return False
+    product.pop("publication", None)
+    category_id = str((doc.get("category") or {}).get("id") or "")
+    pid = products.commit_offer_product(conn, seller_id, product, category_id)
+    doc["productSet"][0]["product"] = {"id": pid, "publication": {"status": "PROPOSED"}}
+    return True
+
+
 def insert_offer(
     conn, seller_id: str, doc: dict, *, data: str | None = None, validation_json: str | None = None
 ) -> dict:
     """INSERT one INACTIVE offer from a validated document (inside `db.tx()`); the new row as a dict."""
+    if commit_proposal(conn, seller_id, doc):
+        data = None
     offer_id = ids.offer_id()
     now = clock.iso()
     cols = _columns(doc)
@@ -1265,9 +1309,10 @@ def offer_patch(req: Request) -> Response:
     stock_in_patch = (body.get("stock") or {}).get("available")
     publish = publish and not (stock_in_patch == 0 and wanted != "ACTIVE")
     doc, soft = validate(req.seller_id, merged, publish=publish, spec_errors=req.spec_errors)
-    cols = _columns(doc)
     is_async = bool(state.get("async_offers"))
     with db.tx() as conn:
+        commit_proposal(conn, req.seller_id, doc)
+        cols = _columns(doc)
         current = conn.execute("SELECT * FROM offers WHERE id = ?", (row["id"],)).fetchone()
         conn.execute(
             "UPDATE offers SET external_id = ?, name = ?, category_id = ?, format = ?, price_amount = ?, stock_available = ?, "
@@ -1349,16 +1394,18 @@ def _listing_item(row: Any) -> dict:
     for key in ("startingPrice", "minimalPrice"):
         if (data.get("sellingMode") or {}).get(key):
             selling[key] = data["sellingMode"][key]
+    for key in ("priceAutomation", "startingPrice", "minimalPrice"):
+        selling.setdefault(key, None)
     current = price or selling.get("startingPrice")
-    publication = {"status": row["status"], "marketplaces": {"base": {"id": "allegro-pl"}, "additional": []}}
+    publication = {"status": row["status"]}
     for key, col in (
         ("startingAt", "starting_at"),
         ("startedAt", "started_at"),
         ("endingAt", "ending_at"),
         ("endedAt", "ended_at"),
     ):
-        if row[col]:
-            publication[key] = row[col]
+        publication[key] = row[col] or None
+    publication["marketplaces"] = {"base": {"id": "allegro-pl"}, "additional": []}
     after = {k: v for k, v in (data.get("afterSalesServices") or {}).items() if isinstance(v, dict) and v.get("id")}
     item: dict[str, Any] = {
         "id": row["id"],
@@ -1368,7 +1415,7 @@ def _listing_item(row: Any) -> dict:
         "sellingMode": selling,
         "saleInfo": next(
             (info for info in (hook(row) for hook in SALE_INFO_HOOKS) if info is not None),
-            {"currentPrice": current, "biddersCount": 0} if current else {"biddersCount": 0},
+            {"currentPrice": current, "biddersCount": 0 if row["format"] == "AUCTION" else None},
         ),
         "stock": {"available": row["stock_available"], "sold": row["stock_sold"]},
         "stats": {"watchersCount": 0, "visitsCount": 0},
@@ -1382,7 +1429,8 @@ def _listing_item(row: Any) -> dict:
         "isFulfillment": False,
         "additionalMarketplaces": {},
     }
-    return {k: v for k, v in item.items() if v is not None}
+    # captured /sale/offers answers carry null for what an offer does not have (docs/emulator.md, "Shapes")
+    return item
 
 
 @route("GET", "/sale/offers", auth="user")
@@ -1509,6 +1557,7 @@ def state_row(row: Any) -> dict:
         "ending_at": row["ending_at"],
         "ended_at": row["ended_at"],
         "archived": row["archived_at"] is not None,
+        "product_id": row["product_id"],
     }
 
 

@@ -320,20 +320,23 @@ def _delivery(b: dict, buyer: dict, packages: int) -> tuple[dict, dict]:
             "city": addr["city"],
             "zipCode": addr["postCode"],
             "countryCode": addr.get("countryCode", "PL"),
+            "companyName": buyer.get("companyName"),
             "phoneNumber": buyer.get("phoneNumber") or buyers.phone(),
+            "modifiedAt": None,
         },
         "method": {"id": method["id"], "name": method["name"]},
+        "pickupPoint": None,
         "cost": _price(cost),
         "time": {
             "from": clock.iso(now + dt.timedelta(days=1)),
             "to": clock.iso(now + dt.timedelta(days=3)),
+            "guaranteed": None,
             "dispatch": {"from": clock.iso(now), "to": clock.iso(now + dt.timedelta(days=1))},
         },
         "smart": bool(b.get("smart", method.get("allegroEndorsed", False))),
+        "cancellation": None,
         "calculatedNumberOfPackages": packages,
     }
-    if buyer.get("companyName"):
-        delivery["address"]["companyName"] = buyer["companyName"]
     if locker:
         delivery["pickupPoint"] = _pickup_point(method, addr["city"])
     return delivery, method
@@ -342,7 +345,7 @@ def _delivery(b: dict, buyer: dict, packages: int) -> tuple[dict, dict]:
 def _invoice(b: dict, buyer: dict) -> dict:
     spec = b.get("invoice")
     if not spec:
-        return {"required": False}
+        return {"required": False, "address": None, "dueDate": None, "features": []}
     addr = buyer.get("address") or buyers.address()
     company = {
         "name": buyer.get("companyName") or buyers.company_name(buyer.get("lastName") or "Nowak"),
@@ -352,8 +355,9 @@ def _invoice(b: dict, buyer: dict) -> dict:
     address = {"street": addr["street"], "city": addr["city"], "zipCode": addr["postCode"], "countryCode": "PL"}
     if isinstance(spec, dict):
         if spec.get("naturalPerson") or spec.get("company") is None and spec.get("natural_person"):
+            address["company"] = None
             address["naturalPerson"] = {"firstName": buyer.get("firstName", ""), "lastName": buyer.get("lastName", "")}
-            return {"required": True, "address": address}
+            return {"required": True, "address": address, "dueDate": None, "features": []}
         given = spec.get("company") if isinstance(spec.get("company"), dict) else spec
         if given.get("name"):
             company["name"] = given["name"]
@@ -367,7 +371,25 @@ def _invoice(b: dict, buyer: dict) -> dict:
             if spec.get(k):
                 address[k] = spec[k]
     address["company"] = company
-    return {"required": True, "address": address}
+    address["naturalPerson"] = None
+    return {"required": True, "address": address, "dueDate": None, "features": []}
+
+
+def _form_buyer(buyer: dict) -> dict:
+    """The buyer as a checkout form carries it: every key Allegro sends, null where it has nothing."""
+    return {
+        "id": buyer["id"],
+        "email": buyer["email"],
+        "login": buyer["login"],
+        "firstName": buyer.get("firstName"),
+        "lastName": buyer.get("lastName"),
+        "companyName": buyer.get("companyName"),
+        "guest": bool(buyer.get("guest", False)),
+        "personalIdentity": None,
+        "phoneNumber": buyer.get("phoneNumber"),
+        "preferences": buyer.get("preferences") or {"language": "pl-PL"},
+        "address": buyer.get("address"),
+    }
 
 
 def create_purchase(conn, b: dict) -> dict:
@@ -425,10 +447,15 @@ def create_purchase(conn, b: dict) -> dict:
     total = Decimal("0")
     for row, data, qty, auction, price in lines:
         _record_sale(conn, row["id"], qty, auction=auction)
-        offer = {"id": row["id"], "name": row["name"] or data.get("name") or ""}
         external = row["external_id"] or _dig(data, "external", "id")
-        if external:
-            offer["external"] = {"id": str(external)}
+        offer = {
+            "id": row["id"],
+            "name": row["name"] or data.get("name") or "",
+            "external": {"id": str(external)} if external else None,
+            "productSet": None,
+        }
+        # reconciliation (Allegro Ceny) and tax (only where the seller turned VAT invoicing on) are null on
+        # ordinary purchases in captured forms
         line_items.append(
             {
                 "id": ids.new_uuid(),
@@ -436,10 +463,10 @@ def create_purchase(conn, b: dict) -> dict:
                 "quantity": qty,
                 "originalPrice": _price(price, currency),
                 "price": _price(price, currency),
-                "reconciliation": {"value": _price(price * qty, currency), "type": "BILLING", "quantity": qty},
+                "reconciliation": None,
                 "selectedAdditionalServices": [],
                 "vouchers": [],
-                "tax": {"rate": "23.00", "subject": "GOODS", "exemption": None},
+                "tax": None,
                 "boughtAt": bought_at,
                 "discounts": [],
             }
@@ -450,14 +477,18 @@ def create_purchase(conn, b: dict) -> dict:
     cod = method["paymentPolicy"] == "CASH_ON_DELIVERY"
     paid = b.get("paid", True) is not False
     filled_in = b.get("filled_in", True) is not False
-    payment = {"id": ids.new_uuid(), "type": "CASH_ON_DELIVERY" if cod else "ONLINE"}
-    if cod:
-        payment["provider"] = "OFFLINE"
-    else:
-        payment["provider"] = b.get("payment_provider") or secrets.choice(("P24", "PAYU"))
-        if paid and filled_in:
-            payment["finishedAt"] = now
-            payment["paidAmount"] = _price(total, currency)
+    payment = {
+        "id": ids.new_uuid(),
+        "type": "CASH_ON_DELIVERY" if cod else "ONLINE",
+        "provider": "OFFLINE" if cod else b.get("payment_provider") or secrets.choice(("P24", "PAYU")),
+        "finishedAt": None,
+        "paidAmount": None,
+        "reconciliation": None,
+        "features": [],
+    }
+    if not cod and paid and filled_in:
+        payment["finishedAt"] = now
+        payment["paidAmount"] = _price(total, currency)
     if not filled_in:
         status, types = "BOUGHT", ["BOUGHT"]
     elif paid or cod:
@@ -466,8 +497,8 @@ def create_purchase(conn, b: dict) -> dict:
         status, types = "FILLED_IN", ["BOUGHT", "FILLED_IN"]
     form = {
         "id": ids.new_uuid(),
-        "messageToSeller": str(b.get("message") or ""),
-        "buyer": buyer,
+        "messageToSeller": str(b.get("message")) if b.get("message") else None,
+        "buyer": _form_buyer(buyer),
         "payment": payment,
         "status": status,
         "fulfillment": {"status": "NEW", "shipmentSummary": {"lineItemsSent": "NONE"}, "provider": {"id": "SELLER"}},
@@ -475,14 +506,13 @@ def create_purchase(conn, b: dict) -> dict:
         "invoice": _invoice(b, buyer),
         "lineItems": line_items,
         "surcharges": [],
-        "note": {"text": ""},
+        "discounts": [],
+        "note": None,
         "marketplace": {"id": "allegro-pl"},
         "summary": {"totalToPay": _price(total, currency)},
         "updatedAt": now,
         "revision": new_revision(),
     }
-    if not form["messageToSeller"]:
-        del form["messageToSeller"]
     store_form(conn, seller_id, form)
     skip = set(b.get("skip_events") or [])
     events = [emit(conn, seller_id, form["id"], form, t) for t in types if t not in skip]
@@ -720,7 +750,8 @@ def knob_pay(req: Request) -> Response:
         row, form = _load_form(conn, b)
         types = ["FILLED_IN", "READY_FOR_PROCESSING"] if form.get("status") == "BOUGHT" else ["READY_FOR_PROCESSING"]
         form["status"] = "READY_FOR_PROCESSING"
-        payment = form.setdefault("payment", {"id": ids.new_uuid(), "type": "ONLINE", "provider": "P24"})
+        payment = form.get("payment") or {"id": ids.new_uuid(), "type": "ONLINE", "provider": "P24"}
+        form["payment"] = payment
         if payment.get("type") != "CASH_ON_DELIVERY":
             payment["finishedAt"] = clock.iso()
             payment["paidAmount"] = dict(_dig(form, "summary", "totalToPay") or _price(0))
@@ -773,7 +804,15 @@ def knob_merge(req: Request) -> Response:
                 "revision": new_revision(),
             }
         )
-        payment = {"id": ids.new_uuid(), "type": _dig(first, "payment", "type") or "ONLINE"}
+        payment = {
+            "id": ids.new_uuid(),
+            "type": _dig(first, "payment", "type") or "ONLINE",
+            "provider": None,
+            "finishedAt": None,
+            "paidAmount": None,
+            "reconciliation": None,
+            "features": [],
+        }
         if payment["type"] != "CASH_ON_DELIVERY":
             payment["provider"] = _dig(first, "payment", "provider") or "P24"
             if paid:

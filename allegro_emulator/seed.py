@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from . import catalogue_data, clock, db, ratelimit, state
+from . import catalogue_data, clock, db, products_data, ratelimit, state
 
 DEMO_CLIENT_ID = "demo-client"
 DEMO_CLIENT_SECRET = "demo-secret"
@@ -45,6 +45,23 @@ def reset() -> None:
                     "INSERT INTO category_parameters(category_id, param_id, position, data) VALUES (?,?,?,?)",
                     (cat_id, p["id"], pos, db.dumps(p)),
                 )
+        for pos, product in enumerate(products_data.build(params)):
+            conn.execute(
+                "INSERT INTO products(id, name, category_id, gtins, mpn, status, seller_id, position, data, created_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?,?)",
+                (
+                    product["id"],
+                    product["name"],
+                    product["category"]["id"],
+                    " " + " ".join(product["gtins"]) + " ",
+                    product["mpn"],
+                    "LISTED",
+                    None,
+                    pos,
+                    db.dumps(product),
+                    now,
+                ),
+            )
         for pos, m in enumerate(catalogue_data.delivery_methods()):
             conn.execute("INSERT INTO delivery_methods(id, position, data) VALUES (?,?,?)", (m["id"], pos, db.dumps(m)))
         for pos, (cid, name) in enumerate(catalogue_data.carriers()):

@@ -309,8 +309,19 @@ def _validate_condition(kind: str, doc: dict) -> list:
     return items
 
 
+# A return policy without these answers them as null (all nullable in the spec; so do captured answers)
+RETURN_POLICY_NULLS = ("withdrawalPeriod", "returnCost", "address", "contact", "options")
+
+
 def _condition_out(kind: str, doc: dict) -> dict:
-    return doc
+    if kind != "return-policies":
+        return doc
+    out = {key: None for key in RETURN_POLICY_NULLS}
+    out.update(doc)
+    availability = out.get("availability")
+    if isinstance(availability, dict):
+        out["availability"] = {"restrictionCause": None, **availability}
+    return out
 
 
 def _register_conditions(kind: str) -> None:
@@ -324,7 +335,7 @@ def _register_conditions(kind: str) -> None:
             "SELECT data FROM after_sales_conditions WHERE seller_id = ? AND kind = ? ORDER BY created_at, id LIMIT ? OFFSET ?",
             (req.seller_id, kind, limit, offset),
         )
-        docs = [db.loads(r["data"]) for r in rows]
+        docs = [_condition_out(kind, db.loads(r["data"])) for r in rows]
         if kind != "return-policies":
             docs = [{"id": d["id"], "name": d["name"]} for d in docs]
         return Response.json({list_key: docs, "count": len(docs)})
@@ -334,7 +345,9 @@ def _register_conditions(kind: str) -> None:
 
     def get(req: Request) -> Response:
         return Response.json(
-            db.loads(_own("after_sales_conditions", req.params[id_param], req.seller_id, kind)["data"])
+            _condition_out(
+                kind, db.loads(_own("after_sales_conditions", req.params[id_param], req.seller_id, kind)["data"])
+            )
         )
 
     def put(req: Request) -> Response:
@@ -379,7 +392,7 @@ def _store_condition(req: Request, kind: str, item_id: str | None) -> Response:
             conn.execute(
                 "UPDATE after_sales_conditions SET name=?, data=? WHERE id=?", (out["name"], db.dumps(out), item_id)
             )
-    return Response.json(out, 201 if item_id is None else 200)
+    return Response.json(_condition_out(kind, out), 201 if item_id is None else 200)
 
 
 for _kind in KINDS:

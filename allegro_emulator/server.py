@@ -8,7 +8,7 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
-from . import db, oauth, openapi, ratelimit, state
+from . import db, oauth, openapi, ratelimit, state, untidy
 from .errors import ApiError, AuthError, error
 from .routing import JSON, PUBLIC, Request, Response, Route, resolve
 
@@ -84,7 +84,11 @@ def dispatch(req: Request) -> Response:
         if rules:
             req.spec_errors = rules
             return _handle_with_spec_errors(req, route)
-    return route.handler(req)
+    resp = route.handler(req)
+    messy = state.get("untidy")
+    if messy:
+        resp.body = untidy.apply(route.method, route.pattern, resp.status, resp.body, messy)
+    return resp
 
 
 def _handle_with_spec_errors(req: Request, route: Route) -> Response:

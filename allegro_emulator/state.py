@@ -23,6 +23,7 @@ DEFAULT_SETTINGS: dict[str, Any] = {
     "refresh_grace_seconds": 60,
     "image_max_bytes": 10 * 1024 * 1024,
     "image_ttl_hours": 48,
+    "untidy": None,  # {seed, probability}: optional fields of answers null or absent at random (untidy.py)
     "rate_limits": {
         "client_per_minute": 9000,
         "client_block_seconds": 60,

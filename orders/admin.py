@@ -1,16 +1,12 @@
-import re
-
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from orders.forms import OrderAdminForm
 from orders.models import Order, OrderLine, OrderStatus, OrderStatusChange
+from orders.selectors import orders_search
 from orders.services.orders import StatusTransitionNotAllowed, order_change_status, order_recalculate_totals
 from selly_allegro.paginators import LargeTablePaginator
-
-_ORDER_NUMBER = re.compile(r"^\d{4}/\d{6,}$")
 
 
 class OrderLineInline(admin.TabularInline):
@@ -131,20 +127,9 @@ class OrderAdmin(admin.ModelAdmin):
     menu_order = 10
 
     def get_search_results(self, request, queryset, search_term):
-        """An order number or an external key is looked up exactly (its unique index answers); anything
-        else matches the customer's e-mail or surname or the recipient."""
-        term = search_term.strip()
-        if not term:
-            return queryset, False
-        if _ORDER_NUMBER.match(term):
-            return queryset.filter(number=term), False
-        query = (
-            Q(external_key=term)
-            | Q(customer__email__icontains=term)
-            | Q(customer__last_name__icontains=term)
-            | Q(delivery_name__icontains=term)
-        )
-        return queryset.filter(query), False
+        """An order number or an external key exactly; anything else a fragment of the customer's e-mail or
+        surname or of the recipient (``orders_search``)."""
+        return orders_search(queryset=queryset, term=search_term), False
 
     def save_model(self, request, obj, form, change):
         if change and "status" in form.changed_data:

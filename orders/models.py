@@ -128,6 +128,9 @@ class Order(models.Model):
         indexes = [
             models.Index(fields=["status", "-placed_at"], name="order_status_placed"),
             models.Index(fields=["-placed_at", "-id"], name="order_placed_desc"),
+            # The orders search matches an external key exactly; the unique constraint's index leads with
+            # `source`, which the search does not know.
+            models.Index(fields=["external_key"], name="order_external_key"),
         ]
 
     def __str__(self) -> str:

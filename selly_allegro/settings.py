@@ -12,11 +12,13 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-VAR_DIR.mkdir(exist_ok=True)
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# Local state of the development setup (SQLite, the filesystem broker, media); the soak points it elsewhere.
+VAR_DIR = Path(env.str("SELLY_VAR_DIR", default=str(BASE_DIR / "var")))
+VAR_DIR.mkdir(parents=True, exist_ok=True)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 _DEV_SECRET = "django-insecure-dev-only-key-never-use-in-production-0123456789abcdef"  # noqa: S105 - DEBUG only
@@ -85,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "allegro.accounts.context_processors.current_account",
+                "allegro.core.context_processors.background_work",
             ],
         },
     },
@@ -126,20 +129,34 @@ STATIC_URL = "static/"
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "media/"
-MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "var" / "media")
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
 LOGIN_URL = "admin:login"
 
-# --- Celery ---------------------------------------------------------
+# --- Celery -----------------------------------------------------------------------------------
+# The broker transports are kombu's with two faults mended (selly_allegro/broker.py, docs/operations.md).
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
-    # Longer than any countdown or ETA we use, so a late-acked task is not redelivered while it waits.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 6 * 3600}
+    CELERY_BROKER_TRANSPORT = "selly_allegro.broker:RedisTransport"
+    CELERY_BROKER_TRANSPORT_OPTIONS = {
+        # Longer than any countdown or ETA we use, so a late-acked task is not redelivered while it waits.
+        "visibility_timeout": 6 * 3600,
+        # A Redis that vanished without closing the socket (failover, NAT, a paused VM): TCP keepalive and
+        # a socket timeout end the wait on the dead connection, so the worker notices and reconnects.
+        "socket_keepalive": True,
+        "socket_timeout": 30,
+        "socket_connect_timeout": 5,
+        # PING an idle connection before using it, and check the BRPOP connection as often (kombu).
+        "health_check_interval": 25,
+    }
 else:
     _broker_dir = VAR_DIR / "celery-broker"
     _broker_dir.mkdir(exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
+    # Writes each message whole before a worker can see it: kombu's own transport lets a worker read a
+    # half-written file and die on JSONDecodeError.
+    CELERY_BROKER_TRANSPORT = "selly_allegro.broker:FilesystemTransport"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir),
         "data_folder_out": str(_broker_dir),
@@ -147,6 +164,15 @@ else:
         "store_processed": False,
         "control_folder": str(_broker_dir / "control"),
     }
+# Lose the broker, keep trying: at start and after a loss, for as long as it takes (the default gives up
+# after 100 attempts and the worker exits). The process supervisor restarts a worker that exits anyway.
+CELERY_BROKER_CONNECTION_RETRY = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_BROKER_CONNECTION_MAX_RETRIES = None
+# A late-acked task running when the connection is lost finishes its work; its ack is lost with the
+# connection and the message comes back after visibility_timeout — harmless, as only idempotent tasks
+# are late-acked. Stated here because Celery 6 changes the default to cancelling such tasks.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"
@@ -157,7 +183,6 @@ CELERY_TASK_ACKS_LATE = False
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_TIME_LIMIT = 30 * 60
 CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
-CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 

@@ -10,6 +10,16 @@ from tests.factories import connect_account, make_emulator_app
 pytest_plugins = ["tests.emulator_support"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Every test starts with an empty cache: what one test cached (the banner's heartbeat, an account's
+    choices) must not change another's pages or query counts."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @pytest.fixture
 def staff_user(django_user_model):
     """A staff member with every permission of the shop, orders and Allegro apps (not a superuser)."""
@@ -43,3 +53,10 @@ def allegro_app(emulator, db, settings):
 def connected_account(emulator, allegro_app):
     """The emulator's demo seller, connected to `allegro_app` (tokens stored as the OAuth callback would)."""
     return connect_account(emulator, allegro_app)
+
+
+def pytest_generate_tests(metafunc):
+    """Tests marked `untidy` run once more against untidy emulator answers (tests/emulator_support.py)."""
+    from tests.emulator_support import parametrize_untidy
+
+    parametrize_untidy(metafunc)

@@ -120,13 +120,14 @@ class Contract:
         host = "https://upload.allegro.pl" if parts.path in UPLOAD_PATHS else "https://api.allegro.pl"
         return host + parts.path + (f"?{parts.query}" if parts.query else "")
 
-    def check(self, response: requests.Response) -> None:
+    def check(self, response: requests.Response, *, untidy: bool = False) -> None:
+        """`untidy`: the emulator answers untidy (optional fields null at random): nulls are taken as absent."""
         # openapi-core cannot check oauth2 security schemes (it warns); the emulator's own tests cover auth.
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", "Unsupported scheme type", UserWarning)
-            self._check(response)
+            self._check(response, untidy)
 
-    def _check(self, response: requests.Response) -> None:
+    def _check(self, response: requests.Response, untidy: bool = False) -> None:
         from openapi_core.contrib.requests import RequestsOpenAPIRequest, RequestsOpenAPIResponse
         from openapi_core.templating.paths.exceptions import OperationNotFound, PathNotFound
         from openapi_core.templating.responses.exceptions import ResponseNotFound
@@ -149,7 +150,9 @@ class Contract:
             except Exception as exc:  # noqa: BLE001 — report whatever openapi-core found
                 raise ContractViolation(f"request {prepared.method} {prepared.url} breaks the spec: {_describe(exc)}")
         try:
-            self.openapi.validate_response(oa_request, RequestsOpenAPIResponse(_without_known_deviations(response)))
+            self.openapi.validate_response(
+                oa_request, RequestsOpenAPIResponse(_without_known_deviations(response, untidy))
+            )
         except (ResponseNotFound, OperationNotFound, PathNotFound):
             # a status (or, for 405, a method) the spec does not list: it must still be an Allegro error body
             if response.status_code < 400:
@@ -176,22 +179,95 @@ class Contract:
 
 # Real Allegro answers with nulls the spec does not allow: `"parent": null` on root categories and
 # `"requiredIf": null, "displayedIf": null` on parameters (see the verbatim production/sandbox responses in
-# allegro_emulator/fixtures/). The emulator keeps the real behaviour; the check validates everything else.
-KNOWN_NULLS = {"/sale/categories": {"parent", "requiredIf", "displayedIf"}}
+# allegro_emulator/fixtures/), and null for every optional part of a checkout form it has nothing for
+# (captured forms: docs/emulator.md, "Shapes"). The emulator keeps the real behaviour; a dropped null that
+# the spec requires still fails, so only nulls of optional keys are tolerated.
+CHECKOUT_FORM_NULLS = {
+    "messageToSeller",
+    "firstName",
+    "lastName",
+    "companyName",
+    "personalIdentity",
+    "phoneNumber",
+    "address",
+    "modifiedAt",
+    "pickupPoint",
+    "guaranteed",
+    "cancellation",
+    "dueDate",
+    "company",
+    "naturalPerson",
+    "external",
+    "productSet",
+    "reconciliation",
+    "tax",
+    "note",
+    "provider",
+    "finishedAt",
+    "paidAmount",
+}
+KNOWN_NULLS = {
+    "/sale/categories": {"parent", "requiredIf", "displayedIf"},
+    "/order/checkout-forms": CHECKOUT_FORM_NULLS,
+    "/order/events": {"external"},
+    # the spec marks these nullable, but beside a $ref, where a validator must ignore it
+    "/sale/product-offers": {
+        "fundraisingCampaign",
+        "additionalServices",
+        "compatibilityList",
+        "afterSalesServices",
+        "contact",
+        "sizeTable",
+        "taxSettings",
+        "messageToSellerSettings",
+        "duration",
+        "endingAt",
+        "endedBy",
+        "shippingRates",
+        "additionalInfo",
+        "shipmentDate",
+        "responsiblePerson",
+        "responsibleProducer",
+        "safetyInformation",
+        "marketedBeforeGPSRObligation",
+    },
+    "/sale/offers": {
+        "primaryImage",
+        "priceAutomation",
+        "startingPrice",
+        "minimalPrice",
+        "currentPrice",
+        "biddersCount",
+        "startingAt",
+        "startedAt",
+        "endingAt",
+        "endedAt",
+        "afterSalesServices",
+        "additionalServices",
+        "external",
+        "shippingRates",
+        "fundraisingCampaign",
+    },
+}
 
 
-def _drop_nulls(value, keys: set[str]):
+def _drop_nulls(value, keys: set[str] | None):
+    """`value` without the null-valued keys named in `keys` (every null-valued key when `keys` is None)."""
     if isinstance(value, dict):
-        return {k: _drop_nulls(v, keys) for k, v in value.items() if not (v is None and k in keys)}
+        return {k: _drop_nulls(v, keys) for k, v in value.items() if not (v is None and (keys is None or k in keys))}
     if isinstance(value, list):
         return [_drop_nulls(v, keys) for v in value]
     return value
 
 
-def _without_known_deviations(response: requests.Response) -> requests.Response:
+def _without_known_deviations(response: requests.Response, untidy: bool = False) -> requests.Response:
     path = urlsplit(response.request.url).path
     keys = next((k for prefix, k in KNOWN_NULLS.items() if path.startswith(prefix)), None)
-    if not keys or response.status_code != 200:
+    if untidy:
+        keys = None
+    elif not keys:
+        return response
+    if not 200 <= response.status_code < 300 or not response.content:
         return response
     copy = requests.Response()
     copy.__dict__.update(response.__dict__)
@@ -230,6 +306,7 @@ class Emulator(ControlClient):
         self.server = server
         self.contract = contract
         self.http = requests.Session()
+        self.untidy = False
 
     # API sessions
     def api(self, token: str | None = None, *, lang: str | None = None, accept: str = PUBLIC) -> requests.Session:
@@ -241,7 +318,7 @@ class Emulator(ControlClient):
         if lang:
             session.headers["Accept-Language"] = lang
         if self.contract is not None:
-            session.hooks["response"].append(lambda resp, *a, **kw: self.contract.check(resp))
+            session.hooks["response"].append(lambda resp, *a, **kw: self.contract.check(resp, untidy=self.untidy))
         return session
 
     def url(self, path: str) -> str:
@@ -299,11 +376,32 @@ class Emulator(ControlClient):
         return resp.json()["access_token"]
 
 
+# The untidy switch for reruns: tests marked `untidy` run once more against an emulator whose answers have
+# their optional fields null or absent at random (docs/emulator.md, "Untidy answers"). The seed and the
+# probability can be changed for a local hunt: SELLY_UNTIDY_SEED=7 pytest -m untidy -k untidy_answers
+UNTIDY = {
+    "seed": int(os.environ.get("SELLY_UNTIDY_SEED", "20261203")),
+    "probability": float(os.environ.get("SELLY_UNTIDY_PROBABILITY", "0.3")),
+}
+
+
+def parametrize_untidy(metafunc) -> None:
+    """Called from pytest_generate_tests: a test marked `untidy` that uses the emulator runs tidy and untidy."""
+    definition = metafunc.definition
+    if definition.get_closest_marker("tidy_only"):
+        return  # asserts optional data the untidy answers leave out (the marker's reason says which)
+    if definition.get_closest_marker("untidy") and "emulator" in metafunc.fixturenames:
+        metafunc.parametrize("emulator", ["tidy", "untidy"], indirect=True, ids=["tidy_answers", "untidy_answers"])
+
+
 @pytest.fixture
-def emulator(emulator_server, contract) -> Emulator:
-    """A freshly reset emulator (demo app, demo seller, catalogue) and helpers."""
+def emulator(request, emulator_server, contract) -> Emulator:
+    """A freshly reset emulator (demo app, demo seller, catalogue) and helpers; untidy in the `untidy` rerun."""
     helper = Emulator(emulator_server, contract)
     helper.reset()
+    if getattr(request, "param", "tidy") == "untidy":
+        helper.set_settings(untidy=UNTIDY)
+        helper.untidy = True
     return helper
 
 

@@ -92,7 +92,7 @@ def connect_account(emulator, app, *, login: str = "demo-seller", name: str = "K
 
     tokens = emulator.user_token(login=login)
     me = emulator.api(tokens["access_token"]).get(emulator.url("/me")).json()
-    account = AllegroAccount(app=app, name=name, seller_id=str(me["id"]), login=me["login"])
+    account = AllegroAccount(app=app, name=name, seller_id=str(me["id"]), login=me.get("login") or login)
     account.access_token = tokens["access_token"]
     account.refresh_token = tokens["refresh_token"]
     account.token_expires_at = timezone.now() + timedelta(seconds=tokens["expires_in"])

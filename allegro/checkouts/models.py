@@ -25,8 +25,8 @@ class OrderEventCursor(models.Model):
     """Where the import of one account stands in Allegro's order journal.
 
     ``last_event_id`` is the last event actually processed (never event-stats' head) and
-    moves in the same transaction as the orders it covers. ``lock_token``/``locked_until`` is a lease:
-    one import per account at a time, and a killed worker's lease simply runs out.
+    moves in the same transaction as the orders it covers. One import per account at a time: a lease
+    (``import:<account id>``, see ``allegro.core.services.leases``) renewed inside every batch's transaction.
     """
 
     account = models.OneToOneField(
@@ -47,8 +47,6 @@ class OrderEventCursor(models.Model):
     caught_up_at = models.DateTimeField(_("journal read to the end"), null=True, blank=True)
     last_sweep_at = models.DateTimeField(_("last check of the order list"), null=True, blank=True)
     last_error = models.TextField(_("last import error"), blank=True)
-    lock_token = models.CharField(max_length=32, blank=True, editable=False)
-    locked_until = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("order import")

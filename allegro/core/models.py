@@ -89,3 +89,26 @@ class RateLimitSlot(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+
+class Lease(models.Model):
+    """A short lease on one piece of work (an account's sync or order import, a mass listing run).
+
+    Taken by a conditional UPDATE, so two workers can never both hold it; its holder renews it from a
+    heartbeat thread while it works, so a holder killed with SIGKILL blocks the others for one lease at most.
+    """
+
+    key = models.CharField(_("work"), max_length=100, unique=True)
+    owner = models.CharField(_("holder"), max_length=64, blank=True)
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
+    acquired_at = models.DateTimeField(_("taken"), null=True, blank=True)
+    taken_over = models.BooleanField(
+        _("taken over"), default=False, help_text=_("Taken from a holder that stopped renewing it (a dead worker).")
+    )
+
+    class Meta:
+        verbose_name = _("lease")
+        verbose_name_plural = _("leases")
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.owner or '-'}"

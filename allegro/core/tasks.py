@@ -8,7 +8,7 @@ from allegro.core.models import WorkerHeartbeat
 
 @shared_task(ignore_result=True)
 def worker_heartbeat() -> None:
-    """Scheduled by beat every minute; when it runs, both beat and a worker are alive."""
+    """Scheduled by beat every 20 s; when it runs, both beat and a worker are alive."""
     WorkerHeartbeat.objects.update_or_create(name="worker", defaults={"seen_at": timezone.now()})
 
 

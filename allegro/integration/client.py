@@ -23,6 +23,8 @@ from urllib.parse import quote, urljoin, urlsplit
 import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
+from allegro.integration.schemas.invoices import OrderInvoices
+from allegro.integration.schemas.products import CatalogueProduct, parse_products
 
 logger = logging.getLogger("allegro.integration.client")
 
@@ -31,6 +33,7 @@ BETA_MEDIA = "application/vnd.allegro.beta.v1+json"
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 # --- errors ----------------------------------------------------------------------------------
@@ -202,6 +205,7 @@ class AllegroClient:
         backoff_base: float = 0.5,
         rate_limited_wait: float = 60.0,
         on_call: Callable[[ApiResponse | None, AllegroError | None], None] | None = None,
+        before_write: Callable[[], None] | None = None,
     ) -> None:
         self.endpoints = endpoints
         self.client_id = client_id
@@ -216,6 +220,10 @@ class AllegroClient:
         self.backoff_base = backoff_base
         self.rate_limited_wait = rate_limited_wait
         self.on_call = on_call
+        # Called right before every request that changes something on Allegro (after any wait for a rate-limit
+        # slot): the holder of a lease checks it there and raises, so a worker that lost its lease while waiting
+        # sends nothing.
+        self.before_write = before_write
 
     # -- plumbing --
 
@@ -273,6 +281,8 @@ class AllegroClient:
                 token = self.token_provider.get() if self.token_provider else ""
                 headers["Authorization"] = f"Bearer {token}"
             self._limit(bucket)
+            if self.before_write is not None and method not in SAFE_METHODS:
+                self.before_write()
             started = time.monotonic()
             try:
                 response = self.session.request(
@@ -425,7 +435,7 @@ class AllegroClient:
         data = self.get("/me")
         return Me(
             id=str(data["id"]),
-            login=str(data.get("login", "")),
+            login=str(data.get("login") or ""),
             first_name=str(data.get("firstName") or ""),
             last_name=str(data.get("lastName") or ""),
             email=str(data.get("email") or ""),
@@ -551,6 +561,26 @@ class AllegroClient:
         data = self.get("/sale/matching-categories", params={"name": name})
         return list(data.get("matchingCategories", [])) if isinstance(data, dict) else []
 
+    # -- the product catalogue --
+
+    def search_products(
+        self, *, phrase: str, mode: str | None = None, category_id: str | None = None
+    ) -> list[CatalogueProduct]:
+        """GET /sale/products?phrase=&mode=GTIN|MPN&category.id= (every page, at most five) as CatalogueProducts."""
+        params: dict[str, str] = {"phrase": phrase}
+        if mode:
+            params["mode"] = mode
+        if category_id:
+            params["category.id"] = category_id
+        found: list[CatalogueProduct] = []
+        for _ in range(5):
+            products, next_page = parse_products(self.get("/sale/products", params=params, bucket="offer_read"))
+            found += products
+            if not next_page:
+                break
+            params["page.id"] = next_page
+        return found
+
     # -- delivery methods and shipping-rate sets --
 
     def get_delivery_methods(self) -> list[dict]:
@@ -673,6 +703,26 @@ class AllegroClient:
     # ---- end of messaging ----
 
     # ---- Invoices attached to checkout forms ----
+
+    def get_order_invoices(self, checkout_form_id: str) -> OrderInvoices:
+        """GET /order/checkout-forms/{id}/invoices (the invoices declared on the order, with their files)."""
+        data = self.get(f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/invoices")
+        return OrderInvoices.model_validate(data if isinstance(data, dict) else {})
+
+    def add_order_invoice(self, checkout_form_id: str, *, invoice_number: str, file_name: str) -> str:
+        """POST /order/checkout-forms/{id}/invoices (declare an invoice): its id.
+
+        Never repeated here (no idempotency key): after a lost answer the caller finds its invoice in
+        ``get_order_invoices`` by number (Allegro takes one number once per order)."""
+        body = {"invoiceNumber": invoice_number, "file": {"name": file_name}}
+        data = self.request("POST", f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/invoices", json=body)
+        return str((data.data or {}).get("id") or "") if isinstance(data.data, dict) else ""
+
+    def upload_order_invoice_file(self, checkout_form_id: str, invoice_id: str, *, data: bytes) -> None:
+        """PUT /order/checkout-forms/{id}/invoices/{invoiceId}/file (the PDF, at most 3 MB; once per invoice)."""
+        path = f"/order/checkout-forms/{quote(checkout_form_id, safe='')}/invoices/{quote(invoice_id, safe='')}/file"
+        self.request("PUT", path, data=data, content_type="application/pdf")
+
     # ---- end of invoices ----
 
 

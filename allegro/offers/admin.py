@@ -31,7 +31,7 @@ from allegro.descriptions.services.offers import description_product_body_get
 from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
-from allegro.offers.models import Offer, OfferFormat, OfferStatus
+from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus
 from allegro.offers.selectors import (
     offer_list,
     offer_refused_row,
@@ -45,6 +45,7 @@ from allegro.offers.services.form_errors import (
     offer_refusal_as_form_errors,
 )
 from allegro.offers.services.offers import (
+    offer_catalogue_match,
     offer_copy_onto,
     offer_fetch_from_allegro,
     offer_prepare,
@@ -355,6 +356,8 @@ class OfferAdmin(admin.ModelAdmin):
             "shop_price": product.price,
             "stock": product.stock,
             "producers": form.producers(account),
+            "catalogue": offer_catalogue_match(offer=offer),
+            "no_product": NO_PRODUCT,
             "field_errors": page.errors.fields,
             "other_errors": page.other_errors + page.errors.fields.get("__all__", []),
             "required_fields": OfferForm.REQUIRED,

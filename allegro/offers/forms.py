@@ -45,7 +45,12 @@ class OfferForm(forms.Form):
         label=_("Allegro catalogue product (EAN)"),
         required=False,
         max_length=64,
-        help_text=_("The product's EAN links the offer to Allegro's catalogue. Empty: a new product proposal."),
+        widget=forms.TextInput(attrs={"list": "ao-catalogue", "class": "vTextField"}),
+        help_text=_(
+            "The product's EAN links the offer to Allegro's catalogue (a new product is proposed when Allegro does "
+            "not know the EAN), a product id chosen from the catalogue links it to that product; empty: a new "
+            "product proposal; “none”: without a catalogue product, where the category allows it."
+        ),
     )
     template = forms.ModelChoiceField(
         queryset=DescriptionTemplate.objects.filter(is_active=True),

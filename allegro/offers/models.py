@@ -14,6 +14,10 @@ from django.utils.translation import gettext_lazy as _
 
 from shop.models import Product
 
+# Offer.catalogue_product_id: an EAN (link to the catalogue product of that EAN, or propose a new one when
+# Allegro does not know it), a product id chosen from the catalogue, "" (propose a new product) or this.
+NO_PRODUCT = "none"
+
 
 class OfferFormat(models.TextChoices):
     BUY_NOW = "BUY_NOW", _("Buy Now")

@@ -62,6 +62,7 @@ class SyncRun(models.Model):
         DONE = "done", _("finished")
         FAILED = "failed", _("failed")
         SKIPPED = "skipped", _("skipped")
+        INTERRUPTED = "interrupted", _("interrupted")
 
     class Trigger(models.TextChoices):
         MANUAL = "manual", _("by a staff member")
@@ -75,7 +76,7 @@ class SyncRun(models.Model):
     steps = models.JSONField(_("steps"), default=list, blank=True)
     trigger = models.CharField(_("started by"), max_length=10, choices=Trigger.choices, default=Trigger.MANUAL)
     dry_run = models.BooleanField(_("preview only"), default=False)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.RUNNING)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.RUNNING)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("by"),
@@ -91,6 +92,11 @@ class SyncRun(models.Model):
     api_calls = models.PositiveIntegerField(_("Allegro calls"), default=0)
     started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    taken_over = models.BooleanField(
+        _("took over"),
+        default=False,
+        help_text=_("Started after a run of this account stopped without finishing (its worker died)."),
+    )
 
     class Meta:
         verbose_name = _("synchronisation run")
@@ -168,22 +174,6 @@ class SyncCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.account_id}:{self.kind}"
-
-
-class SyncLock(models.Model):
-    """One sync per account at a time: a lease taken by a conditional UPDATE (no transaction held across HTTP
-    calls, so SQLite writers are not blocked); an expired lease (crashed worker) can be taken over."""
-
-    account = models.OneToOneField("allegro.AllegroAccount", on_delete=models.CASCADE, related_name="+")
-    owner = models.CharField(max_length=64, blank=True)
-    expires_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        verbose_name = _("sync lock")
-        verbose_name_plural = _("sync locks")
-
-    def __str__(self) -> str:
-        return f"{self.account_id}: {self.owner or '-'}"
 
 
 class SyncMarker(models.Model):

@@ -85,6 +85,22 @@ def admin_login(page, live_server, django_user_model):
     """Log a superuser into the panel through the real login form; returns the live server URL."""
 
     def login(username: str = "admin", password: str = "admin-haslo-123") -> str:
+        # No worker runs in the browser tests: a heartbeat an hour ahead keeps the "background tasks do not
+        # run" banner out of the pages and screenshots, also in a test that lasts minutes.
+        from datetime import timedelta
+
+        from django.utils import timezone
+
+        from allegro.core.models import WorkerHeartbeat
+
+        WorkerHeartbeat.objects.update_or_create(
+            name="worker", defaults={"seen_at": timezone.now() + timedelta(hours=1)}
+        )
+        from django.core.cache import cache
+
+        from allegro.core.context_processors import CACHE_KEY
+
+        cache.delete(CACHE_KEY)  # what an earlier test left there
         if not django_user_model.objects.filter(username=username).exists():
             django_user_model.objects.create_superuser(username, f"{username}@example.com", password)
         page.goto(f"{live_server.url}/admin/login/")

@@ -9,6 +9,7 @@ from django.urls import reverse
 from allegro.categories.models import CategoryForm, MappingEnvironment
 from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
 from allegro.offers.models import Offer, OfferStatus
+from allegro_emulator.products_data import KETTLE_GTINS
 from tests.factories import (
     add_product_image,
     connect_account,
@@ -37,6 +38,7 @@ def listing_setup(emulator, settings, tmp_path):
         category=category,
         name="Czajnik elektryczny Bosch TWK 3A011 stal nierdzewna 1,7 l",
         brand="Bosch",
+        ean=KETTLE_GTINS[0],  # the kettle of Allegro's catalogue: it supplies the product parameters
         price=Decimal("149.99"),
         stock=3,
         description="<h2>Czajnik Bosch</h2><p>Gotuje <b>szybko</b> i cicho.</p>",

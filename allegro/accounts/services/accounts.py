@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState, token_fingerprint
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_log
+from allegro.core.services.leases import leases_check_held
 from allegro.core.services.ratelimit_storage import DatabaseSlotStorage
 from allegro.integration.client import (
     AllegroClient,
@@ -232,6 +233,7 @@ def account_client(*, account: AllegroAccount) -> AllegroClient:
         limits=configured_limits(),
         rate_limited_wait=getattr(settings, "ALLEGRO_429_WAIT_SECONDS", 60.0),
         on_call=on_call,
+        before_write=leases_check_held,
     )
 
 

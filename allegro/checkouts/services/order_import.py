@@ -21,6 +21,7 @@ import logging
 import re
 import time
 import uuid
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -28,7 +29,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import IntegrityError, InterfaceError, OperationalError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -44,6 +45,7 @@ from allegro.checkouts.models import (
 )
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
+from allegro.core.services.leases import HeldLease, LeaseBusy, LeaseLost, lease_hold
 from allegro.integration.client import AllegroClient, AllegroNotFound, AllegroValidationError
 from allegro.integration.schemas.orders import (
     CheckoutForm,
@@ -69,7 +71,6 @@ from shop.signals import product_changes_batched
 
 logger = logging.getLogger("allegro.orders")
 
-LEASE = timedelta(seconds=120)  # a killed worker's import lock runs out after this
 EVENTS_PAGE = 1000  # /order/events limit (max 1000)
 BATCH_EVENTS = 300  # events per transaction (their forms and the cursor commit together)
 LIST_WHEN_MORE_THAN = 15  # forms per batch above which one listing call per 100 forms beats a GET each
@@ -92,10 +93,6 @@ PAYMENT_TYPES = {
 
 class ImportBusy(Exception):
     """Another import of the same account is running (it holds the lease)."""
-
-
-class LeaseLost(Exception):
-    """The import lock ran out while this worker was busy: stop, another worker may have taken over."""
 
 
 @dataclass
@@ -167,32 +164,31 @@ def order_cursor_for(*, account: AllegroAccount) -> OrderEventCursor:
 
 
 @contextmanager
-def _import_lease(account: AllegroAccount):
-    """Hold the account's import lock: a conditional UPDATE on the cursor row, so exactly one of
-    several workers gets it; it expires by itself if the holder dies."""
+def _import_lease(account: AllegroAccount) -> Iterator[HeldLease]:
+    """Hold the account's import lease (``import:<account id>``): exactly one of several workers gets it, a
+    heartbeat renews it while the import works, and it runs out one lease after its holder dies."""
     order_cursor_for(account=account)
-    token = uuid.uuid4().hex
-    now = timezone.now()
-    taken = (
-        OrderEventCursor.objects.filter(account=account)
-        .filter(Q(lock_token="") | Q(locked_until__isnull=True) | Q(locked_until__lt=now))
-        .update(lock_token=token, locked_until=now + LEASE)
-    )
-    if not taken:
-        raise ImportBusy()
     try:
-        yield token
-    finally:
-        OrderEventCursor.objects.filter(account=account, lock_token=token).update(lock_token="", locked_until=None)
+        with lease_hold(key=f"import:{account.pk}") as lease:
+            if lease.taken_over:
+                event_log(
+                    kind=EventKind.ORDER,
+                    action="order_import_taken_over",
+                    message=_(
+                        "The order import took over from an import that stopped without finishing (its worker "
+                        "died); it goes on from the last saved position of the journal."
+                    ),
+                    account=account,
+                )
+            yield lease
+    except LeaseBusy:
+        raise ImportBusy() from None
 
 
-def _hold_lease(account: AllegroAccount, token: str) -> OrderEventCursor:
-    """Inside a batch transaction: renew the lease (or stop if it was lost) and lock the cursor row."""
-    renewed = OrderEventCursor.objects.filter(account=account, lock_token=token).update(
-        locked_until=timezone.now() + LEASE
-    )
-    if not renewed:
-        raise LeaseLost()
+def _hold_lease(account: AllegroAccount, lease: HeldLease) -> OrderEventCursor:
+    """Inside a batch transaction: renew the lease (or stop if it was lost) and lock the cursor row, so the
+    batch commits only while the lease is still this worker's."""
+    lease.fence()
     return OrderEventCursor.objects.select_for_update().get(account=account)
 
 
@@ -360,7 +356,7 @@ def _ordered(items: list[_Item], batch: _Batch) -> list[_Item]:
 def _process_batch(
     *,
     account: AllegroAccount,
-    token: str,
+    token: HeldLease,
     items: list[_Item],
     result: ImportResult,
     methods: dict,
@@ -492,14 +488,26 @@ def _import_one(batch: _Batch, item: _Item, result: ImportResult) -> None:
 
 
 def _payment(form: CheckoutForm) -> dict:
+    # READY_FOR_PROCESSING means paid (or cash on delivery confirmed) whatever else the form says: Allegro
+    # may send paidAmount and finishedAt as null, and then the amount to pay is what was paid.
+    ready = form.status == "READY_FOR_PROCESSING"
+    total = form.summary.totalToPay.amount if form.summary else Decimal("0.00")
     payment = form.payment
     if payment is None:
+        if ready:
+            return {
+                "payment_type": "",
+                "payment_provider": "",
+                "payment_status": PaymentStatus.PAID,
+                "paid_amount": total,
+            }
         return {"payment_type": "", "payment_provider": "", "payment_status": PaymentStatus.UNPAID}
     paid = payment.paidAmount.amount if payment.paidAmount else Decimal("0.00")
     if payment.type == "CASH_ON_DELIVERY":
         status = PaymentStatus.COD
-    elif paid > 0 or (payment.finishedAt and form.status == "READY_FOR_PROCESSING"):
+    elif paid > 0 or ready:
         status = PaymentStatus.PAID
+        paid = paid or total
     else:
         status = PaymentStatus.UNPAID
     return {

@@ -29,7 +29,7 @@ An item's Offer row (the recorded intent) is saved and linked to the item **befo
 called. A re-run of the item (task redelivered after a crash, "Ponów nieudane") reuses that row, and
 ``offer_publish`` looks the offer up by ``external.id`` before any new POST — so no second offer is created.
 The task is therefore safe with ``acks_late`` + ``reject_on_worker_lost``. One run works on a job at a time (a
-lease in ``options`` renewed by a heartbeat thread): a redelivered copy answers "busy" and comes back later, and
+lease, ``listing:<job id>``, renewed by a heartbeat thread): a redelivered copy answers "busy" and comes back later, and
 takes the job over once a dead run's lease has lapsed. A timeout or 5xx leaves the offer "activating"; the item is
 tried again at the end of the run, after a grace period, so the lookup by external.id sees a POST that landed late.
 
@@ -41,9 +41,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-import uuid
 from collections import Counter
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -58,6 +56,7 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
+from allegro.core.services.leases import HeldLease, LeaseBusy, lease_hold, leases_carry, leases_held
 from allegro.descriptions.services.offers import description_image_ref_parse
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.listing.models import ListingJob, ListingJobItem
@@ -84,8 +83,7 @@ logger = logging.getLogger(__name__)
 LISTED_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING, OfferStatus.ENDED)
 KEEP = "keep"  # the form value "use the account's default" (Duration has "" = until sold out)
 CANCEL_POLL_SECONDS = 0.5
-RUN_LEASE_SECONDS = 90.0  # a run that stopped renewing for this long is taken over by the next one
-LEASE_RENEW_SECONDS = 10.0
+LEASE_RENEW_SECONDS = 10.0  # a run renews its lease this often; a redelivered task that found it held comes back
 DEFAULT_THREADS = 16
 # A timeout or 5xx on one product: the item is tried again at the end of the run (up to this many rounds), no
 # sooner than INTERRUPTED_GRACE seconds later, so a POST Allegro was still processing has landed by the time the
@@ -710,16 +708,25 @@ def listing_job_run(*, job_id: int, threads: int | None = None, time_budget: flo
     if job.status == ListingJob.Status.CANCELLED:
         _finish(job.pk)
         return DONE
-    lease = _RunLease(job.pk)
-    if not lease.acquire():
-        return BUSY
     try:
-        return _run(job, lease=lease, threads=threads, time_budget=time_budget)
-    finally:
-        lease.release()
+        with lease_hold(key=f"listing:{job.pk}") as lease:
+            if lease.taken_over:
+                event_log(
+                    kind=EventKind.OFFER,
+                    action="listing_job_taken_over",
+                    message=_(
+                        "Mass listing #%(job)s was taken over after its previous run stopped without finishing (its "
+                        "worker died); products already listed are left alone."
+                    )
+                    % {"job": job.pk},
+                    account=job.account,
+                )
+            return _run(job, lease=lease, threads=threads, time_budget=time_budget)
+    except LeaseBusy:
+        return BUSY
 
 
-def _run(job: ListingJob, *, lease: _RunLease, threads: int | None, time_budget: float | None) -> str:
+def _run(job: ListingJob, *, lease: HeldLease, threads: int | None, time_budget: float | None) -> str:
     ListingJob.objects.filter(pk=job.pk, status=ListingJob.Status.PENDING).update(status=ListingJob.Status.RUNNING)
     if _cancelled(job.pk):  # cancelled between the read and the claim
         _finish(job.pk)
@@ -761,75 +768,15 @@ def _run(job: ListingJob, *, lease: _RunLease, threads: int | None, time_budget:
     return DONE
 
 
-class _RunLease:
-    """One run per job at a time: ``options["run_lease"] = {"token", "until"}`` taken and renewed under the job's row
-    lock; a heartbeat thread renews it while the run lasts, so a redelivered task (acks_late) cannot work on the same
-    items beside a live run, yet takes over ``RUN_LEASE_SECONDS`` after a run died."""
-
-    def __init__(self, job_id: int) -> None:
-        self.job_id = job_id
-        self.token = uuid.uuid4().hex
-        self.lost = False
-        self.on_lost: Callable[[], None] | None = None
-        self._done = threading.Event()
-        self._thread: threading.Thread | None = None
-
-    def _write(self, *, take: bool) -> bool:
-        with transaction.atomic():
-            options = (
-                ListingJob.objects.select_for_update().filter(pk=self.job_id).values_list("options", flat=True).first()
-            )
-            options = dict(options or {})
-            lease = options.get("run_lease") or {}
-            now = time.time()
-            if lease.get("token") not in (None, self.token) and float(lease.get("until") or 0) > now:
-                return False
-            if not take and lease.get("token") not in (None, self.token):
-                return False  # expired and taken by another run meanwhile
-            options["run_lease"] = {"token": self.token, "until": now + RUN_LEASE_SECONDS}
-            ListingJob.objects.filter(pk=self.job_id).update(options=options)
-            return True
-
-    def acquire(self) -> bool:
-        if not self._write(take=True):
-            return False
-        self._thread = threading.Thread(target=self._heartbeat, name=f"listing-{self.job_id}-lease", daemon=True)
-        self._thread.start()
-        return True
-
-    def _heartbeat(self) -> None:
-        try:
-            while not self._done.wait(LEASE_RENEW_SECONDS):
-                if not self._write(take=False):
-                    self.lost = True
-                    if self.on_lost is not None:
-                        self.on_lost()
-                    return
-        finally:
-            connection.close()
-
-    def release(self) -> None:
-        self._done.set()
-        if self._thread is not None:
-            self._thread.join(LEASE_RENEW_SECONDS + 5)
-        with transaction.atomic():
-            options = (
-                ListingJob.objects.select_for_update().filter(pk=self.job_id).values_list("options", flat=True).first()
-            )
-            options = dict(options or {})
-            if (options.get("run_lease") or {}).get("token") == self.token:
-                options.pop("run_lease")
-                ListingJob.objects.filter(pk=self.job_id).update(options=options)
-
-
 def _run_pool(runner: _Runner, item_ids: list[int], count: int, *, last_round: bool) -> None:
     queue = iter(item_ids)
     queue_lock = threading.Lock()
     actor = runner.actor
+    leases = leases_held()
 
     def worker() -> None:
         try:
-            with event_context(actor=actor):  # contextvars do not follow into pool threads
+            with event_context(actor=actor), leases_carry(leases):  # contextvars do not follow into pool threads
                 while not runner.should_stop():
                     with queue_lock:
                         item_id = next(queue, None)

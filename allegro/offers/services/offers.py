@@ -18,6 +18,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+from django.core.cache import cache
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -55,7 +56,8 @@ from allegro.integration.client import (
 )
 from allegro.integration.schemas.categories import CategoryParameter
 from allegro.integration.schemas.offers import AllegroOffer, parse_offer, parse_offer_page
-from allegro.offers.models import Offer, OfferFormat, OfferStatus
+from allegro.integration.schemas.products import CatalogueProduct
+from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus
 from allegro.offers.services.validation import (
     GALLERY_MAX,
     TITLE_MAX,
@@ -207,6 +209,9 @@ def _gpsr_defaults(account: AllegroAccount) -> dict:
 # --- per-selection lookups (triage caches per category instead of per product) ---------------------
 
 
+CATALOGUE_CACHE_SECONDS = 300
+
+
 class OfferLookups:
     """Lookups shared by the products of one selection: category mapping, parameter definitions, category-form
     values, templates and delivery price lists are resolved once per category."""
@@ -220,9 +225,28 @@ class OfferLookups:
         self._form: dict[str, dict[str, dict]] = {}
         self._template: dict[int, DescriptionTemplate | None] = {}
         self._shipping: dict[int, str] = {}
+        self._catalogue: dict[str, list[CatalogueProduct] | None] = {}
+        self._client = None
         self.shipping_overrides: dict[int, str] | None = None  # {product pk: Allegro id}, set by the triage
         # {(product pk, Allegro category id): the product's own parameter values}, read in bulk by the triage.
         self.own_parameters: dict[tuple[int, str], list[dict]] | None = None
+
+    def catalogue(self, ean: str) -> list[CatalogueProduct] | None:
+        """The products of Allegro's catalogue with this EAN (None: the catalogue could not be asked)."""
+        if ean not in self._catalogue:
+            # Kept a few minutes for the whole process: a triage and the job that follows it ask once per EAN.
+            key = f"allegro:catalogue:{self.app.pk}:{ean}"
+            found = cache.get(key)
+            if found is None:
+                try:
+                    if self._client is None:  # one client for the selection
+                        self._client = account_client(account=self.account)
+                    found = self._client.search_products(phrase=ean, mode="GTIN")
+                    cache.set(key, found, CATALOGUE_CACHE_SECONDS)
+                except AllegroError:
+                    found = None
+            self._catalogue[ean] = found
+        return self._catalogue[ean]
 
     def allegro_category(self, product: Product) -> str:
         key = product.category_id
@@ -483,9 +507,10 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
         else:
             definitions = lookups.definitions(offer.category_id)
             problems += offer_parameter_problems(
-                offer=offer, definitions=definitions, linked=bool(offer.catalogue_product_id)
+                offer=offer, definitions=definitions, linked=_catalogue_linked(offer, lookups)
             )
     problems += offer_catalogue_problems(offer=offer, definitions=definitions)
+    problems += _catalogue_match_problems(offer, lookups)
     problems += offer_selling_problems(offer=offer)
     image_urls = {pk: _preview_url(pk) for pk in (image.pk for image in product.images.all())}
     for entry in offer.images or []:
@@ -544,6 +569,16 @@ class Triage:
     offers: dict[int, Offer] = field(default_factory=dict)
     problems: dict[int, list[OfferProblem]] = field(default_factory=dict)
     groups: list[TriageGroup] = field(default_factory=list)
+    unknown_ean: list[Product] = field(default_factory=list)  # listed with a new product proposal
+
+    @property
+    def unknown_ean_label(self) -> str:
+        count = len(self.unknown_ean)
+        return ngettext(
+            "%(count)s product: EAN unknown in Allegro's catalogue (a new product is proposed with its parameters)",
+            "%(count)s products: EAN unknown in Allegro's catalogue (new products are proposed with their parameters)",
+            count,
+        ) % {"count": count}
 
     @property
     def total(self) -> int:
@@ -574,6 +609,7 @@ def _group_label(code: str, problem: OfferProblem) -> str:
     name = code.split(":", 1)[1] if ":" in code else ""
     labels = {
         "missing_ean": _("without EAN"),
+        "ean_ambiguous": _("with an EAN of several products in Allegro's catalogue"),
         "invalid_ean": _("with a wrong EAN"),
         "unmapped_category": _("in a category not mapped to Allegro"),
         "category_not_leaf": _("mapped to a non-leaf Allegro category"),
@@ -583,6 +619,7 @@ def _group_label(code: str, problem: OfferProblem) -> str:
         "missing_responsible_producer": _("without a responsible producer (GPSR)"),
         "missing_safety_information": _("without safety information (GPSR)"),
         "missing_title": _("without a title"),
+        "title_too_short": _("with a title too short for Allegro (under 12 characters or 3 words)"),
         "invalid_price": _("with a wrong price"),
         "missing_price": _("without a price"),
     }
@@ -612,7 +649,9 @@ def _fix_link(offer: Offer, problem: OfferProblem) -> tuple[str, str]:
         return _url("admin:allegro_categoryform_edit", offer.category_id), _("fill in the category form")
     if problem.field in ("account", "implied_warranty_id", "return_policy_id", "shipping_rates_id"):
         return _url("admin:allegro_allegroaccount_change", offer.account_id), _("account settings")
-    if problem.field in ("responsible_producer_id", "safety_information", "description", "duration"):
+    if problem.field in ("responsible_producer_id", "safety_information", "description", "duration") or (
+        problem.code == "ean_ambiguous"
+    ):
         url = _url("admin:allegro_offer_list_product", product_id)
         return (f"{url}?account={offer.account_id}" if url else ""), _("open the listing form")
     return _url("admin:shop_product_change", product_id), _("edit the product")
@@ -656,6 +695,8 @@ def offers_triage(
         problems = _problems(offer, lookups)
         triage.offers[product.pk] = offer
         triage.problems[product.pk] = problems
+        if offer_catalogue_match(offer=offer, lookups=lookups).state == CatalogueMatch.UNKNOWN:
+            triage.unknown_ean.append(product)
         seen: set[str] = set()
         for problem in problems:
             if problem.code in seen:
@@ -670,19 +711,108 @@ def offers_triage(
     return triage
 
 
+# --- Allegro's catalogue -------------------------------------------------------------------------------
+
+
+def _catalogue_linked(offer: Offer, lookups: OfferLookups) -> bool:
+    """Whether Allegro's catalogue supplies the product parameters: a chosen product, or an EAN it knows once."""
+    ref = offer.catalogue_product_id
+    if not ref or ref == NO_PRODUCT:
+        return False
+    if not gtin_is_valid(ref):
+        return True  # a product id chosen from the catalogue
+    found = lookups.catalogue(ref)
+    return found is None or len(found) == 1  # when the catalogue cannot be asked, Allegro will tell at publish
+
+
+def _catalogue_match_problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
+    """An EAN several catalogue products share: Allegro refuses it (MultipleProductsFoundException) until a
+    product is chosen by its id."""
+    ref = offer.catalogue_product_id
+    if not ref or not gtin_is_valid(ref):
+        return []
+    found = lookups.catalogue(ref) or []
+    if len(found) < 2:
+        return []
+    return [
+        OfferProblem(
+            "ean_ambiguous",
+            "catalogue_product_id",
+            _("EAN: %(count)s products of Allegro's catalogue have this EAN; choose one in “Wystaw na Allegro”.")
+            % {"count": len(found)},
+        )
+    ]
+
+
+def offer_catalogue_match(*, offer: Offer, lookups: OfferLookups | None = None) -> CatalogueMatch:
+    """What Allegro's catalogue says of the offer's product link: for "Wystaw na Allegro" and the triage."""
+    lookups = lookups or OfferLookups(offer.account)
+    ref = offer.catalogue_product_id
+    if ref == NO_PRODUCT:
+        return CatalogueMatch(state=CatalogueMatch.NONE)
+    if not ref:
+        return CatalogueMatch(state=CatalogueMatch.PROPOSAL)
+    if not gtin_is_valid(ref):
+        return CatalogueMatch(state=CatalogueMatch.CHOSEN)
+    found = lookups.catalogue(ref)
+    if found is None:
+        return CatalogueMatch(state=CatalogueMatch.UNCHECKED)
+    if not found:
+        return CatalogueMatch(state=CatalogueMatch.UNKNOWN)
+    return CatalogueMatch(state=CatalogueMatch.KNOWN if len(found) == 1 else CatalogueMatch.AMBIGUOUS, products=found)
+
+
+@dataclass
+class CatalogueMatch:
+    """How an offer meets Allegro's catalogue. ``products``: the catalogue products of its EAN."""
+
+    KNOWN = "known"  # one product: the offer is linked to it
+    AMBIGUOUS = "ambiguous"  # several: one must be chosen by id
+    UNKNOWN = "unknown"  # none: a new product is proposed from the offer's data
+    CHOSEN = "chosen"  # a product chosen by its id
+    PROPOSAL = "proposal"  # no EAN: a new product is proposed
+    NONE = "none"  # without a product (only where the category allows it)
+    UNCHECKED = "unchecked"  # the catalogue could not be asked
+
+    state: str
+    products: list[CatalogueProduct] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return {
+            self.KNOWN: _("EAN known in Allegro's catalogue: the offer is linked to its product."),
+            self.AMBIGUOUS: _("EAN of several products in Allegro's catalogue: choose one."),
+            self.UNKNOWN: _("EAN unknown in Allegro's catalogue: a new product is proposed with its parameters."),
+            self.CHOSEN: _("A product chosen from Allegro's catalogue."),
+            self.PROPOSAL: _("No EAN: a new product is proposed with its parameters."),
+            self.NONE: _("Without a catalogue product (only where the category allows it)."),
+            self.UNCHECKED: _("Allegro's catalogue could not be checked now; Allegro checks the EAN when listing."),
+        }[self.state]
+
+
 # --- payload ---------------------------------------------------------------------------------------
 
 
-def offer_payload_build(*, offer: Offer, description: dict | None, gallery: list[str]) -> dict:
-    """The ``POST /sale/product-offers`` body of an offer: only fields that are set."""
+def offer_payload_build(*, offer: Offer, description: dict | None, gallery: list[str], propose: bool = False) -> dict:
+    """The ``POST /sale/product-offers`` body of an offer: only fields that are set.
+
+    ``propose``: Allegro's catalogue does not know the offer's EAN, so the product's data goes with it and
+    Allegro proposes a new product (with the EAN alone it answers MatchingProductNotFoundException)."""
     account = offer.account
-    if offer.catalogue_product_id:
-        cat_id = offer.catalogue_product_id
-        product: dict[str, Any] = {"id": cat_id, "idType": "GTIN"} if gtin_is_valid(cat_id) else {"id": cat_id}
+    cat_id = offer.catalogue_product_id
+    product: dict[str, Any]
+    if cat_id == NO_PRODUCT:
+        product = {}  # without a catalogue product: Allegro allows it in a few categories only
+    elif cat_id and not gtin_is_valid(cat_id):
+        product = {"id": cat_id}  # a product chosen from the catalogue
+    elif cat_id and not propose:
+        product = {"id": cat_id, "idType": "GTIN"}  # the catalogue product of this EAN
     else:
-        # No catalogue link: a product proposal (Allegro creates it from these fields).
+        # A new product proposal (Allegro creates it from these fields), under the EAN when there is one.
         product = {"name": offer.title, "category": {"id": offer.category_id}, "images": gallery[:1]}
-    if offer.product_parameters:
+        if cat_id:
+            product = {"id": cat_id, "idType": "GTIN", **product}
+    if offer.product_parameters and (product.get("idType") or "id" not in product):  # not for a chosen product
         product["parameters"] = offer.product_parameters
     item: dict[str, Any] = {"product": product, "quantity": {"value": 1}}
     if offer.marketed_before_gpsr:
@@ -951,7 +1081,8 @@ def _publish_upload_images(client, offer: Offer) -> dict:
         raise _stop(offer, message=message, fields={"description": [message]}) from exc
     offer.images = gallery
     offer.image_urls = {str(k): v for k, v in image_urls.items()}
-    return offer_payload_build(offer=offer, description=description, gallery=gallery)
+    propose = offer_catalogue_match(offer=offer, lookups=lookups).state == CatalogueMatch.UNKNOWN
+    return offer_payload_build(offer=offer, description=description, gallery=gallery, propose=propose)
 
 
 def _publish_find_existing(client, offer: Offer) -> AllegroOffer | None:

@@ -21,6 +21,7 @@ from allegro.categories.services.category_forms import (
     parameter_is_required,
 )
 from allegro.descriptions.services.descriptions import description_validate
+from allegro.offers.models import NO_PRODUCT
 from shop.validators import gtin_is_valid
 
 if TYPE_CHECKING:
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
 
 TITLE_MAX = 75
+# Allegro refuses a name shorter than 12 characters or of fewer than 3 words.
+TITLE_MIN, TITLE_MIN_WORDS = 12, 3
 GALLERY_MAX = 16
 SAFETY_INFORMATION_MAX = 5000
 BUY_NOW_DURATIONS = {"", "PT72H", "PT120H", "PT168H", "PT240H", "PT480H", "PT720H"}
@@ -83,6 +86,15 @@ def offer_selling_problems(*, offer: Offer) -> list[OfferProblem]:
                 "title",
                 _("Title: at most %(max)s characters (it has %(length)s).")
                 % {"max": TITLE_MAX, "length": len(offer.title)},
+            )
+        )
+    elif len(title) < TITLE_MIN or len(title.split()) < TITLE_MIN_WORDS:
+        problems.append(
+            OfferProblem(
+                "title_too_short",
+                "title",
+                _("Title: at least %(min)s characters and %(words)s words (it has %(length)s characters).")
+                % {"min": TITLE_MIN, "words": TITLE_MIN_WORDS, "length": len(title)},
             )
         )
     stock = offer.product.stock if offer.product_id and offer.product is not None else None
@@ -182,6 +194,8 @@ def offer_catalogue_problems(*, offer: Offer, definitions: list[CategoryParamete
     required parameters are incomplete (then Allegro would need a full product proposal)."""
     product = offer.product
     ean = (getattr(product, "ean", "") or "").strip()
+    if offer.catalogue_product_id == NO_PRODUCT:
+        return []
     if offer.catalogue_product_id:
         if not gtin_is_valid(offer.catalogue_product_id) and not producer_is_allegro_id(
             value=offer.catalogue_product_id

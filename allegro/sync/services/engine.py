@@ -4,7 +4,7 @@ steps for one account under its lock and records a SyncRun. The steps themselves
 ("Synchronizuj aukcje", ``manage.py allegro_sync``, the tasks) are in ``allegro.sync.services.steps``.
 
 Every writer respects the account's switches ("Parametry synchronizacji") unless the staff member asks for a
-step explicitly (``only=``). One sync per account at a time (``account_lock``); each run leaves a SyncRun.
+step explicitly (``only=``). One sync per account at a time (a lease, ``sync:<account id>``, renewed while the run works); each run leaves a SyncRun.
 
 Which switch allows what:
 - ``sync_prices``: the offer price follows the shop price (markup %, then the account's rounding).
@@ -29,11 +29,12 @@ from django.utils.translation import gettext as _
 from allegro.accounts.models import AllegroAccount
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
+from allegro.core.services.leases import LeaseBusy, LeaseLost, lease_hold
 from allegro.integration.client import AllegroClient, AllegroError, AllegroReauthRequired, ApiResponse
 from allegro.offers.models import Offer, OfferFormat, OfferStatus
 from allegro.sync.models import AccountPriceRule, PriceRounding, SyncRun
 from allegro.sync.services.commands import Change, Outcome, Stop, commands_execute, commands_plan
-from allegro.sync.services.queue import LIVE_STATUSES, SyncBusy, account_lock
+from allegro.sync.services.queue import LIVE_STATUSES
 
 CENT = Decimal("0.01")
 
@@ -134,7 +135,7 @@ def offer_change(*, offer: Offer, account: AllegroAccount, parts: set[str], roun
 class SyncContext:
     account: AllegroAccount
     run: SyncRun
-    opened_client: AllegroClient | None  # opened by sync_run under the account's lock, before the first step
+    opened_client: AllegroClient | None  # opened by sync_run under the account's lease, before the first step
     dry_run: bool
     forced: bool
     counts: Counter = field(default_factory=Counter)
@@ -252,15 +253,27 @@ def sync_account_run(
     stop: Stop | None = None
     try:
         with event_context(actor=actor, rule="" if actor else f"sync:{trigger}"):
-            with account_lock(account=account):
+            with lease_hold(key=f"sync:{account.pk}") as lease:
+                if lease.taken_over:
+                    _runs_interrupted(account=account, successor=run)
+                    run.taken_over = True
                 ctx.opened_client = sync_client(account=account, counter=counter)
                 ctx.rounding = account_price_rounding(account=account)
                 for step in steps.values():
+                    lease.check()
                     step(ctx)
         run.status = SyncRun.Status.FAILED if ctx.outcome.failed and not ctx.outcome.succeeded else SyncRun.Status.DONE
-    except SyncBusy:
+    except LeaseBusy:
         run.status = SyncRun.Status.SKIPPED
         ctx.errors.append(_("Another synchronisation of this account is running; try again in a moment."))
+    except LeaseLost:
+        run.status = SyncRun.Status.INTERRUPTED
+        ctx.errors.append(
+            _(
+                "This run lost the account's lease (it could not renew it in time) and stopped before sending more; "
+                "the next run takes over the queued changes."
+            )
+        )
     except AllegroReauthRequired as exc:
         run.status = SyncRun.Status.FAILED
         ctx.errors.append(str(exc))
@@ -283,6 +296,18 @@ def sync_account_run(
     if stop is not None and trigger != SyncRun.Trigger.MANUAL:
         raise stop
     return run
+
+
+def _runs_interrupted(*, account: AllegroAccount, successor: SyncRun) -> None:
+    """The lease was taken from a holder that stopped renewing it: its unfinished runs died with their worker."""
+    note = _("Interrupted: the worker running it stopped (run #%(run)s took over).") % {"run": successor.pk}
+    for dead in SyncRun.objects.filter(
+        account=account, status=SyncRun.Status.RUNNING, finished_at__isnull=True
+    ).exclude(pk=successor.pk):
+        dead.status = SyncRun.Status.INTERRUPTED
+        dead.finished_at = timezone.now()
+        dead.errors = [*dead.errors, note]
+        dead.save(update_fields=["status", "finished_at", "errors"])
 
 
 def sync_run_summary(*, run: SyncRun, lines: list[str]) -> str:

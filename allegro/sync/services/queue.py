@@ -9,7 +9,6 @@ commands.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -19,9 +18,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from allegro.accounts.models import AllegroAccount
 from allegro.offers.models import Offer, OfferStatus
-from allegro.sync.models import OfferSyncQueue, SyncLock, SyncMarker
+from allegro.sync.models import OfferSyncQueue, SyncMarker
 
 # Offer states the engine keeps in line with the shop; ended ones only when they renew after the end.
 LIVE_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
@@ -109,49 +107,3 @@ def flush_schedule(*, delay: float | None = None) -> float | None:
         except IntegrityError:
             return None  # the row exists and its window is still open: that flush will see our rows
     return delay
-
-
-# --- the per-account lock ------------------------------------------------------------------------------------
-
-
-class SyncBusy(Exception):
-    """Another sync of this account holds the lock."""
-
-
-def lock_lease_seconds() -> int:
-    return int(getattr(settings, "ALLEGRO_SYNC_LOCK_SECONDS", 900))
-
-
-def sync_lock_acquire(*, account: AllegroAccount) -> str:
-    """Take the account's lease (conditional UPDATE, so two workers can never both win); raise SyncBusy."""
-    owner = uuid.uuid4().hex
-    now = timezone.now()
-    expires = now + timedelta(seconds=lock_lease_seconds())
-    SyncLock.objects.get_or_create(account=account)
-    taken = (
-        SyncLock.objects.filter(account=account)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__lt=now))
-        .update(owner=owner, expires_at=expires)
-    )
-    if not taken:
-        raise SyncBusy(account.pk)
-    return owner
-
-
-def sync_lock_release(*, account: AllegroAccount, owner: str) -> None:
-    SyncLock.objects.filter(account=account, owner=owner).update(owner="", expires_at=None)
-
-
-class account_lock:  # noqa: N801 - used as a context manager
-    """``with account_lock(account=a): ...`` — one sync per account at a time."""
-
-    def __init__(self, *, account: AllegroAccount) -> None:
-        self.account = account
-        self.owner = ""
-
-    def __enter__(self) -> str:
-        self.owner = sync_lock_acquire(account=self.account)
-        return self.owner
-
-    def __exit__(self, *exc) -> None:
-        sync_lock_release(account=self.account, owner=self.owner)

@@ -47,6 +47,28 @@ def test_order_search_by_number_and_customer(admin_client):
     assert f">{second.number}<" in page and f">{first.number}<" not in page
 
 
+@pytest.mark.parametrize("ids_max", [5000, 1])
+def test_order_search_by_email_recipient_and_external_key(admin_client, monkeypatch, ids_max):
+    """The same orders whether the matching customers' ids are looked up first or taken as a subquery."""
+    monkeypatch.setattr("orders.selectors.CUSTOMER_IDS_MAX", ids_max)
+    product = make_product()
+
+    def order(**fields):
+        customer = make_customer(last_name=fields.pop("last_name", "Nowak"), email=fields.pop("email"))
+        line = LineData(name="x", quantity=1, unit_price=Decimal("1.00"), product=product)
+        return order_create(data=OrderData(customer=customer, lines=[line], **fields))
+
+    by_mail = order(email="anna.kowal@example.com")
+    also_by_mail = order(email="kowal.jan@example.com")
+    by_recipient = order(email="x@example.com", address={"delivery_name": "Piotr Kowalczyk"})
+    by_key = order(email="y@example.com", source="allegro", external_key="cf-77")
+    page = _found(admin_client, "admin:orders_order_changelist", "KOWAL")
+    assert all(f">{o.number}<" in page for o in (by_mail, also_by_mail, by_recipient))
+    assert f">{by_key.number}<" not in page
+    page = _found(admin_client, "admin:orders_order_changelist", "cf-77")
+    assert f">{by_key.number}<" in page and f">{by_mail.number}<" not in page
+
+
 def test_customer_search_by_allegro_login_lists_each_customer_once(admin_client):
     customer = make_customer(email="kupujacy@example.com")
     for seller in ("1", "2"):  # the same login on two seller accounts: still one row

@@ -40,3 +40,14 @@ def test_seed_demo_creates_the_admin_only_with_debug(settings, tmp_path):
     with override_settings(DEBUG=True):
         call_command("seed_demo", "--no-images")
     assert get_user_model().objects.get(username="admin").check_password("admin")
+
+
+def test_the_emulators_catalogue_knows_some_demo_eans_and_not_others(settings, tmp_path):
+    """The emulator's catalogue is built around the demo shop: its EANs must still be the ones seed_demo makes."""
+    from allegro_emulator.products_data import DEMO_PRODUCTS
+
+    call_command("seed_demo", "--no-images")
+    eans = dict(Product.objects.values_list("sku", "ean"))
+    assert all(eans[sku] == ean for sku, _leaf, _name, _brand, _model, ean in DEMO_PRODUCTS)
+    known = {ean for *_rest, ean in DEMO_PRODUCTS}
+    assert 0 < len(known) < len(eans) / 3  # many shop EANs stay unknown to Allegro's catalogue

@@ -113,6 +113,7 @@ def test_create_async_202_then_303(emulator, api):
             "11323_999",
         ),
         ({"name": "x" * 76}, "VALIDATION_ERROR", "name", "at most 75"),
+        ({"name": "Czajnik Bosch"}, "VALIDATION_ERROR", "name", "at least 3 words"),
         (
             {"sellingMode": {"format": "BUY_NOW", "price": {"amount": "10.999", "currency": "PLN"}}},
             "VALIDATION_ERROR",

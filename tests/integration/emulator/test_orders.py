@@ -54,18 +54,25 @@ def test_purchase_creates_a_spec_shaped_checkout_form_and_sells_stock(emulator, 
         "id": offer_id,
         "name": offer_row(emulator, offer_id)["name"],
         "external": {"id": "SKU-ABC"},
+        "productSet": None,
     }
+    # captured forms carry null where Allegro has nothing to say, and every key
+    assert line["reconciliation"] is None and line["tax"] is None and line["discounts"] == []
+    assert form["note"] is None and form["discounts"] == [] and form["surcharges"] == []
+    assert buyer["personalIdentity"] is None and buyer["companyName"] is None
     assert line["quantity"] == 2
     assert line["price"] == {"amount": "1299.00", "currency": "PLN"} == line["originalPrice"]
     delivery = form["delivery"]
-    assert delivery["method"]["id"] == COURIER and "pickupPoint" not in delivery
+    assert delivery["method"]["id"] == COURIER and delivery["pickupPoint"] is None
+    assert delivery["cancellation"] is None and delivery["time"]["guaranteed"] is None
     assert set(delivery["address"]) >= {"firstName", "lastName", "street", "city", "zipCode", "countryCode"}
     total = 2 * 1299 + float(delivery["cost"]["amount"])
     assert form["summary"]["totalToPay"] == {"amount": f"{total:.2f}", "currency": "PLN"}
     payment = form["payment"]
     assert payment["type"] == "ONLINE" and payment["provider"] in ("P24", "PAYU")
     assert payment["paidAmount"] == form["summary"]["totalToPay"] and payment["finishedAt"]
-    assert form["invoice"] == {"required": False}
+    assert payment["reconciliation"] is None
+    assert form["invoice"] == {"required": False, "address": None, "dueDate": None, "features": []}
     assert form["revision"] and form["updatedAt"]
 
     row = offer_row(emulator, offer_id)
@@ -89,14 +96,14 @@ def test_pickup_point_invoice_and_cash_on_delivery(emulator, seller_api):
     assert company["name"] == "Firma Testowa Sp. z o.o." and company["ids"][0]["value"] == "5260250995"
 
     cod = buy(emulator, offer_id, delivery_method_id=COD)["checkout_form"]
-    assert cod["payment"]["type"] == "CASH_ON_DELIVERY" and "paidAmount" not in cod["payment"]
+    assert cod["payment"]["type"] == "CASH_ON_DELIVERY" and cod["payment"]["paidAmount"] is None
     assert cod["status"] == "READY_FOR_PROCESSING"
     for form in (locker, given["checkout_form"], cod):
         assert seller_api.get(emulator.url(f"/order/checkout-forms/{form['id']}")).status_code == 200
 
     unpaid = buy(emulator, offer_id, paid=False)
     assert unpaid["checkout_form"]["status"] == "FILLED_IN" and len(unpaid["events"]) == 2
-    assert "paidAmount" not in unpaid["checkout_form"]["payment"]
+    assert unpaid["checkout_form"]["payment"]["paidAmount"] is None
     assert buy(emulator, offer_id, delivery_method_id=str(uuid.uuid4()), expect=422)["errors"][0]["path"]
 
 

@@ -30,6 +30,7 @@ from allegro.checkouts.services.order_import import (
 )
 from allegro.checkouts.services.writeback import order_add_tracking
 from allegro.checkouts.tasks import shipment_send
+from allegro.core.models import Lease
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.services.orders import order_change_status
@@ -37,7 +38,7 @@ from shop.models import Customer, Product, StockMovement
 from tests.emulator_support import make_offer
 from tests.factories import connect_account, make_customer, make_product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.untidy]
 
 
 # helpers -------------------------------------------------------------------------------------------------
@@ -74,6 +75,7 @@ def shop(emulator):
 
 
 # scenarios ------------------------------------------------------------------------------------------------
+@pytest.mark.tidy_only(reason="compares every optional detail of the form (pickup point, address, message)")
 def test_purchase_becomes_a_shop_order_with_all_details(emulator, connected_account, shop):
     product, offer = shop
     started(connected_account)
@@ -182,6 +184,7 @@ def _form_calls(emulator, since: int) -> tuple[int, int]:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("offset_cap", [None, 40])
+@pytest.mark.tidy_only(reason="counts list calls, which depend on optional fields of the forms")
 def test_a_backlog_is_listed_once_not_again_for_every_batch(emulator, connected_account, monkeypatch, offset_cap):
     """After a sale or an outage thousands of forms share the listing window: each batch goes on where
     the previous one stopped (small pages here so that 200 purchases span several journal pages).
@@ -244,6 +247,7 @@ def test_a_backlog_spread_over_hours_with_later_payments(emulator, connected_acc
     assert_invariants()
 
 
+@pytest.mark.tidy_only(reason="asserts the modified delivery address")
 def test_a_form_listed_before_it_changed_again_is_fetched_afresh(emulator, connected_account, monkeypatch):
     """A form listed ahead of its events, then modified before the next journal page is read: the
     copy from the listing is older than the BUYER_MODIFIED event and must not be imported for it."""
@@ -289,6 +293,7 @@ def test_dropped_events_are_recovered_by_the_sweep(emulator, connected_account, 
 
 
 @pytest.mark.parametrize("imported_before_merge", [True, False])
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_merged_checkouts_move_stock_once(emulator, connected_account, shop, imported_before_merge):
     product, offer = shop
     started(connected_account)
@@ -363,6 +368,7 @@ def test_buyer_modification_and_payment_update_the_order(emulator, connected_acc
     assert order.status == OrderStatus.READY_TO_SHIP and order.payment_status == "paid"
 
 
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_unknown_hidden_and_short_products_are_imported_and_flagged(emulator, connected_account):
     make_product(sku="HIDDEN", stock=5, visible=False)
     make_product(sku="SHORT", stock=1)
@@ -384,6 +390,7 @@ class Killed(BaseException):
     """A worker dying mid-import (not an Exception: nothing catches it)."""
 
 
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected_account, shop, monkeypatch):
     product, offer = shop
     started(connected_account)
@@ -403,7 +410,9 @@ def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected
         order_import_new_events(account=connected_account)
     assert Order.objects.count() == 2  # the first batch committed with its cursor, the second rolled back
     # The dead worker's lease would still be there: let it run out.
-    OrderEventCursor.objects.update(lock_token="dead", locked_until="2000-01-01T00:00:00Z")
+    Lease.objects.update_or_create(
+        key=f"import:{connected_account.pk}", defaults={"owner": "dead", "expires_at": "2000-01-01T00:00:00Z"}
+    )
     monkeypatch.setattr(order_import, "_import_one", real)
     order_import_new_events(account=connected_account)
     assert sorted(Order.objects.values_list("external_key", flat=True)) == sorted(
@@ -415,6 +424,7 @@ def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
 def test_two_workers_importing_the_same_account(emulator, allegro_app, shop):
     product, offer = shop
     account = connect_account(emulator, allegro_app)
@@ -494,6 +504,7 @@ def test_quarantine_and_retry(emulator, connected_account, shop):
     assert CheckoutQuarantine.objects.get().resolved_at is not None
 
 
+@pytest.mark.tidy_only(reason="asserts the purchase dates (lineItems[].boughtAt)")
 def test_backfill_imports_a_date_range(emulator, connected_account, shop):
     _, offer = shop
     OrderEventCursor.objects.create(account=connected_account)

@@ -6,14 +6,17 @@ Jobs run with a thread pool, so these tests use real transactions (the threads h
 
 import threading
 import time
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 import allegro.integration.client
 import allegro.listing.services.jobs as listing_jobs
 from allegro.categories.models import CategoryForm, MappingEnvironment
 from allegro.categories.services.categories import category_mapping_set, category_parameters_fetch
+from allegro.core.models import Lease
 from allegro.listing.models import ListingJob, ListingJobItem
 from allegro.listing.services.jobs import (
     ListingError,
@@ -26,9 +29,10 @@ from allegro.listing.services.jobs import (
     listing_preview,
 )
 from allegro.offers.models import Offer, OfferStatus
-from tests.factories import add_product_image, make_category, make_product, make_ready_to_list
+from allegro_emulator.products_data import KETTLE_GTINS, KETTLE_SHARED_GTIN
+from tests.factories import add_product_image, make_category, make_ean, make_product, make_ready_to_list
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.untidy]
 
 KETTLE = "300407"  # Czajniki elektryczne: Stan (offer, required), Marka, Pojemność (product, required)
 STAN, NOWY = "11323", "11323_1"
@@ -42,6 +46,7 @@ LISTED, SKIPPED, FAILED, PENDING = (
 
 def kettle(category, *, image: bool = True, **fields):
     fields.setdefault("brand", "Bosch")
+    fields.setdefault("ean", KETTLE_GTINS[0])  # a kettle Allegro's catalogue knows: it supplies the product parameters
     fields.setdefault("description", "<p>Czajnik elektryczny ze stali nierdzewnej, <b>1,7 l</b>.</p>")
     product = make_product(category=category, stock=fields.pop("stock", 5), **fields)
     if image:
@@ -385,15 +390,65 @@ def test_two_runs_of_one_job_at_once_list_each_product_once(tree, account, emula
     for product in products:
         assert len(emulator_offers(emulator, product.sku)) == 1
     assert Offer.objects.filter(account=account).count() == 8
-    assert "run_lease" not in job.options  # released
+    assert Lease.objects.get(key=f"listing:{job.pk}").owner == ""  # released
 
     # A run that died holding the lease: the next one waits until it lapses, then takes over.
     late = kettle(root)
     again = start(account, root, allow_relisting=False)
-    again.options = {**again.options, "run_lease": {"token": "dead", "until": time.time() + 60}}
-    again.save(update_fields=["options"])
+    lease_key = f"listing:{again.pk}"
+    Lease.objects.create(key=lease_key, owner="dead", expires_at=timezone.now() + timedelta(seconds=60))
     assert listing_job_run(job_id=again.pk) == "busy"
-    again.options = {**again.options, "run_lease": {"token": "dead", "until": time.time() - 1}}
-    again.save(update_fields=["options"])
+    Lease.objects.filter(key=lease_key).update(expires_at=timezone.now() - timedelta(seconds=1))
     assert listing_job_run(job_id=again.pk) == "done"
+    assert Lease.objects.get(key=lease_key).taken_over
     assert results(again)[late.sku][0] == LISTED
+
+
+def catalogue(emulator, ean: str) -> list[dict]:
+    """What Allegro's catalogue (the emulator's) holds under a GTIN."""
+    api = emulator.api(emulator.user_token()["access_token"])
+    return api.get(emulator.url("/sale/products"), params={"phrase": ean, "mode": "GTIN"}).json()["products"]
+
+
+@pytest.mark.tidy_only(reason="reads the catalogue's optional fields (parameters, names)")
+def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, account, emulator):
+    root, _child, _other = tree
+    definitions = category_parameters_fetch(app=account.app, allegro_id=KETTLE)
+    wanted = {d.name: d.id for d in definitions}  # product-level and required: Pojemność, Kod producenta
+    # The category form now holds what a new kettle product needs too.
+    CategoryForm.objects.filter(allegro_category_id=KETTLE).update(
+        values=[
+            {"id": STAN, "valuesIds": [NOWY]},
+            {"id": wanted["Pojemność"], "values": ["1.7"]},
+            {"id": wanted["Kod producenta"], "values": ["CZ-17"]},
+        ]
+    )
+    known = kettle(root, ean=KETTLE_GTINS[1])
+    unknown = kettle(root, ean=make_ean(990001))  # a valid EAN Allegro's catalogue never heard of
+    shared = kettle(root, ean=KETTLE_SHARED_GTIN)  # two catalogue products (colour variants)
+    assert len(catalogue(emulator, known.ean)) == 1 and not catalogue(emulator, unknown.ean)
+    assert len(catalogue(emulator, shared.ean)) == 2
+
+    preview = listing_preview(account=account, options=ListingOptions(), category=root)
+    by_sku = {row.product.sku: row for row in preview.rows}
+    assert by_sku[known.sku].listable and by_sku[unknown.sku].listable
+    assert not by_sku[shared.sku].listable and "2" in by_sku[shared.sku].reasons[0]
+    assert preview.triage.unknown_ean == [unknown]
+    assert preview.triage.unknown_ean_label.startswith("1 ")
+    (group,) = [g for g in preview.triage.groups if g.code == "ean_ambiguous"]
+    assert group.products == [shared] and group.items[0].fix_url  # to "Wystaw na Allegro"
+
+    job = start(account, root)
+    listing_job_run(job_id=job.pk, threads=1)
+    got = results(job)
+    assert got[known.sku][0] == LISTED and got[unknown.sku][0] == LISTED and got[shared.sku][0] == SKIPPED
+
+    (known_offer,) = emulator_offers(emulator, known.sku)
+    assert known_offer["product_id"] == catalogue(emulator, known.ean)[0]["id"]  # linked to the catalogue's
+    (proposed,) = catalogue(emulator, unknown.ean)  # the listing proposed a new product under the EAN
+    assert (
+        proposed["publication"]["status"] == "PROPOSED" and proposed["name"] == Offer.objects.get(product=unknown).title
+    )
+    (unknown_offer,) = emulator_offers(emulator, unknown.sku)
+    assert unknown_offer["product_id"] == proposed["id"]
+    assert not emulator_offers(emulator, shared.sku)

@@ -12,11 +12,15 @@ from allegro.core.models import EventLogEntry
 from allegro.integration.client import AllegroRetryLater
 from allegro.offers.models import Offer, OfferStatus
 from allegro.offers.services.offers import offer_end, offer_prepare, offer_problems, offer_publish, offers_triage
+from allegro_emulator.products_data import KETTLE_GTINS
 from tests.factories import add_product_image, make_category, make_product, make_ready_to_list
 
 KETTLE = "300407"  # Czajniki elektryczne: Stan (offer, required), Marka, Pojemność (product, required)
 STAN, NOWY = "11323", "11323_1"
 GPSR = {"responsible_producer_id": "Bosch Polska", "safety_information": "Nie zanurzać w wodzie."}
+
+
+pytestmark = pytest.mark.untidy
 
 
 @pytest.fixture
@@ -41,6 +45,7 @@ def kettles(account, allegro_app, settings, tmp_path):
 
 def kettle(category, **fields):
     fields.setdefault("brand", "Bosch")
+    fields.setdefault("ean", KETTLE_GTINS[0])  # a kettle Allegro's catalogue knows: it supplies the product parameters
     fields.setdefault("description", "<h2>Czajnik</h2><p>Szybko gotuje <b>wodę</b>.</p>")
     product = make_product(category=category, stock=fields.pop("stock", 5), **fields)
     add_product_image(product)
@@ -92,7 +97,15 @@ def test_local_problems_name_the_fields(kettles, account):
     fields = {p.field for p in offer_problems(offer=offer)}
     assert {"title", "price", "quantity"} <= fields
 
+    for short in ("Czajnik Bosch", "Ab cd ef"):  # two words; three words but 8 characters
+        offer.title = short
+        (problem,) = [p for p in offer_problems(offer=offer) if p.field == "title"]
+        assert problem.code == "title_too_short" and "12" in problem.message
+    offer.title = "Czajnik elektryczny Bosch"
+    assert "title" not in {p.field for p in offer_problems(offer=offer)}
 
+
+@pytest.mark.tidy_only(reason="asserts the confirmed quantity and price, optional in the answer")
 def test_publish_sync_creates_one_active_offer(kettles, account, emulator):
     product = kettle(kettles)
     offer = offer_prepare(product=product, account=account, overrides=GPSR)
@@ -147,7 +160,7 @@ def test_allegro_refusal_is_mapped_to_fields(kettles, account, emulator):
     assert EventLogEntry.objects.filter(action="offer_publish_failed", product_id=product.pk, success=False).exists()
 
     # Fixed and sent again: the same row becomes the offer.
-    offer.title, offer.shipping_rates_id = "Czajnik Bosch", account.shipping_rates_id
+    offer.title, offer.shipping_rates_id = "Czajnik elektryczny Bosch", account.shipping_rates_id
     offer.responsible_producer_id = GPSR["responsible_producer_id"]
     offer.safety_information = GPSR["safety_information"]
     offer = offer_publish(offer=offer)

@@ -12,8 +12,9 @@ from django.utils import timezone
 from allegro.categories.models import CategoryForm
 from allegro.core.models import EventLogEntry
 from allegro.core.services.events import event_log_prune
-from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus
 from allegro.offers.services.offers import offer_prepare, offer_publish
+from allegro_emulator.products_data import KETTLE_SHARED_GTIN
 from tests.factories import make_category, make_product
 from tests.integration.allegro.offers.test_offers import GPSR, KETTLE, NOWY, STAN, account, kettle, kettles  # noqa: F401
 
@@ -177,3 +178,49 @@ def test_event_log_retention(db, settings):
     EventLogEntry.objects.create(kind="offer", action="x", message="nowy")
     assert event_log_prune() == 1
     assert list(EventLogEntry.objects.values_list("message", flat=True)) == ["nowy"]
+
+
+def test_ambiguous_ean_is_chosen_by_product_id_in_the_listing_form(staff, kettles, account, emulator):
+    product = kettle(kettles, ean=KETTLE_SHARED_GTIN)
+    url = reverse("admin:allegro_offer_list_product", args=[product.pk])
+    page = staff.get(url)
+    match = page.context["catalogue"]
+    assert match.state == "ambiguous" and len(match.products) == 2
+    html = page.content.decode()
+    for candidate in match.products:  # the choice: both catalogue products with their ids
+        assert candidate.id in html and candidate.name in html
+    data = form_data(page.context, **GPSR)
+    data[f"param-{STAN}"] = [NOWY]
+
+    refused = staff.post(url, data)  # the EAN alone: Allegro would not know which product
+    assert refused.status_code == 200
+    assert refused.context["form"].errors["catalogue_product_id"]
+    assert Offer.objects.count() == 0
+
+    chosen = match.products[1]
+    done = staff.post(url, {**data, "catalogue_product_id": chosen.id})
+    assert done.status_code == 302, done.context and done.context["other_errors"]
+    offer = Offer.objects.get()
+    assert offer.status == OfferStatus.ACTIVE
+    assert offer.request_payload["productSet"][0]["product"] == {"id": chosen.id}
+    (on_allegro,) = emulator.get(f"state/offers?external_id={product.sku}")["offers"]
+    assert on_allegro["product_id"] == chosen.id
+
+
+def test_without_a_product_allegro_refuses_in_a_category_that_needs_one(staff, kettles, account, emulator):
+    product = kettle(kettles)
+    url = reverse("admin:allegro_offer_list_product", args=[product.pk])
+    page = staff.get(url)
+    assert page.context["catalogue"].state == "known"
+    data = form_data(page.context, **GPSR, catalogue_product_id=NO_PRODUCT)
+    data[f"param-{STAN}"] = [NOWY]
+    by_name = {f.name: f.html_name for f in page.context["parameter_fields"]}
+    data[by_name["Pojemność"]] = "1.7"  # without a catalogue product its parameters are the offer's to give
+    data[by_name["Kod producenta"]] = "TWK-17"
+    refused = staff.post(url, data)
+    assert refused.status_code == 200
+    assert "nie wystawisz oferty bez powiązanego produktu" in " ".join(
+        refused.context["form"].errors["catalogue_product_id"]
+    )
+    assert Offer.objects.get().request_payload["productSet"][0]["product"].get("id") is None
+    assert not emulator.get(f"state/offers?external_id={product.sku}")["offers"]

@@ -18,7 +18,7 @@ from allegro.sync.services.steps import sync_flush, sync_run, sync_scheduled
 from shop.models import Product
 from tests.factories import make_category, make_product
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.untidy]
 
 
 @pytest.fixture(autouse=True)
@@ -244,6 +244,7 @@ def test_manual_relist_action_updates_prices(emulator, connected_account, django
     assert all(s[o.allegro_id]["status"] == "ACTIVE" and s[o.allegro_id]["price"] == "80.00" for o in offers)
 
 
+@pytest.mark.tidy_only(reason="reads prices from the offer events' optional fields")
 def test_offer_events_record_changes_outside_the_panel(emulator, connected_account):
     emulator.set_settings(command_task_seconds=0)
     switches(connected_account, sync_prices=False)
