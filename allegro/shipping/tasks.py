@@ -27,9 +27,15 @@ def shipping_rates_import_all() -> int:
 )
 def shipping_rates_import(account_id: int) -> None:
     """Fetch one account's delivery price lists from Allegro."""
+    from allegro.core.services.leases import LeaseBusy, lease_hold
     from allegro.shipping.services.shipping import shipping_rate_set_import
 
     account = AllegroAccount.objects.filter(pk=account_id, state=ConnectionState.CONNECTED).first()
     if account is None:
         return  # deleted or waiting for re-authorisation: nothing to retry
-    shipping_rate_set_import(account=account)
+    try:
+        with lease_hold(key=f"shipping-rates-import:{account.pk}") as lease:
+            lease.check()
+            shipping_rate_set_import(account=account)
+    except LeaseBusy:
+        return  # another worker is fetching this account's price lists now

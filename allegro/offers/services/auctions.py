@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.utils import timezone
 
 from allegro.accounts.services.accounts import account_client
+from allegro.core.services.leases import LeaseBusy, lease_hold
 from allegro.integration.schemas.offers import parse_offer_page
 from allegro.offers.models import Offer
 from allegro.offers.selectors import offer_auctions_to_watch
@@ -17,7 +18,16 @@ CHUNK = 50  # offer ids per GET /sale/offers (the ids travel in the query string
 def offer_auctions_refresh(*, account, client=None) -> int:
     """Read the current price and bidders of the account's watched auctions; returns how many rows changed.
 
-    Idempotent (it only overwrites what Allegro shows), so a retry or two workers at once do no harm."""
+    Idempotent (it only overwrites what Allegro shows); one refresh per account at a time (a lease): a call
+    that finds another at work returns 0 and leaves it to that one."""
+    try:
+        with lease_hold(key=f"auction-bids:{account.pk}") as lease:
+            return _refresh(account, client, lease)
+    except LeaseBusy:
+        return 0
+
+
+def _refresh(account, client, lease) -> int:
     offers = list(offer_auctions_to_watch(account=account).only("pk", "allegro_id", "current_bid", "bidders_count"))
     if not offers:
         return 0
@@ -33,6 +43,7 @@ def offer_auctions_refresh(*, account, client=None) -> int:
             offer = by_id.get(item.id or "")
             if offer is None:
                 continue
+            lease.check()  # a holder that lost the lease writes nothing more
             fields = {"bids_checked_at": now}
             if item.sale_info is not None:
                 fields.update(current_bid=item.current_bid, bidders_count=item.bidders_count)

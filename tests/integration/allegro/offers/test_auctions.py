@@ -103,3 +103,15 @@ def test_auction_bids_then_the_winner_becomes_a_shop_order(kettles, account, emu
     offer_auctions_refresh(account=account)
     offer.refresh_from_db()
     assert offer.bids_checked_at == again  # checked after its end: not asked again
+
+
+def test_one_refresh_of_an_accounts_bids_at_a_time(kettles, account, emulator):  # noqa: F811
+    from allegro.core.services.leases import lease_hold
+
+    offer = listed_auction(kettles, account)
+    emulator.place_bid(offer.allegro_id, "20.00", buyer="anna_k")
+    with lease_hold(key=f"auction-bids:{account.pk}"):  # another worker is at it
+        assert offer_auctions_refresh(account=account) == 0
+    offer.refresh_from_db()
+    assert offer.bids_checked_at is None
+    assert offer_auctions_refresh(account=account) == 1
