@@ -54,10 +54,40 @@ from allegro.listing.models import (  # noqa: F401
     ListingJob,
     ListingJobItem,
 )
+from allegro.messages.models import (  # noqa: F401
+    Issue,
+    IssueReply,
+    IssueStatus,
+    IssueType,
+    Message,
+    MessageCursor,
+    MessageReply,
+    MessageThread,
+    ReplyAttachment,
+    ReplyState,
+    ReplyTemplate,
+)
 from allegro.offers.models import (  # noqa: F401
     Offer,
     OfferFormat,
     OfferStatus,
+    PromotionCommand,
+)
+from allegro.returns.models import (  # noqa: F401
+    CustomerReturn,
+    CustomerReturnItem,
+    Refund,
+    RefundClaim,
+    ReturnsCursor,
+)
+from allegro.shipments.models import (  # noqa: F401
+    PackageTemplate,
+    ShipmentJob,
+    ShipmentJobItem,
+    ShipmentMethodSetting,
+    ShipmentPickup,
+    ShipmentSender,
+    SwaShipment,
 )
 from allegro.shipping.models import (  # noqa: F401
     AllegroDeliveryMethod,
@@ -74,6 +104,8 @@ from allegro.sync.models import (  # noqa: F401
     PriceRounding,
     SyncCommand,
     SyncCursor,
+    SyncJob,
+    SyncJobAccount,
     SyncMarker,
     SyncRun,
 )

@@ -12,4 +12,5 @@ urlpatterns = [
     path("descriptions/", include("allegro.descriptions.views")),
     path("categories/", include("allegro.categories.views")),
     path("listing/", include("allegro.listing.views")),
+    path("shipments/", include("allegro.shipments.views")),
 ]

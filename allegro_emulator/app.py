@@ -21,8 +21,12 @@ AREAS = [
     "auctions",  # bids on AUCTION offers, the winner's purchase at the end (control routes only)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
+    "shipment_management",  # Wysyłam z Allegro: services, shipment/pickup commands, labels, protocols
+    "returns",  # customer returns, payment refunds, commission refund claims
     "invoices",  # invoices attached to checkout forms (declaration, PDF upload, list)
     "offer_page",  # public /oferta/<id> page with "Kup teraz"
+    "messaging",  # /messaging/threads, messages, attachments; buyers write through /_emulator/messages
+    "promotions",  # promotion packages, promo-options commands, an offer's packages, the fee preview
     "control",  # /_emulator/*
 ]
 

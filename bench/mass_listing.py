@@ -105,9 +105,18 @@ def make_catalogue(app, *, name: str, count: int, start: int, media: Path):
 
     category = Category.objects.add_root({"name": name})
     category_mapping_set(category=category, environment=MappingEnvironment.CUSTOM, allegro_category_id=KETTLE, app=app)
-    category_parameters_fetch(app=app, allegro_id=KETTLE)
+    wanted = {d.name: d.id for d in category_parameters_fetch(app=app, allegro_id=KETTLE)}
+    # The EANs are new to Allegro's catalogue, so each offer proposes its product: the category form holds the
+    # product parameters a new kettle needs besides the offer's "Stan".
     CategoryForm.objects.get_or_create(
-        allegro_category_id=KETTLE, defaults={"values": [{"id": STAN, "valuesIds": [NOWY]}]}
+        allegro_category_id=KETTLE,
+        defaults={
+            "values": [
+                {"id": STAN, "valuesIds": [NOWY]},
+                {"id": wanted["Pojemność"], "values": ["1.7"]},
+                {"id": wanted["Kod producenta"], "values": ["CZ-17"]},
+            ]
+        },
     )
     products = []
     for n in range(start, start + count):
@@ -150,7 +159,7 @@ def run_job(helper, account, category, *, threads: int) -> dict:
     from allegro.listing.services.jobs import ListingOptions, listing_job_run, listing_job_start
 
     before = helper.stats()
-    job = listing_job_start(account=account, options=ListingOptions(), category=category, enqueue=False)
+    job = listing_job_start(account=account, options=ListingOptions(), category=category)  # run here, not in Celery
     started = time.monotonic()
     listing_job_run(job_id=job.pk, threads=threads)
     elapsed = time.monotonic() - started

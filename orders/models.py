@@ -196,4 +196,5 @@ class OrderStatusChange(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return f"{self.from_status} → {self.to_status}"
+        # Shown above the row in the order page's status history: the statuses as staff read them.
+        return f"{self.get_from_status_display() or '—'} → {self.get_to_status_display()}"

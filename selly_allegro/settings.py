@@ -87,6 +87,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "allegro.accounts.context_processors.current_account",
+                "allegro.messages.context_processors.unread_messages",
                 "allegro.core.context_processors.background_work",
             ],
         },

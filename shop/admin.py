@@ -2,7 +2,7 @@ from django.contrib import admin, messages
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, pgettext_lazy
 from treebeard.admin import TreeAdmin
 from treebeard.forms import movenodeform_factory
 
@@ -21,6 +21,7 @@ from shop.services.stock import stock_set
 
 @admin.register(Category)
 class CategoryAdmin(TreeAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "category")
     form = movenodeform_factory(Category)
     list_display = ("name", "visible")
     search_fields = ("name",)
@@ -159,6 +160,7 @@ class ProductAdmin(admin.ModelAdmin):
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "customer")
     list_display = ("email", "first_name", "last_name", "phone", "company")
     search_fields = ("email", "first_name", "last_name", "company")
     search_help_text = _("E-mail, name or company.")
@@ -202,6 +204,7 @@ class CustomerAdmin(admin.ModelAdmin):
 
 @admin.register(DeliveryMethod)
 class DeliveryMethodAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "delivery method")
     list_display = ("name", "price", "cash_on_delivery", "active", "position")
     list_editable = ("position", "active")
     menu_order = 40

@@ -5,7 +5,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -14,13 +14,14 @@ from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
 from allegro.accounts.services.accounts import account_authorization_start, account_disconnect, oauth_redirect_uri
 from allegro.accounts.services.checklist import account_checklist
 from allegro.accounts.services.settings import account_fetch_choices, account_update_settings
-from allegro.core.models import EventLogEntry
+from allegro.core.models import EventLogEntry, event_action_label, event_rule_label
 from allegro.integration.client import AllegroError
 from selly_allegro.paginators import LargeTablePaginator
 
 
 @admin.register(AllegroApp)
 class AllegroAppAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "Allegro application (REST API)")
     form = AllegroAppForm
     list_display = ("name", "environment", "client_id", "created_at")
     fieldsets = (
@@ -37,11 +38,20 @@ class AllegroAppAdmin(admin.ModelAdmin):
         extra_context = {**(extra_context or {}), "redirect_uri": oauth_redirect_uri()}
         return super().changelist_view(request, extra_context)
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if getattr(form, "credentials_warning", ""):
+            messages.warning(request, form.credentials_warning)
+
 
 @admin.register(AllegroAccount)
 class AllegroAccountAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "Allegro account")
     form = AllegroAccountForm
-    list_display = ("name", "login", "app", "state_badge", "token_expires_at", "last_success_at", "authorize_button")
+    # The application by its name only (its environment is on its own page): the list fits a laptop screen.
+    list_display = (
+        "name", "login", "app_name", "state_badge", "token_expires_at", "last_success_at", "authorize_button"
+    )  # fmt: skip
     list_filter = ("state", "app")
     list_select_related = ("app",)
     search_fields = ("name", "login", "=seller_id")
@@ -111,11 +121,16 @@ class AllegroAccountAdmin(admin.ModelAdmin):
                     "sync_stock",
                     "sync_close_sold_out",
                     "sync_renew_ended",
+                    "sync_renew_descriptions",
                 ),
                 "description": _("Each automatic task runs only after you switch it on."),
             },
         ),
     )
+
+    @admin.display(description=_("application"), ordering="app__name")
+    def app_name(self, obj: AllegroAccount) -> str:
+        return obj.app.name
 
     @admin.display(description=_("connection"), ordering="state")
     def state_badge(self, obj: AllegroAccount) -> str:
@@ -238,8 +253,15 @@ class AllegroAccountAdmin(admin.ModelAdmin):
 @admin.register(EventLogEntry)
 class EventLogEntryAdmin(admin.ModelAdmin):
     list_display = (
-        "created_at", "account", "kind", "action", "short_message", "success", "actor", "rule", "offer_id", "product_id"
+        "created_at", "account", "kind", "action_label", "short_message", "success", "actor", "rule_label", "offer_id",
+        "product_id",
     )  # fmt: skip
+    # The stored codes of action and rule are shown as their Polish labels.
+    fields = (
+        "created_at", "account", "kind", "action_label", "message", "success", "actor", "rule_label", "offer_id",
+        "product_id", "order_id", "request_summary", "response_summary", "trace_id",
+    )  # fmt: skip
+    readonly_fields = ("action_label", "rule_label")
     # Filter by offer and product with ?offer_id=<Allegro id> / ?product_id=<pk> (links on the offer and product pages).
     # A date filter instead of date_hierarchy: the hierarchy's list of years is a DISTINCT over a million rows.
     list_filter = ("kind", "success", "account", ("created_at", admin.DateFieldListFilter))
@@ -261,6 +283,14 @@ class EventLogEntryAdmin(admin.ModelAdmin):
         if term.isdigit():
             query |= Q(product_id=int(term)) | Q(order_id=int(term))
         return queryset.filter(query), False
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_label(self, obj: EventLogEntry) -> str:
+        return event_action_label(obj.action)
+
+    @admin.display(description=_("rule"), ordering="rule")
+    def rule_label(self, obj: EventLogEntry) -> str:
+        return event_rule_label(obj.rule)
 
     @admin.display(description=_("message"))
     def short_message(self, obj: EventLogEntry) -> str:

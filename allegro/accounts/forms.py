@@ -4,9 +4,17 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount, AllegroApp, Environment
+from allegro.accounts.services.accounts import app_credentials_check
+
+# The fields whose change means the credentials must be tried again.
+_CREDENTIAL_FIELDS = ("environment", "client_id", "client_secret", "api_url", "auth_url", "upload_url")
 
 
 class AllegroAppForm(forms.ModelForm):
+    """The Allegro application. Saving tries the credentials with Allegro: a Client Secret Allegro refuses is
+    an error under the field (nothing saved); when Allegro cannot be asked the application is saved and
+    ``credentials_warning`` says so."""
+
     client_secret = forms.CharField(
         label=_("Client Secret"),
         required=False,
@@ -29,7 +37,24 @@ class AllegroAppForm(forms.ModelForm):
             self.add_error("api_url", _("Custom addresses need at least the REST API address."))
         if not self.instance.client_secret_encrypted and not cleaned.get("client_secret"):
             self.add_error("client_secret", _("Enter the Client Secret shown at apps.developer.allegro.pl."))
+        self.credentials_warning = ""
+        if not self.errors and (self.instance.pk is None or set(self.changed_data) & set(_CREDENTIAL_FIELDS)):
+            self._check_credentials(cleaned)
         return cleaned
+
+    def _check_credentials(self, cleaned: dict) -> None:
+        candidate = AllegroApp(
+            environment=cleaned.get("environment"),
+            client_id=cleaned.get("client_id", ""),
+            api_url=cleaned.get("api_url") or "",
+            auth_url=cleaned.get("auth_url") or "",
+            upload_url=cleaned.get("upload_url") or "",
+        )
+        candidate.client_secret = cleaned.get("client_secret") or self.instance.client_secret
+        outcome = app_credentials_check(app=candidate)
+        if outcome.refused:
+            self.add_error("client_secret", outcome.message)
+        self.credentials_warning = outcome.message if outcome.unchecked else ""
 
     def save(self, commit=True):
         app = super().save(commit=False)
@@ -80,6 +105,7 @@ class AllegroAccountForm(forms.ModelForm):
             "sync_stock",
             "sync_close_sold_out",
             "sync_renew_ended",
+            "sync_renew_descriptions",
         ]
 
     def __init__(self, *args, **kwargs):

@@ -210,6 +210,11 @@ class AllegroAccount(models.Model):
     sync_stock = models.BooleanField(_("update quantities"), default=False)
     sync_close_sold_out = models.BooleanField(_("end sold-out offers"), default=False)
     sync_renew_ended = models.BooleanField(_("renew ended offers"), default=False)
+    sync_renew_descriptions = models.BooleanField(
+        _("update descriptions when renewing"),
+        default=False,
+        help_text=_("Renewal sends the description composed from the current product and templates."),
+    )
 
     default_template = models.ForeignKey(
         "DescriptionTemplate",

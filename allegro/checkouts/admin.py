@@ -33,7 +33,6 @@ from allegro.checkouts.services.order_import import (
     ImportBusy,
     checkout_quarantine_retry,
     order_cursor_for,
-    order_import_account,
     order_import_backfill,
 )
 from allegro.checkouts.services.writeback import carriers_for, checkout_for_order, order_add_tracking
@@ -109,7 +108,7 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
         "last_sweep_at",
         "last_error",
     )
-    actions = ["import_now"]
+    # "Importuj zamówienia teraz" is added by the sync room: it starts the synchronisation job's order step.
     menu_group = "sales"
     menu_order = 80
 
@@ -153,17 +152,6 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
     @admin.display(description=_("last import error"))
     def error_display(self, obj: OrderEventCursor) -> str:
         return obj.last_error[:120] or "—"
-
-    @admin.action(description=_("Import orders now"), permissions=["run"])
-    def import_now(self, request, queryset):
-        for cursor in queryset.select_related("account__app"):
-            try:
-                result = order_import_account(account=cursor.account, sweep=True)
-            except AllegroError as exc:
-                self.message_user(request, f"{cursor.account}: {'; '.join(exc.user_messages)}", messages.ERROR)
-                continue
-            level = messages.WARNING if result.busy or result.quarantined else messages.SUCCESS
-            self.message_user(request, f"{cursor.account}: {result.summary()}", level)
 
     def has_run_permission(self, request) -> bool:
         return request.user.has_perm(RUN_PERMISSION)
@@ -402,7 +390,23 @@ class AllegroCheckoutInline(admin.StackedInline):
         return "; ".join(parts)
 
 
-extend_admin(Order, inlines=[AllegroCheckoutInline])
+class AllegroAccountOrderFilter(admin.SimpleListFilter):
+    """Orders by the Allegro account they were bought on (the dashboard's order charts link here)."""
+
+    title = _("Allegro account")
+    parameter_name = "allegro_account"
+
+    def lookups(self, request, model_admin):
+        return [(str(pk), name) for pk, name in AllegroAccount.objects.order_by("name", "pk").values_list("pk", "name")]
+
+    def queryset(self, request, queryset):
+        if not (self.value() or "").isdigit():
+            return queryset
+        # A subquery, not a join: an order of several merged checkouts stays one row.
+        return queryset.filter(pk__in=AllegroCheckout.objects.filter(account_id=self.value()).values("order_id"))
+
+
+extend_admin(Order, inlines=[AllegroCheckoutInline], list_filter=[AllegroAccountOrderFilter])
 
 
 # --- the Allegro logins on the shop's customer page and list --------------------------------------------------

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 
@@ -12,6 +13,72 @@ class EventKind(models.TextChoices):
     ORDER = "order", _("order")
     SYNC = "sync", _("synchronisation")
     ERROR = "error", _("error")
+
+
+# The event log stores stable codes in ``action`` and ``rule`` (filters, links and tests rely on them) and
+# shows staff these labels. A code missing here is shown as it is, so a new service's code stays visible.
+EVENT_ACTIONS = {
+    "authorization_started": _("Authorisation started"),
+    "authorization_denied": _("Authorisation denied"),
+    "authorization_failed": _("Authorisation failed"),
+    "authorized": _("Account authorised"),
+    "disconnected": _("Account disconnected"),
+    "token_refreshed": _("Token refreshed"),
+    "token_refresh_rejected": _("Token refresh rejected"),
+    "account_settings_changed": _("Account settings changed"),
+    "shipping_rates_saved": _("Delivery price list saved"),
+    "shipping_rates_imported": _("Delivery price lists fetched"),
+    "shipping_rates_default": _("Default delivery price list set"),
+    "delivery_mapping_saved": _("Delivery method mapping saved"),
+    "offer_published": _("Offer listed"),
+    "offer_publish_failed": _("Offer listing failed"),
+    "offer_publish_interrupted": _("Offer listing interrupted"),
+    "offer_adopted": _("Existing offer taken over"),
+    "offer_ended": _("Offer ended"),
+    "offer_description_updated": _("Offer description updated"),
+    "offer changed on Allegro": _("Offer changed on Allegro"),
+    "offer relisted as new": _("Offer listed again as a new one"),
+    "relist skipped": _("Relisting skipped"),
+    "mass listing started": _("Mass listing started"),
+    "mass listing finished": _("Mass listing finished"),
+    "mass listing failed": _("Mass listing failed"),
+    "mass listing cancelled": _("Mass listing cancelled"),
+    "order_quarantined": _("Checkout form quarantined"),
+    "orders_imported": _("Orders imported"),
+    "orders_backfill": _("Orders backfilled"),
+    "fulfillment_sent": _("Fulfilment status sent"),
+    "tracking_added": _("Tracking number added"),
+    # the sync commands ("sync <command kind>")
+    "sync end": _("Offer ended"),
+    "sync price": _("Price changed"),
+    "sync quantity": _("Quantity changed"),
+    "sync bulk": _("Price and quantity changed"),
+    "sync activate": _("Offer activated"),
+}
+EVENT_RULES = {
+    "sync": _("synchronisation"),
+    "sync:manual": _("synchronisation started by staff"),
+    "sync:schedule": _("scheduled synchronisation"),
+    "sync:change": _("synchronisation after a shop change"),
+    "sync:command": _("synchronisation from the command line"),
+    "sync:offer-events": _("Allegro's offer events"),
+    "backfill": _("order backfill"),
+    "order import": _("order import"),
+}
+
+
+def event_action_label(action: str) -> str:
+    """What staff read for a stored action code: its label, "Synchronizacja: <step>" for a sync step's
+    summary (whose step label is a translatable English text), the code itself otherwise (HTTP calls)."""
+    if action in EVENT_ACTIONS:
+        return str(EVENT_ACTIONS[action])
+    if action.startswith("sync "):
+        return gettext("Synchronisation: %(step)s") % {"step": gettext(action.removeprefix("sync "))}
+    return action
+
+
+def event_rule_label(rule: str) -> str:
+    return str(EVENT_RULES.get(rule, rule))
 
 
 class EventLogEntry(models.Model):
@@ -60,7 +127,7 @@ class EventLogEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.created_at:%Y-%m-%d %H:%M} {self.action}"
+        return f"{self.created_at:%Y-%m-%d %H:%M} {event_action_label(self.action)}"
 
 
 class WorkerHeartbeat(models.Model):

@@ -22,6 +22,12 @@ SCHEDULES = [
     # One cheap journal call per account: every 5 s brings a purchase into the shop within ~10 s.
     ("allegro: import orders", "allegro.checkouts.tasks.orders_import_all", 5, _("Imports new Allegro orders.")),
     (
+        "allegro: import messages",
+        "allegro.messages.tasks.messages_import_all",
+        60,
+        _("Imports buyers' new messages from Allegro's Message Center."),
+    ),
+    (
         "allegro: prune event log",
         "allegro.core.tasks.event_log_prune_old",
         86400,
@@ -46,6 +52,18 @@ SCHEDULES = [
         _("Compares every offer with the shop and fixes drift."),
     ),  # noqa: E501
     (
+        "allegro: import returns",
+        "allegro.returns.tasks.returns_import_all",
+        300,
+        _("Imports Allegro customer returns and their statuses."),
+    ),
+    (
+        "allegro: commission refund claims",
+        "allegro.returns.tasks.refund_claims_auto_all",
+        3600,
+        _("Files commission refund claims for unpaid purchases (automatic rule) and reads their statuses."),
+    ),
+    (
         "allegro: renew ended offers",
         "allegro.sync.tasks.sync_renew_task",
         300,
@@ -62,6 +80,12 @@ SCHEDULES = [
         "allegro.shipping.tasks.shipping_rates_import_all",
         3600,
         _("Fetches the delivery price lists kept on Allegro."),
+    ),
+    (
+        "allegro: settle pending shipments",
+        "allegro.shipments.tasks.swa_pending_sweep",
+        300,
+        _("Asks Allegro again about shipments it has not confirmed (Wysyłam z Allegro)."),
     ),
     (
         "allegro: send pending invoices",

@@ -181,6 +181,9 @@ class CategoryDescriptionTemplateInline(admin.TabularInline):
     verbose_name = _("category using this template by default")
     verbose_name_plural = _("categories using this template by default (subcategories inherit it)")
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("category", "template")
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.name == "category":
             kwargs["queryset"] = Category.objects.order_by("path")

@@ -80,4 +80,5 @@ class CategoryDescriptionTemplate(models.Model):
         verbose_name_plural = _("category default templates")
 
     def __str__(self) -> str:
-        return f"{self.category_id} -> {self.template_id}"
+        # Shown above each row of the template's category table: names, not ids (the inline selects them).
+        return f"{self.category.name} – {self.template.name}"

@@ -24,12 +24,25 @@ import requests
 
 from allegro.integration.ratelimit import Limit, RateLimiter
 from allegro.integration.schemas.invoices import OrderInvoices
+from allegro.integration.schemas.messaging import Issue, IssueMessage, Message, MessageList, ThreadList
 from allegro.integration.schemas.products import CatalogueProduct, parse_products
+from allegro.integration.schemas.shipments import (
+    Address,
+    CommandStatus,
+    DeliveryService,
+    Pickup,
+    PickupProposal,
+    PickupProposals,
+    PickupTime,
+    ShipmentDetails,
+    ShipmentInput,
+)
 
 logger = logging.getLogger("allegro.integration.client")
 
 PUBLIC_MEDIA = "application/vnd.allegro.public.v1+json"
 BETA_MEDIA = "application/vnd.allegro.beta.v1+json"
+FILE_MEDIA = "application/octet-stream"  # labels and protocols
 CONNECT_TIMEOUT = 5
 READ_TIMEOUT = 30
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS"})
@@ -694,12 +707,262 @@ class AllegroClient:
         return list(data.get("offerEvents", [])) if isinstance(data, dict) else []
 
     # ---- Shipment management (Wysyłam z Allegro): delivery services, shipments, labels, pickups ----
+
+    def get_delivery_services(self) -> list[DeliveryService]:
+        """GET /shipment-management/delivery-services"""
+        data = self.get("/shipment-management/delivery-services")
+        items = data.get("services", []) if isinstance(data, dict) else []
+        return [DeliveryService.model_validate(i) for i in items if isinstance(i, dict)]
+
+    def create_shipment_command(self, command_id: str, shipment: ShipmentInput) -> CommandStatus:
+        """POST /shipment-management/shipments/create-commands (asynchronous; follow with ``get_shipment_command``).
+
+        Repeated after a timeout: the command id, stored before the first attempt, makes a repeat the same command."""
+        body = {"commandId": command_id, "input": shipment.body()}
+        data = self.request("POST", "/shipment-management/shipments/create-commands", json=body, retry_unsafe=True).data
+        return CommandStatus.model_validate({"commandId": command_id, **(data if isinstance(data, dict) else {})})
+
+    def get_shipment_command(self, command_id: str) -> CommandStatus:
+        """GET /shipment-management/shipments/create-commands/{commandId}"""
+        data = self.get(f"/shipment-management/shipments/create-commands/{quote(command_id, safe='')}")
+        return CommandStatus.model_validate(data if isinstance(data, dict) else {})
+
+    def cancel_shipment_command(self, command_id: str, *, shipment_id: str) -> CommandStatus:
+        """POST /shipment-management/shipments/cancel-commands (same command id on a repeat)."""
+        body = {"commandId": command_id, "input": {"shipmentId": shipment_id}}
+        data = self.request("POST", "/shipment-management/shipments/cancel-commands", json=body, retry_unsafe=True).data
+        return CommandStatus.model_validate({"commandId": command_id, **(data if isinstance(data, dict) else {})})
+
+    def get_cancel_command(self, command_id: str) -> CommandStatus:
+        """GET /shipment-management/shipments/cancel-commands/{commandId}"""
+        data = self.get(f"/shipment-management/shipments/cancel-commands/{quote(command_id, safe='')}")
+        return CommandStatus.model_validate(data if isinstance(data, dict) else {})
+
+    def wait_for_command(
+        self, read: Callable[[str], CommandStatus], command_id: str, *, interval: float = 1.0, max_wait: float = 60.0
+    ) -> CommandStatus:
+        """Read a command's status (``read``: one of the ``get_*_command`` methods) until it ends or time runs out
+        (then the last IN_PROGRESS status: the caller reads it again later with the same id)."""
+        waited = 0.0
+        status = read(command_id)
+        while not status.finished and waited < max_wait:
+            self._sleep(interval)
+            waited += interval
+            status = read(command_id)
+        return status
+
+    def get_swa_shipment(self, shipment_id: str) -> ShipmentDetails:
+        """GET /shipment-management/shipments/{shipmentId}"""
+        data = self.get(f"/shipment-management/shipments/{quote(shipment_id, safe='')}")
+        return ShipmentDetails.model_validate(data if isinstance(data, dict) else {})
+
+    def get_shipment_labels(self, shipment_ids: list[str], *, page_size: str = "A6") -> bytes:
+        """POST /shipment-management/label (a read: safe to repeat) -> the label file (PDF)."""
+        body = {"shipmentIds": shipment_ids, "pageSize": page_size}
+        data = self.request(
+            "POST",
+            "/shipment-management/label",
+            json=body,
+            media=FILE_MEDIA,
+            content_type=PUBLIC_MEDIA,
+            retry_unsafe=True,
+        ).data
+        return data if isinstance(data, bytes) else b""
+
+    def get_shipment_protocol(self, shipment_ids: list[str]) -> bytes:
+        """POST /shipment-management/protocol -> the pickup protocol (PDF), empty when the carrier has none."""
+        data = self.request(
+            "POST",
+            "/shipment-management/protocol",
+            json={"shipmentIds": shipment_ids},
+            media=FILE_MEDIA,
+            content_type=PUBLIC_MEDIA,
+            retry_unsafe=True,
+        ).data
+        return data if isinstance(data, bytes) else b""
+
+    def get_pickup_proposals(
+        self, shipment_ids: list[str], *, address: Address, ready_date: str = ""
+    ) -> list[PickupProposal]:
+        """POST /shipment-management/pickup-proposals (a read)."""
+        body: dict[str, Any] = {"shipmentIds": shipment_ids, "address": address.body()}
+        if ready_date:
+            body["readyDate"] = ready_date
+        data = self.request("POST", "/shipment-management/pickup-proposals", json=body, retry_unsafe=True).data
+        groups = [PickupProposals.model_validate(g) for g in (data or []) if isinstance(g, dict)]
+        return [p for g in groups for p in g.proposals]
+
+    def create_pickup_command(
+        self, command_id: str, *, shipment_ids: list[str], pickup_time: PickupTime, address: Address
+    ) -> CommandStatus:
+        """POST /shipment-management/pickups/create-commands (same command id on a repeat)."""
+        body = {
+            "commandId": command_id,
+            "input": {
+                "shipmentIds": shipment_ids,
+                "pickupDateProposalId": pickup_time.date,
+                "pickupTime": pickup_time.body(),
+                "address": address.body(),
+            },
+        }
+        data = self.request("POST", "/shipment-management/pickups/create-commands", json=body, retry_unsafe=True).data
+        return CommandStatus.model_validate({"commandId": command_id, **(data if isinstance(data, dict) else {})})
+
+    def get_pickup_command(self, command_id: str) -> CommandStatus:
+        """GET /shipment-management/pickups/create-commands/{commandId}"""
+        data = self.get(f"/shipment-management/pickups/create-commands/{quote(command_id, safe='')}")
+        return CommandStatus.model_validate(data if isinstance(data, dict) else {})
+
+    def get_pickup(self, pickup_id: str) -> Pickup:
+        """GET /shipment-management/pickups/{pickupId}"""
+        data = self.get(f"/shipment-management/pickups/{quote(pickup_id, safe='')}")
+        return Pickup.model_validate(data if isinstance(data, dict) else {})
+
     # ---- end of shipment management ----
 
     # ---- Customer returns, payment refunds, commission refund claims ----
+
+    def get_customer_returns(self, *, params: dict[str, Any]) -> dict:
+        """GET /order/customer-returns (beta; filters such as orderId, createdAt.gte, status; limit ≤ 1000, offset)."""
+        data = self.get("/order/customer-returns", params=params, media=BETA_MEDIA)
+        return data if isinstance(data, dict) else {}
+
+    def get_customer_return(self, customer_return_id: str) -> dict:
+        """GET /order/customer-returns/{customerReturnId} (beta)."""
+        data = self.get(f"/order/customer-returns/{quote(customer_return_id, safe='')}", media=BETA_MEDIA)
+        return data if isinstance(data, dict) else {}
+
+    def reject_customer_return(self, customer_return_id: str, *, code: str, reason: str = "") -> dict:
+        """POST /order/customer-returns/{customerReturnId}/rejection (beta; 422 once it is rejected already).
+
+        Not repeated after a timeout: the caller reads the return back to learn whether it was rejected."""
+        rejection: dict[str, str] = {"code": code}
+        if reason:
+            rejection["reason"] = reason
+        data = self.request(
+            "POST",
+            f"/order/customer-returns/{quote(customer_return_id, safe='')}/rejection",
+            json={"rejection": rejection},
+            media=BETA_MEDIA,
+        ).data
+        return data if isinstance(data, dict) else {}
+
+    def initiate_refund(self, body: dict) -> dict:
+        """POST /payments/refunds (the body's ``commandId`` makes it idempotent: the same id answers the
+        refund already made, so it is safe to repeat after a timeout)."""
+        data = self.request("POST", "/payments/refunds", json=body, retry_unsafe=True).data
+        return data if isinstance(data, dict) else {}
+
+    def get_refunds(self, *, params: dict[str, Any]) -> dict:
+        """GET /payments/refunds (filters id, payment.id, order.id, status; limit ≤ 100, offset)."""
+        data = self.get("/payments/refunds", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def create_refund_claim(self, *, line_item_id: str, quantity: int) -> dict:
+        """POST /order/refund-claims (no idempotency key: never repeated here; the caller searches the
+        claims for the line item before trying again)."""
+        body = {"lineItem": {"id": line_item_id}, "quantity": quantity}
+        data = self.request("POST", "/order/refund-claims", json=body).data
+        return data if isinstance(data, dict) else {}
+
+    def get_refund_claims(self, *, params: dict[str, Any]) -> dict:
+        """GET /order/refund-claims (filters lineItem.offer.id, buyer.id, status; limit ≤ 100, offset)."""
+        data = self.get("/order/refund-claims", params=params)
+        return data if isinstance(data, dict) else {}
+
+    def get_refund_claim(self, claim_id: str) -> dict:
+        """GET /order/refund-claims/{claimId}"""
+        data = self.get(f"/order/refund-claims/{quote(claim_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
     # ---- end of returns and refunds ----
 
     # ---- Messaging and post-purchase issues (discussions, claims) ----
+
+    def list_message_threads(self, *, limit: int = 20, offset: int = 0) -> ThreadList:
+        """GET /messaging/threads?limit=&offset= (newest last message first; limit ≤ 20)."""
+        data = self.get("/messaging/threads", params={"limit": limit, "offset": offset})
+        return ThreadList.model_validate(data if isinstance(data, dict) else {})
+
+    def list_thread_messages(
+        self, thread_id: str, *, limit: int = 20, offset: int = 0, after: str | None = None
+    ) -> MessageList:
+        """GET /messaging/threads/{threadId}/messages?limit=&offset=&after= (newest first; ``after`` exclusive)."""
+        params: dict[str, Any] = {"limit": limit, "offset": offset}
+        if after:
+            params["after"] = after
+        data = self.get(f"/messaging/threads/{quote(thread_id, safe='')}/messages", params=params)
+        return MessageList.model_validate(data if isinstance(data, dict) else {})
+
+    def mark_thread_read(self, thread_id: str, *, read: bool = True) -> None:
+        """PUT /messaging/threads/{threadId}/read"""
+        self.request("PUT", f"/messaging/threads/{quote(thread_id, safe='')}/read", json={"read": read})
+
+    def declare_message_attachment(self, *, filename: str, size: int) -> str:
+        """POST /messaging/message-attachments (the declaration's id; not retried: a repeat only leaves an
+        unused declaration, which Allegro drops)."""
+        data = self.request(
+            "POST", "/messaging/message-attachments", json={"filename": filename, "size": size}, bucket="messaging"
+        ).data
+        return str((data or {}).get("id") or "") if isinstance(data, dict) else ""
+
+    def upload_message_attachment(self, attachment_id: str, data: bytes, *, content_type: str) -> None:
+        """PUT /messaging/message-attachments/{attachmentId} (the file's bytes in its own content type)."""
+        self.request(
+            "PUT",
+            f"/messaging/message-attachments/{quote(attachment_id, safe='')}",
+            data=data,
+            content_type=content_type,
+        )
+
+    def post_thread_message(self, thread_id: str, *, text: str, attachment_ids: list[str]) -> Message:
+        """POST /messaging/threads/{threadId}/messages (1 per second per user).
+
+        No idempotency key exists for messages and this call is never repeated here: the caller reads the
+        thread back before sending again (see the messages room's reply service)."""
+        body: dict[str, Any] = {"text": text}
+        if attachment_ids:
+            body["attachments"] = [{"id": i} for i in attachment_ids]
+        data = self.request(
+            "POST", f"/messaging/threads/{quote(thread_id, safe='')}/messages", json=body, bucket="messaging"
+        ).data
+        return Message.model_validate(data if isinstance(data, dict) else {})
+
+    def list_issues(self, *, statuses: list[str] = (), limit: int = 100, offset: int = 0) -> list[Issue]:
+        """GET /sale/issues?status=&limit=&offset= (beta; newest opened first; limit ≤ 100)."""
+        params: list[tuple[str, Any]] = [("limit", limit), ("offset", offset)]
+        params += [("status", status) for status in statuses]
+        data = self.get("/sale/issues", params=params, media=BETA_MEDIA)
+        items = data.get("issues", []) if isinstance(data, dict) else []
+        return [Issue.model_validate(item) for item in items if isinstance(item, dict)]
+
+    def get_issue(self, issue_id: str) -> Issue:
+        """GET /sale/issues/{issueId} (beta)"""
+        data = self.get(f"/sale/issues/{quote(issue_id, safe='')}", media=BETA_MEDIA)
+        return Issue.model_validate(data if isinstance(data, dict) else {"id": issue_id})
+
+    def get_issue_chat(self, issue_id: str, *, limit: int = 100, offset: int = 0) -> list[IssueMessage]:
+        """GET /sale/issues/{issueId}/chat?limit=&offset= (beta)"""
+        data = self.get(
+            f"/sale/issues/{quote(issue_id, safe='')}/chat",
+            params={"limit": limit, "offset": offset},
+            media=BETA_MEDIA,
+        )
+        items = data.get("chat", []) if isinstance(data, dict) else []
+        return [IssueMessage.model_validate(item) for item in items if isinstance(item, dict)]
+
+    def post_issue_message(self, issue_id: str, *, text: str, kind: str = "REGULAR") -> IssueMessage:
+        """POST /sale/issues/{issueId}/message (beta; no idempotency key: never repeated here, the caller reads
+        the chat back before sending again). ``attachment`` is sent as null: the schema requires the key."""
+        data = self.request(
+            "POST",
+            f"/sale/issues/{quote(issue_id, safe='')}/message",
+            json={"text": text, "attachment": None, "type": kind},
+            media=BETA_MEDIA,
+            bucket="messaging",
+        ).data
+        return IssueMessage.model_validate(data if isinstance(data, dict) else {})
+
     # ---- end of messaging ----
 
     # ---- Invoices attached to checkout forms ----
@@ -725,6 +988,38 @@ class AllegroClient:
 
     # ---- end of invoices ----
 
+    # ---- Paid promotion options (promotion packages, promo-options commands, fee preview) ----
+
+    def get_promotion_packages(self) -> dict:
+        """GET /sale/offer-promotion-packages (the base and extra packages on offer)."""
+        data = self.get("/sale/offer-promotion-packages")
+        return data if isinstance(data, dict) else {}
+
+    def put_promo_options_command(self, command_id: str, body: dict) -> dict:
+        """PUT /sale/offers/promo-options-commands/{commandId} (packages of up to 1000 offers).
+
+        Idempotent by the client's UUID: the same id and body give the same report, another body 409."""
+        data = self.request("PUT", f"/sale/offers/promo-options-commands/{quote(command_id, safe='')}", json=body)
+        return data.data if isinstance(data.data, dict) else {}
+
+    def get_promo_options_command(self, command_id: str) -> dict:
+        """GET /sale/offers/promo-options-commands/{commandId} (the command's summary report)."""
+        data = self.get(f"/sale/offers/promo-options-commands/{quote(command_id, safe='')}")
+        return data if isinstance(data, dict) else {}
+
+    def get_offer_promo_options(self, offer_id: str) -> dict:
+        """GET /sale/offers/{offerId}/promo-options (the packages set on one offer)."""
+        data = self.get(f"/sale/offers/{quote(offer_id, safe='')}/promo-options")
+        return data if isinstance(data, dict) else {}
+
+    def post_fee_preview(self, body: dict) -> dict:
+        """POST /pricing/offer-fee-preview (fees and commission of an offer with its promotion options; a read:
+        safe to repeat)."""
+        data = self.request("POST", "/pricing/offer-fee-preview", json=body, retry_unsafe=True).data
+        return data if isinstance(data, dict) else {}
+
+    # ---- end of paid promotion options ----
+
 
 def _retry_after_headers(headers: Mapping[str, str]) -> float | None:
     value = headers.get("Retry-After") or headers.get("retry-after") or headers.get("Retry-after")
@@ -742,6 +1037,8 @@ def _body(response: requests.Response) -> Any:
     if not response.content:
         return None
     content_type = response.headers.get("Content-Type", "")
+    if content_type.startswith((FILE_MEDIA, "application/pdf")):
+        return response.content  # a label or a protocol: the file itself
     if "json" in content_type:
         try:
             return response.json()

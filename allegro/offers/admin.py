@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
@@ -16,7 +17,7 @@ from django.urls import path, reverse
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
@@ -31,7 +32,7 @@ from allegro.descriptions.services.offers import description_product_body_get
 from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
-from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus
+from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus, PromotionCommand
 from allegro.offers.selectors import (
     offer_list,
     offer_refused_row,
@@ -54,6 +55,14 @@ from allegro.offers.services.offers import (
 )
 from allegro.offers.services.producers import CACHE_KEY as PRODUCERS_CACHE_KEY
 from allegro.offers.services.producers import responsible_producer_reference, responsible_producers_refresh
+from allegro.offers.services.promotions import (
+    SWITCH_LABELS,
+    SWITCHES,
+    account_promotions,
+    offer_promotions_set,
+    promotion_cost,
+)
+from allegro.offers.tasks import offer_promotions_send_task
 from shop.models import Product
 
 PUBLISH_PERMISSION = "allegro.publish_offer"
@@ -108,6 +117,7 @@ class ProductListingFilter(admin.SimpleListFilter):
 # --------------------------------------------------------------------------------------------------------------
 @admin.register(Offer)
 class OfferAdmin(admin.ModelAdmin):
+    verbose_name_accusative = pgettext_lazy("accusative", "Allegro offer")
     list_display = (
         "title",
         "offer_link",
@@ -283,27 +293,34 @@ class OfferAdmin(admin.ModelAdmin):
 
     def _listing_submit(self, request, page: _ListingPage):
         """ZAPISZ: the offer from the form, checked locally, then published. A redirect when it is listed (or
-        Allegro did not answer); None to show the form again with ``page.errors`` filled in."""
+        Allegro did not answer); None to show the form again with ``page.errors`` filled in.
+
+        Everything is checked in one pass: the form's own errors (a number that is not a number) and the offer's
+        rules (title length, prices, quantity, parameters, images, GPSR, the account's settings) are shown
+        together, each under its field, so the staff member fixes them all at once. Nothing is created on
+        Allegro (not even a new responsible producer) until every check passes."""
         form = page.form
         page.parameter_values = values_from_post(definitions=page.definitions, data=request.POST)
         page.images = _images_from_post(request.POST)
-        if not form.is_valid():
-            page.other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
-            return None
+        form_valid = form.is_valid()
         page.existing = offer_refused_row(pk=request.POST.get("offer"), product=page.product, account=page.account)
         offer = _offer_from_form(form, page=page)
         if page.existing is not None:
             offer = offer_copy_onto(existing=page.existing, prepared=offer)
         page.offer = offer
-        problems = offer_problems(offer=offer)
-        if problems:
+        # A field the form already refused keeps the form's message only (its value did not reach the offer).
+        problems = [p for p in offer_problems(offer=offer) if p.field not in form.errors]
+        if problems or not form_valid:
             page.errors = offer_problems_as_form_errors(
                 problems=problems,
                 form_fields=form.fields,
                 parameter_ids={d.id for d in page.definitions},
             )
-            page.other_errors.insert(0, gettext("The offer was not sent: correct the fields marked below."))
+            page.other_errors.insert(0, gettext("Please correct the errors below. Nothing was sent."))
             return None
+        if form.cleaned_data.get("new_producer"):
+            name = form.cleaned_data["new_producer"].strip()
+            offer.responsible_producer_id = responsible_producer_reference(account=page.account, name=name)[:64]
         try:
             offer = offer_publish(offer=offer, actor=request.user)
         except (AllegroRetryLater, AllegroRateLimited) as exc:
@@ -455,8 +472,8 @@ def _offer_from_form(form, *, page: _ListingPage) -> Offer:
     # Stored only when the staff member changed it; otherwise the product's description is composed at publish.
     overrides["description"] = {} if description == description_clean(description=page.body) else description
     if data.get("new_producer"):
-        producer = responsible_producer_reference(account=account, name=data["new_producer"].strip())
-        overrides["responsible_producer_id"] = producer[:64]
+        # Checked under its name; created on Allegro only when the offer passes every check.
+        overrides["responsible_producer_id"] = data["new_producer"].strip()[:64]
     product_level_ids = {d.id for d in definitions if d.options.describesProduct}
     overrides["parameters"] = [v for v in parameter_values if str(v["id"]) not in product_level_ids]
     overrides["product_parameters"] = [v for v in parameter_values if str(v["id"]) in product_level_ids]
@@ -507,4 +524,82 @@ def list_on_allegro_link(obj: Product) -> str:
 
 extend_admin(
     Product, inlines=[ProductOffersInline], list_display=[list_on_allegro_link], list_filter=[ProductListingFilter]
+)
+
+
+# --- paid promotion options of one offer ("opcje promowania") ------------------------------------------------
+
+
+class PromotionsForm(forms.Form):
+    follow_account = forms.BooleanField(label=_("as set for the account"), required=False)
+    emphasized = forms.BooleanField(label=_("emphasised offer"), required=False)
+    bold_title = forms.BooleanField(label=_("bold title"), required=False)
+    department_page = forms.BooleanField(label=_("on the department page"), required=False)
+
+    def wanted(self, account) -> dict[str, bool] | None:
+        """None when the offer follows the account's defaults."""
+        if self.cleaned_data.get("follow_account"):
+            return None
+        return {name: bool(self.cleaned_data.get(name)) for name in SWITCHES}
+
+
+def offer_promotions_view(model_admin, request, pk: int):
+    """The offer's promotion options: what Allegro has, the account's defaults, the offer's own choice and its cost
+    (Allegro's fee preview) — "Przelicz koszt" first, then "Kup i wyślij" sends exactly the options priced."""
+    if not request.user.has_perm("allegro.publish_offer"):
+        raise PermissionDenied
+    offer = get_object_or_404(Offer.objects.select_related("account", "product"), pk=pk)
+    own = offer.promotions if isinstance(offer.promotions, dict) else None
+    initial = {"follow_account": own is None, **(own or account_promotions(account=offer.account))}
+    form = PromotionsForm(request.POST or None, initial=initial)
+    cost, cost_error, confirmed_key = None, "", ""
+    if request.method == "POST" and form.is_valid():
+        wanted = form.wanted(offer.account)
+        effective = wanted if wanted is not None else account_promotions(account=offer.account)
+        key = json.dumps({"own": wanted, "effective": effective}, sort_keys=True)
+        if "send" in request.POST and request.POST.get("priced") == key:
+            offer_promotions_set(offer=offer, promotions=wanted)
+            offer_promotions_send_task.delay_on_commit(
+                offer.account_id, [offer.pk], request.user.pk, json.loads(request.POST.get("cost") or "{}")
+            )
+            model_admin.message_user(
+                request, gettext("The promotion options are being sent to Allegro."), messages.SUCCESS
+            )
+            return redirect("admin:allegro_offer_promotions", offer.pk)
+        try:
+            cost = promotion_cost(offer=offer, wanted=effective)
+            confirmed_key = key
+        except AllegroError as exc:
+            cost_error = "; ".join(exc.user_messages)
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "opts": model_admin.opts,
+        "title": gettext("Promotion options: %(title)s") % {"title": offer.title},
+        "offer": offer,
+        "form": form,
+        "cost": cost,
+        "cost_json": json.dumps(cost.as_dict()) if cost is not None else "",
+        "cost_error": cost_error,
+        "priced": confirmed_key,
+        "account_defaults": [SWITCH_LABELS[k] for k, v in account_promotions(account=offer.account).items() if v],
+        "confirmed": offer.promotions_confirmed or [],
+        # The account's recent commands that named this offer (offer_ids is a JSON list; SQLite cannot search it).
+        "commands": [
+            c
+            for c in PromotionCommand.objects.filter(account=offer.account_id)[:200]
+            if offer.allegro_id in c.offer_ids
+        ][:10],
+    }
+    return TemplateResponse(request, "admin/allegro/offers/promotions.html", context)
+
+
+extend_admin(
+    Offer,
+    urls=lambda model_admin: [
+        path(
+            "<int:pk>/promotions/",
+            model_admin.admin_site.admin_view(lambda request, pk: offer_promotions_view(model_admin, request, pk)),
+            name="allegro_offer_promotions",
+        )
+    ],
 )

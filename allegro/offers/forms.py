@@ -3,8 +3,6 @@ by the view (the parameter widgets are the category form's, see ``allegro.catego
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -26,20 +24,17 @@ def _choices(items: list[dict] | None, current: str) -> list[tuple[str, str]]:
 
 class OfferForm(forms.Form):
     account = forms.ModelChoiceField(queryset=AllegroAccount.objects.all(), label=_("Allegro account"))
+    # No max_length: the browser would cut a long title silently; the offer's check names the length instead.
     title = forms.CharField(
-        label=_("Title"),
-        max_length=TITLE_MAX + 50,  # longer input gets the Polish message of the validator, not a browser cut
-        widget=forms.TextInput(attrs={"class": "vTextField ao-title", "data-max": TITLE_MAX}),
+        label=_("Title"), widget=forms.TextInput(attrs={"class": "vTextField ao-title", "data-max": TITLE_MAX})
     )
     format = forms.ChoiceField(label=_("Format"), choices=OfferFormat.choices)
-    price = forms.DecimalField(label=_("Price"), max_digits=12, decimal_places=4, required=False, min_value=Decimal(0))
-    starting_price = forms.DecimalField(
-        label=_("Starting price"), max_digits=12, decimal_places=4, required=False, min_value=Decimal(0)
-    )
-    minimal_price = forms.DecimalField(
-        label=_("Minimal price"), max_digits=12, decimal_places=4, required=False, min_value=Decimal(0)
-    )
-    quantity = forms.IntegerField(label=_("Quantity"), min_value=0)
+    # The form checks only that these are numbers; their bounds (above zero, 2 decimal places, at least 1 and
+    # at most the stock, an auction's single item) are the offer's rules, checked with all the others at once.
+    price = forms.DecimalField(label=_("Price"), max_digits=12, decimal_places=4, required=False)
+    starting_price = forms.DecimalField(label=_("Starting price"), max_digits=12, decimal_places=4, required=False)
+    minimal_price = forms.DecimalField(label=_("Minimal price"), max_digits=12, decimal_places=4, required=False)
+    quantity = forms.IntegerField(label=_("Quantity"), required=False)
     duration = forms.ChoiceField(label=_("Duration"), choices=[*Duration.choices, *AUCTION_DURATIONS], required=False)
     catalogue_product_id = forms.CharField(
         label=_("Allegro catalogue product (EAN)"),

@@ -102,6 +102,11 @@ class Offer(models.Model):
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
     last_error_fields = models.JSONField(_("errors by field"), default=dict, blank=True)
+    # Paid promotion options of this offer: None follows the account's defaults; a dict ({"emphasized": bool,
+    # "bold_title": bool, "department_page": bool}) overrides them. ``promotions_confirmed`` holds the package ids
+    # Allegro last confirmed on the offer (read back after each command).
+    promotions = models.JSONField(_("paid promotion options"), null=True, blank=True)
+    promotions_confirmed = models.JSONField(_("promotion packages on Allegro"), default=list, blank=True)
     replaces = models.OneToOneField(
         "self",
         verbose_name=_("replaces the archived offer"),
@@ -143,3 +148,39 @@ class Offer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.title} ({self.allegro_id or self.get_status_display()})"
+
+
+class PromotionCommand(models.Model):
+    """One promo-options command to Allegro (the packages of up to 1000 offers). The row (UUID and body) is
+    committed BEFORE the call; a retry after a timeout or a killed worker resends the same UUID with the same
+    body, which Allegro answers with the same report instead of buying the packages twice."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("stored, not confirmed as sent")
+        COMPLETED = "completed", _("completed")
+        FAILED = "failed", _("rejected")
+
+    uuid = models.UUIDField(_("command id"), unique=True)
+    account = models.ForeignKey("allegro.AllegroAccount", on_delete=models.CASCADE, related_name="+")
+    body = models.JSONField(_("body"))
+    offer_ids = models.JSONField(_("Allegro offer ids"), default=list)
+    packages = models.JSONField(_("packages"), default=list)
+    cost = models.JSONField(_("cost shown before sending"), default=dict, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
+    report = models.JSONField(_("report"), default=dict, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("by"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+",
+    )  # fmt: skip
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("promotion command")
+        verbose_name_plural = _("promotion commands")
+        ordering = ["-pk"]
+        indexes = [models.Index(fields=["account", "status"], name="promotion_command_status")]
+
+    def __str__(self) -> str:
+        return f"{self.uuid} ({self.get_status_display()})"

@@ -1,34 +1,31 @@
 """Admin of the sync engine: SyncRun list ("what was done, counts, errors, duration"), the
-"Synchronizuj aukcje" page with its preview, and the mass "Wystaw ponownie" action on the offers list."""
+"Synchronizuj aukcje" page with its preview, the one-click job of the dashboard and its progress page, and the
+mass "Wystaw ponownie" action on the offers list."""
 
 from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.cache import add_never_cache_headers
 from django.utils.html import format_html
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
+from allegro.checkouts.models import OrderEventCursor
 from allegro.core.admin_extensions import extend_admin
 from allegro.offers.models import Offer, OfferStatus
-from allegro.sync.models import AccountPriceRule, SyncCommand, SyncRun
-from allegro.sync.services.steps import OFFER_STEPS
-from allegro.sync.tasks import sync_relist_task, sync_run_task
+from allegro.sync.models import AccountPriceRule, SyncCommand, SyncJob, SyncRun
+from allegro.sync.services.jobs import STEP_LABELS, sync_job_start, sync_job_status
+from allegro.sync.services.steps import SYNC_STEPS
+from allegro.sync.tasks import sync_job_run_task, sync_relist_task
 
 RUN_PERMISSION = "allegro.run_sync"
-STEP_LABELS = {
-    "offers": _("changes from the shop and offer events"),
-    "prices": _("prices"),
-    "stock": _("quantities"),
-    "close": _("end sold-out and hidden"),
-    "renew": _("renew ended offers"),
-    "reconcile": _("reconciliation (compare every offer)"),
-}
 
 
 class SyncRunForm(forms.Form):
@@ -40,10 +37,13 @@ class SyncRunForm(forms.Form):
     )
     steps = forms.MultipleChoiceField(
         label=_("Steps"),
-        choices=[(s, STEP_LABELS[s]) for s in OFFER_STEPS],
+        choices=[(s, STEP_LABELS[s]) for s in SYNC_STEPS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
-        help_text=_("None chosen: what each account's sync switches allow. Chosen steps run even when switched off."),
+        help_text=_(
+            "Chosen steps run even where the account's sync switches are off (those switches say what runs "
+            "automatically). None chosen: orders are imported and the offers get what each account's switches allow."
+        ),
     )
 
 
@@ -98,7 +98,13 @@ class SyncRunAdmin(admin.ModelAdmin):
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
-        return [path("run/", wrap(self.run_view), name="allegro_syncrun_run"), *super().get_urls()]
+        return [
+            path("run/", wrap(self.run_view), name="allegro_syncrun_run"),
+            path("run/all/", wrap(self.run_all_view), name="allegro_syncrun_run_all"),
+            path("job/<int:job_id>/", wrap(self.job_view), name="allegro_syncjob_progress"),
+            path("job/<int:job_id>/status/", wrap(self.job_status_view), name="allegro_syncjob_status"),
+            *super().get_urls(),
+        ]
 
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "can_run": request.user.has_perm(RUN_PERMISSION)}
@@ -111,18 +117,15 @@ class SyncRunAdmin(admin.ModelAdmin):
         form = SyncRunForm(request.POST or None, initial={"account": request.GET.get("account")})
         if request.method == "POST" and form.is_valid():
             account = form.cleaned_data["account"]
-            dry_run = "preview" in request.POST
-            sync_run_task.delay_on_commit(
-                account.pk if account else None, list(form.cleaned_data["steps"]) or None, request.user.pk, dry_run
+            chosen = list(form.cleaned_data["steps"])
+            job = sync_job_start(
+                accounts=[account] if account else None,
+                steps=chosen or None,
+                forced=bool(chosen),
+                dry_run="preview" in request.POST,
+                actor=request.user,
             )
-            self.message_user(
-                request,
-                gettext("The preview has started; its result appears below in a moment.")
-                if dry_run
-                else gettext("Synchronisation has started; its result appears below in a moment."),
-                messages.SUCCESS,
-            )
-            return redirect("admin:allegro_syncrun_changelist")
+            return self._started(request, job)
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Synchronise offers"),
@@ -132,6 +135,50 @@ class SyncRunAdmin(admin.ModelAdmin):
             "open_commands": SyncCommand.objects.filter(status__in=["pending", "sent"]).count(),
         }
         return TemplateResponse(request, "admin/allegro/sync/run.html", context)
+
+    def run_all_view(self, request):
+        """The dashboard's one click: every step of every connected account, in one background job."""
+        if not request.user.has_perm(RUN_PERMISSION):
+            raise PermissionDenied
+        if request.method != "POST":
+            return redirect("admin:allegro_syncrun_run")
+        return self._started(request, sync_job_start(actor=request.user))
+
+    def _started(self, request, job: SyncJob):
+        sync_job_run_task.delay_on_commit(job.pk)
+        self.message_user(
+            request,
+            gettext("The preview has started; this page follows it.")
+            if job.dry_run
+            else gettext("Synchronisation has started; this page follows it."),
+            messages.SUCCESS,
+        )
+        return redirect("admin:allegro_syncjob_progress", job.pk)
+
+    def job_view(self, request, job_id: int):
+        """The job's progress page: one row per account with its current step; a summary when it is done."""
+        if not request.user.has_perm("allegro.view_syncrun"):
+            raise PermissionDenied
+        job = get_object_or_404(SyncJob.objects.select_related("actor"), pk=job_id)
+        status = sync_job_status(job=job)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": gettext("Synchronisation #%(n)d") % {"n": job.pk},
+            "job": job,
+            "status": status,
+            "running": not status["finished"],
+            "opts": self.model._meta,
+            "runs": {i.pk: i.run_id for i in job.accounts.all()},
+        }
+        return TemplateResponse(request, "admin/allegro/sync/job.html", context)
+
+    def job_status_view(self, request, job_id: int):
+        if not request.user.has_perm("allegro.view_syncrun"):
+            raise PermissionDenied
+        job = get_object_or_404(SyncJob, pk=job_id)
+        response = JsonResponse(sync_job_status(job=job))
+        add_never_cache_headers(response)
+        return response
 
 
 @admin.register(AccountPriceRule)
@@ -181,3 +228,22 @@ def relist_ended(modeladmin, request, queryset):
 
 
 extend_admin(Offer, actions=[relist_ended])
+
+
+# --- "Importuj zamówienia teraz" on the order import's status page -------------------------------------------
+
+
+@admin.action(description=_("Import orders now"))
+def import_now(modeladmin, request, queryset):
+    """The order step of the synchronisation job for the chosen accounts, in the background (never inside the
+    page's request: an import of many orders takes longer than a browser waits)."""
+    if not request.user.has_perm(RUN_PERMISSION):
+        raise PermissionDenied
+    accounts = AllegroAccount.objects.filter(pk__in=queryset.values("account_id")).order_by("name", "pk")
+    job = sync_job_start(accounts=list(accounts), steps=["orders"], actor=request.user)
+    sync_job_run_task.delay_on_commit(job.pk)
+    modeladmin.message_user(request, gettext("The order import has started; this page follows it."), messages.SUCCESS)
+    return redirect("admin:allegro_syncjob_progress", job.pk)
+
+
+extend_admin(OrderEventCursor, actions=[import_now])

@@ -184,3 +184,76 @@ class SyncMarker(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SyncJob(models.Model):
+    """One "Synchronizuj aukcje": the order import and the offer steps of every chosen account, run by Celery
+    account after account, with a progress page. Each account's work is one SyncRun (under its lease); the job
+    adds what the staff member asked for and the per-account progress and totals the page shows."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("finished")
+        FAILED = "failed", _("finished with errors")
+
+    steps = models.JSONField(_("steps"), default=list, blank=True)
+    # True when the staff member named the steps: they run even where the account's switch is off.
+    forced = models.BooleanField(_("steps named explicitly"), default=True)
+    dry_run = models.BooleanField(_("preview only"), default=False)
+    trigger = models.CharField(
+        _("started by"), max_length=10, choices=SyncRun.Trigger.choices, default=SyncRun.Trigger.MANUAL
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("synchronisation job")
+        verbose_name_plural = _("synchronisation jobs")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.created_at:%Y-%m-%d %H:%M:%S} {self.status}"
+
+
+class SyncJobAccount(models.Model):
+    """One account of a SyncJob: the step it is at, its SyncRun and what it did."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        RUNNING = "running", _("running")
+        DONE = "done", _("finished")
+        FAILED = "failed", _("failed")
+        SKIPPED = "skipped", _("skipped")
+
+    job = models.ForeignKey(SyncJob, on_delete=models.CASCADE, related_name="accounts")
+    account = models.ForeignKey(
+        "allegro.AllegroAccount", verbose_name=_("account"), on_delete=models.CASCADE, related_name="+"
+    )
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
+    step = models.CharField(_("current step"), max_length=20, blank=True)
+    steps_done = models.PositiveSmallIntegerField(_("steps done"), default=0)
+    run = models.ForeignKey(SyncRun, verbose_name=_("run"), on_delete=models.SET_NULL, null=True, blank=True)
+    counts = models.JSONField(_("counts"), default=dict, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+    errors = models.JSONField(_("errors"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("account of a synchronisation job")
+        verbose_name_plural = _("accounts of a synchronisation job")
+        ordering = ["pk"]
+        constraints = [models.UniqueConstraint(fields=["job", "account"], name="sync_job_account_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}:{self.account_id} {self.status}"

@@ -9,10 +9,11 @@ from django.contrib.auth import get_user_model
 from django.db import transaction
 
 from allegro.accounts.models import AllegroAccount
-from allegro.sync.models import SyncRun
+from allegro.sync.models import SyncJob, SyncRun
 from allegro.sync.services.commands import Stop
+from allegro.sync.services.jobs import sync_job_run
 from allegro.sync.services.queue import flush_schedule
-from allegro.sync.services.steps import sync_flush, sync_run, sync_scheduled
+from allegro.sync.services.steps import sync_flush, sync_scheduled
 
 IDEMPOTENT = {"ignore_result": True, "acks_late": True, "reject_on_worker_lost": True}
 
@@ -70,14 +71,13 @@ def sync_renew_task(self) -> None:
 
 
 @shared_task(**IDEMPOTENT)
-def sync_run_task(account_id: int | None = None, only: list[str] | None = None, actor_id: int | None = None,
-                  dry_run: bool = False) -> None:  # fmt: skip
-    """ "Synchronizuj aukcje" (and its preview) started from the panel."""
-    account = AllegroAccount.objects.filter(pk=account_id).first() if account_id else None
-    if account_id and account is None:
+def sync_job_run_task(job_id: int) -> None:
+    """ "Synchronizuj aukcje" (the dashboard's button, its page, "Importuj zamówienia teraz"): the job's accounts
+    one after another; a redelivered copy skips the accounts that finished."""
+    job = SyncJob.objects.filter(pk=job_id).select_related("actor").first()
+    if job is None or job.finished_at is not None:
         return
-    actor = get_user_model().objects.filter(pk=actor_id).first() if actor_id else None
-    sync_run(account=account, only=set(only) if only else None, actor=actor, dry_run=dry_run)
+    sync_job_run(job=job)
 
 
 @shared_task(**IDEMPOTENT)

@@ -28,6 +28,7 @@ from allegro.descriptions.models import DescriptionTemplate
 from allegro.listing.models import ListingJob
 from allegro.offers.models import Offer, OfferStatus
 from allegro.shipping.models import ShippingRateSet
+from allegro.sync.models import SyncJob
 from orders.models import Order
 from shop.models import Customer, DeliveryMethod, Product
 from tests.factories import add_product_image, make_category, make_product
@@ -341,7 +342,7 @@ def test_shop_owner_workflow_end_to_end(page, live_server, admin_login, emulator
     page.locator("a.allegro-sync-all").click()
     shot("19-synchronizuj-aukcje")
     page.click("#sync-run")
-    page.wait_for_url(base + reverse("admin:allegro_syncrun_changelist"))
+    page.wait_for_url(base + reverse("admin:allegro_syncjob_progress", args=[SyncJob.objects.latest("pk").pk]))
     emulated = _emulated(emulator, offer.allegro_id)
     assert (emulated["status"], emulated["stock_available"]) == ("ENDED", 0)
     offer.refresh_from_db()

@@ -6,6 +6,7 @@ import hashlib
 import secrets
 import threading
 import time
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -23,7 +24,9 @@ from allegro.core.services.ratelimit_storage import DatabaseSlotStorage
 from allegro.integration.client import (
     AllegroClient,
     AllegroError,
+    AllegroRateLimited,
     AllegroReauthRequired,
+    AllegroRetryLater,
     ApiResponse,
     Endpoints,
     TokenSet,
@@ -76,6 +79,46 @@ def app_client(*, app: AllegroApp) -> AllegroClient:
         limits=configured_limits(),
         rate_limited_wait=getattr(settings, "ALLEGRO_429_WAIT_SECONDS", 60.0),
     )
+
+
+@dataclass(frozen=True)
+class CredentialsCheck:
+    """The outcome of trying an application's credentials: ``refused`` when Allegro said they are wrong (the
+    application must not be saved so), ``unchecked`` when Allegro could not be asked (saved, with a warning);
+    ``message`` is what staff read, in their language, with what to do."""
+
+    refused: bool = False
+    unchecked: bool = False
+    message: str = ""
+
+
+def app_credentials_check(*, app: AllegroApp) -> CredentialsCheck:
+    """Try ``app``'s Client ID and Client Secret (saved or not) with a client-credentials token call, the
+    cheapest call that proves both: a wrong secret is caught when the application is saved, not at the first
+    authorisation or listing."""
+    try:
+        app_client(app=app).client_credentials()
+    except (AllegroRetryLater, AllegroRateLimited) as exc:
+        return CredentialsCheck(
+            unchecked=True,
+            message=_(
+                "Allegro did not answer at %(url)s, so Client ID and Client Secret could not be checked (%(error)s). "
+                "The application is saved; open its setup checklist in a moment to check them."
+            )
+            % {"url": app.url("auth"), "error": exc.status or _("no answer")},
+        )
+    except AllegroError as exc:
+        code = ": ".join(str(part) for part in (exc.status, next((e.code for e in exc.errors if e.code), "")) if part)
+        return CredentialsCheck(
+            refused=True,
+            message=_(
+                "Allegro did not accept this Client ID and Client Secret (%(code)s). Check the Client Secret in "
+                "REST API – aplikacje at apps.developer.allegro.pl (“Zobacz” next to the application), copy it "
+                "again without spaces, and check that the environment matches the application."
+            )
+            % {"code": code},
+        )
+    return CredentialsCheck()
 
 
 class AppTokenProvider:

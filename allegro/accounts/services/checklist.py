@@ -28,6 +28,14 @@ class Check:
     warning: bool = False  # shown in amber; does not fail allegro_check
     link: str = ""  # where to fix it in the panel
 
+    @property
+    def state(self) -> str:
+        """ "fail" (red ✘), "warn" (amber !) or "ok" (green ✔): green only when there is nothing to do, so a
+        warning's message never stands beside a green tick."""
+        if not self.ok:
+            return "fail"
+        return "warn" if self.warning else "ok"
+
 
 _extra_checks: list[Callable[[AllegroAccount], list[Check]]] = []
 

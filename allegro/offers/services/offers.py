@@ -58,6 +58,7 @@ from allegro.integration.schemas.categories import CategoryParameter
 from allegro.integration.schemas.offers import AllegroOffer, parse_offer, parse_offer_page
 from allegro.integration.schemas.products import CatalogueProduct
 from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus
+from allegro.offers.services.promotions import offer_promotions_pending, promotions_send
 from allegro.offers.services.validation import (
     GALLERY_MAX,
     TITLE_MAX,
@@ -1007,7 +1008,32 @@ def offer_publish(*, offer: Offer, actor=None) -> Offer:
     Every outcome is written to the event log with the offer and product ids.
     """
     with event_context(actor=actor) if actor is not None else nullcontext():
-        return _publish(offer, actor)
+        offer = _publish(offer, actor)
+        _promote_listed(offer, actor)
+        return offer
+
+
+def _promote_listed(offer: Offer, actor) -> None:
+    """Buy the paid promotion options the new offer should have (the account's defaults or its own choice). A
+    refusal or an Allegro that does not answer leaves the offer listed: the stored command is resent by the next
+    "Synchronizuj aukcje" (its promotions step)."""
+    if not offer.allegro_id or offer.status not in (OfferStatus.ACTIVE, OfferStatus.ACTIVATING):
+        return
+    if not offer_promotions_pending(offer=offer):
+        return
+    try:
+        promotions_send(account=offer.account, offers=Offer.objects.filter(pk=offer.pk), actor=actor)
+    except AllegroError as exc:
+        event_log(
+            kind=EventKind.OFFER,
+            action="promotions not sent",
+            message=_("The offer is listed; its promotion options will be sent later: %(error)s")
+            % {"error": "; ".join(exc.user_messages)},
+            account=offer.account,
+            offer_id=offer.allegro_id or "",
+            product_id=offer.product_id,
+            success=False,
+        )
 
 
 def _publish(offer: Offer, actor) -> Offer:

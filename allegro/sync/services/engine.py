@@ -143,6 +143,7 @@ class SyncContext:
     lines: list[str] = field(default_factory=list)
     outcome: Outcome = field(default_factory=Outcome)
     rounding: str = PriceRounding.NONE
+    previewed: set[int] = field(default_factory=set)  # offers a preview has already counted
 
     @property
     def client(self) -> AllegroClient:
@@ -176,6 +177,10 @@ def sync_client(*, account: AllegroAccount, counter: Counter) -> AllegroClient:
 def changes_send(*, ctx: SyncContext, changes: list[Change], label: str) -> None:
     """Send the changes (or, in a preview, count what would be sent)."""
     changes = [c for c in changes if c is not None and not c.empty]
+    if ctx.dry_run:
+        # Nothing is sent in a preview, so a later step plans the same change again: count each offer once.
+        changes = [c for c in changes if c.offer.pk not in ctx.previewed]
+        ctx.previewed.update(c.offer.pk for c in changes)
     ends = sum(1 for c in changes if c.end)
     prices = sum(1 for c in changes if c.price is not None)
     quantities = sum(1 for c in changes if c.quantity is not None)

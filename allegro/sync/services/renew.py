@@ -102,7 +102,8 @@ def offers_renew(*, ctx: SyncContext, offers: list[Offer], options: RenewOptions
 
 def offers_renew_ended(*, ctx: SyncContext) -> RenewResult:
     """The periodic renewal: every ended or archived offer of the account with "Wystaw ponownie po zakończeniu"
-    that has not been replaced yet."""
+    that has not been replaced yet, with prices under the price switch and descriptions composed anew when the
+    account's "update descriptions when renewing" is on ("wznawianie z uaktualnieniem cen, ilości i opisów")."""
     offers = list(
         Offer.objects.filter(
             Q(status=OfferStatus.ENDED) | Q(status=OfferStatus.ARCHIVED),
@@ -113,7 +114,11 @@ def offers_renew_ended(*, ctx: SyncContext) -> RenewResult:
         .exclude(allegro_id__isnull=True)
         .select_related("product")
     )
-    options = RenewOptions(update_prices=ctx.forced or ctx.account.sync_prices, update_quantities=True)
+    options = RenewOptions(
+        update_prices=ctx.forced or ctx.account.sync_prices,
+        update_quantities=True,
+        update_descriptions=ctx.account.sync_renew_descriptions,
+    )
     return offers_renew(ctx=ctx, offers=offers, options=options)
 
 
@@ -130,18 +135,56 @@ def _update_description(ctx: SyncContext, offer: Offer, result: RenewResult) -> 
 
 
 def _recreate(ctx: SyncContext, old: Offer, options: RenewOptions, result: RenewResult) -> None:
-    """An archived offer cannot come back: list a new one (copying the old content) that replaces it."""
-    from allegro.offers.services.offers import offer_prepare, offer_publish
+    """An archived offer cannot come back: list a new one (the old content) that replaces it.
 
-    if old.product is None:  # renew_offers skipped offers without a product already
+    The new offer takes the shop's current price (under "update prices") and quantity (under "update
+    quantities"; otherwise the old quantity, never more than the stock), a description composed anew under
+    "update descriptions", and it is validated locally before anything is sent. The ``replaces`` link is one to
+    one: a second relisting of the same archived offer finds the replacement instead of adding another — a live
+    one is reported, a refused or unsent one is corrected and published again (its row is the recorded intent,
+    so a retry after a timeout adopts the offer Allegro may have created)."""
+    from allegro.offers.services.offers import offer_copy_onto, offer_prepare, offer_problems
+
+    product = old.product
+    if product is None:  # renew_offers skipped offers without a product already
         result.skipped.append((old.title, product_end_reason(product=None)))
         return
-    new = offer_prepare(product=old.product, account=ctx.account, copy_from=old)
-    new.replaces = old
-    new.renew_after_end = old.renew_after_end
-    if not options.update_prices:
+    existing = Offer.objects.filter(replaces=old).first()
+    if existing is not None and (existing.allegro_id or existing.status not in (OfferStatus.ERROR, OfferStatus.DRAFT)):
+        if existing.status == OfferStatus.ACTIVATING and not existing.allegro_id:
+            _publish_replacement(ctx, old, existing, options, result)  # an interrupted publication: finish it
+            return
+        result.skipped.append((old.title, _("already listed again as %(offer)s") % {"offer": existing.allegro_id}))
+        return
+    new = offer_prepare(product=product, account=ctx.account, copy_from=old)
+    if options.update_prices and new.format == OfferFormat.BUY_NOW:
+        new.price = offer_target_price(account=ctx.account, shop_price=product.price, rounding=ctx.rounding)
+    elif not options.update_prices:
         new.price = old.price
+    stock_quantity = offer_target_quantity(account=ctx.account, product=product)
+    if options.update_quantities:
+        new.quantity = max(1, stock_quantity)
+    elif product.stock is not None:
+        new.quantity = max(1, min(int(old.quantity or 1), stock_quantity))
+    if options.update_descriptions:
+        new.description = {}  # composed at publication from the current product and templates
+    new.renew_after_end = old.renew_after_end
+    if existing is not None:
+        new = offer_copy_onto(existing=existing, prepared=new)
+    new.replaces = old
+    problems = offer_problems(offer=new)
+    if problems:
+        result.failed.append((old.title, "; ".join(p.message for p in problems[:5])))
+        if existing is not None:
+            Offer.objects.filter(pk=existing.pk).update(last_error="; ".join(p.message for p in problems)[:2000])
+        return
     new.save()
+    _publish_replacement(ctx, old, new, options, result)
+
+
+def _publish_replacement(ctx: SyncContext, old: Offer, new: Offer, options: RenewOptions, result: RenewResult) -> None:
+    from allegro.offers.services.offers import offer_publish
+
     new = offer_publish(offer=new)
     if new.status in (OfferStatus.ERROR, OfferStatus.DRAFT) or not new.allegro_id:
         result.failed.append((old.title, new.last_error or _("publishing failed")))

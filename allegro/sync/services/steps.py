@@ -1,31 +1,30 @@
 """The steps of a synchronisation, in one registry, and the entry points that run them.
 
 ``SYNC_STEPS`` (name → step, in the order a full run takes them) is the one list of steps: the choices of
-``manage.py allegro_sync --only``, the checkboxes of "Synchronizuj aukcje" (its offer steps) and what the
-tasks run all come from it. Two kinds of step:
+``manage.py allegro_sync --only``, the checkboxes of "Synchronizuj aukcje" and what the job and the tasks run
+all come from it. Every step runs for one account at a time, inside that account's SyncRun and under its lock
+(``sync_account_run``). The first one, ``orders``, imports the account's new orders (the order import keeps its
+own lease besides); it is not one of the "Parametry synchronizacji": those switches say what runs by itself on
+beat's schedule, while a synchronisation asked for by a staff member always imports the orders.
 
-- an offer step (``for_account``) runs for one account at a time, inside that account's SyncRun and under its
-  lock (``sync_account_run``);
-- the order import (``for_accounts``) runs over the accounts by itself: it keeps its own lease per account and
-  writes no SyncRun.
-
-Entry points: ``sync_run`` — one SyncRun per account ("Synchronizuj aukcje" and its preview, through a task);
-``sync_command_run`` — named steps over the chosen accounts, one outcome per step (``manage.py allegro_sync``);
-``sync_flush`` and ``sync_scheduled`` — what the debounced flush and beat's tasks run.
+Entry points: ``sync_run`` — one SyncRun per account; the "Synchronizuj aukcje" job (``allegro.sync.services.jobs``)
+runs the same steps account by account with a progress page; ``sync_flush`` and ``sync_scheduled`` — what the
+debounced flush and beat's tasks run.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from allegro.accounts.models import AllegroAccount, ConnectionState
-from allegro.checkouts.services.order_import import orders_import_all_accounts
+from allegro.checkouts.services.order_import import order_import_account
 from allegro.offers.models import Offer
+from allegro.offers.services.promotions import promotion_commands_resume
 from allegro.sync.models import OfferSyncQueue, SyncRun
 from allegro.sync.services.commands import commands_resume
 from allegro.sync.services.engine import SyncContext, changes_send, offer_change, sync_account_run
@@ -34,25 +33,16 @@ from allegro.sync.services.queue import LIVE_STATUSES
 from allegro.sync.services.reconcile import offers_reconcile
 from allegro.sync.services.renew import offers_renew_ended
 
-
-@dataclass
-class StepOutcome:
-    """What one step of ``manage.py allegro_sync`` reports: whether it went well, and a line per account."""
-
-    ok: bool = True
-    lines: list[str] = field(default_factory=list)
-
-
 AccountStep = Callable[[SyncContext], None]
 
 
 @dataclass(frozen=True)
 class SyncStep:
-    """One registered step: exactly one of ``for_account`` (an offer step) and ``for_accounts`` (the order
-    import, ``(accounts, *, explicit) -> StepOutcome``) is set."""
+    """One registered step: what it does for one account, and whether a preview runs it (a preview changes
+    nothing on either side; importing orders changes the shop, so the preview leaves it out)."""
 
-    for_account: AccountStep | None = None
-    for_accounts: Callable[..., StepOutcome] | None = None
+    for_account: AccountStep
+    previews: bool = True
 
 
 # --- the offer steps ----------------------------------------------------------------------------------------
@@ -115,6 +105,17 @@ def _step_part(ctx: SyncContext, part: str, label: str) -> None:
     changes_send(ctx=ctx, changes=[c for c in changes if c is not None], label=label)
 
 
+def step_promotions(ctx: SyncContext) -> None:
+    """Resend the promotion commands a listing or a staff member stored and did not see answered (same UUID, same
+    body: Allegro buys nothing twice). New paid options are never bought here: their cost is shown first."""
+    if ctx.dry_run:
+        return
+    commands = promotion_commands_resume(account=ctx.account, client=ctx.client)
+    if commands:
+        ctx.counts["promotion_commands"] += len(commands)
+        ctx.lines.append(_("promotion options: %(n)d stored commands finished.") % {"n": len(commands)})
+
+
 def step_prices(ctx: SyncContext) -> None:
     _step_part(ctx, "prices", _("prices"))
 
@@ -141,46 +142,45 @@ def step_reconcile(ctx: SyncContext) -> None:
 # --- the order import ---------------------------------------------------------------------------------------
 
 
-def step_orders(accounts, *, explicit: bool = False) -> StepOutcome:
-    """Import orders of the given accounts. ``explicit`` (the staff member named the step) imports even when
-    the account's "import orders" switch is off."""
-    outcome = StepOutcome()
-    results = orders_import_all_accounts(accounts=accounts, only_enabled=not explicit)
-    names = {a.pk: str(a) for a in AllegroAccount.objects.filter(pk__in=list(results))}
-    for account_id, result in results.items():
-        if result.errors:
-            outcome.ok = False
-            outcome.lines.append(f"{names[account_id]}: " + _("failed: %(error)s") % {"error": result.errors[0]})
-        else:
-            outcome.lines.append(f"{names[account_id]}: {result.summary()}")
-    if not results:
-        outcome.lines.append(_("No connected account with “import orders” switched on."))
-    return outcome
+def step_orders(ctx: SyncContext) -> None:
+    """Import the account's new orders ("Aukcje z ofertami kupna zostaną pobrane do panelu sklepu jako nowe
+    zamówienia"), then sweep the recent checkout forms for what the journal may have missed."""
+    if ctx.dry_run:
+        ctx.lines.append(_("orders: a preview does not import them."))
+        return
+    result = order_import_account(account=ctx.account, sweep=True)
+    ctx.counts["orders_created"] += result.created
+    ctx.counts["orders_updated"] += result.updated
+    ctx.counts["orders_cancelled"] += result.cancelled
+    ctx.counts["orders_quarantined"] += result.quarantined
+    if result.busy:
+        ctx.lines.append(_("orders: another import of this account was running; it imports them."))
+    ctx.errors.extend(_("orders: %(error)s") % {"error": error} for error in result.errors[:20])
+    ctx.lines.append(_("Orders: %(summary)s.") % {"summary": result.summary()})
 
 
 # --- the registry -------------------------------------------------------------------------------------------
 
 SYNC_STEPS: dict[str, SyncStep] = {
-    "orders": SyncStep(for_accounts=step_orders),
+    "orders": SyncStep(for_account=step_orders, previews=False),
     "offers": SyncStep(for_account=step_offers),
+    "promotions": SyncStep(for_account=step_promotions, previews=False),
     "prices": SyncStep(for_account=step_prices),
     "stock": SyncStep(for_account=step_stock),
     "close": SyncStep(for_account=step_close),
     "renew": SyncStep(for_account=step_renew),
     "reconcile": SyncStep(for_account=step_reconcile),
 }
-# The steps "Synchronizuj aukcje" offers, and what it runs when none is chosen (each account's switches decide).
-OFFER_STEPS = tuple(name for name, step in SYNC_STEPS.items() if step.for_account is not None)
+# What ``sync_run`` runs when no step is named (each account's switches decide).
 FULL_RUN = ("offers", "reconcile", "renew")
 
 
-def _account_steps(names) -> dict[str, AccountStep]:
-    steps: dict[str, AccountStep] = {}
-    for name in names:
-        step = SYNC_STEPS[name].for_account
-        if step is not None:  # every step named here has one
-            steps[name] = step
-    return steps
+def account_steps(names, *, dry_run: bool = False) -> dict[str, AccountStep]:
+    """The registered steps of ``names`` in the registry's order (a preview leaves out what it may not run)."""
+    wanted = set(names)
+    return {
+        name: step.for_account for name, step in SYNC_STEPS.items() if name in wanted and (step.previews or not dry_run)
+    }
 
 
 # --- entry points -------------------------------------------------------------------------------------------
@@ -201,47 +201,15 @@ def sync_run(
 ) -> list[SyncRun]:
     """Run a synchronisation of one account or all connected accounts; one SyncRun per account.
 
-    ``only`` names offer steps explicitly (they run even when the account's switch is off); without it the full
+    ``only`` names steps explicitly (they run even when the account's switch is off); without it the full
     run (offer changes and events, reconciliation, renewal) does what each account's switches allow.
     ``dry_run`` sends nothing and records what would be done ("this would end 37 offers")."""
-    steps = _account_steps([s for s in OFFER_STEPS if s in only] if only else FULL_RUN)
+    steps = account_steps(only if only else FULL_RUN, dry_run=dry_run)
     forced = bool(only)
     return [
         sync_account_run(account=a, steps=steps, forced=forced, actor=actor, dry_run=dry_run, trigger=trigger)
         for a in accounts_to_sync(account=account)
     ]
-
-
-def _offer_step_outcome(name: str, accounts, *, explicit: bool) -> StepOutcome:
-    """One offer step for each connected account; ``explicit`` runs it even when the switch is off."""
-    outcome = StepOutcome()
-    for account in accounts:
-        if account.state != ConnectionState.CONNECTED:
-            continue
-        run = sync_account_run(
-            account=account, steps=_account_steps([name]), forced=explicit, trigger=SyncRun.Trigger.COMMAND
-        )
-        line = f"{account}: {run.summary}"
-        if run.errors:
-            line += " " + _("Errors: %(errors)s") % {"errors": "; ".join(run.errors[:5])}
-        if run.status == SyncRun.Status.FAILED:
-            outcome.ok = False
-        outcome.lines.append(line)
-    return outcome
-
-
-def sync_command_run(*, accounts=None, only: str | None = None, explicit: bool = False) -> dict[str, StepOutcome]:
-    """Run one step (``only``) or every step of ``SYNC_STEPS`` for ``accounts`` (default: all accounts), one
-    outcome per step: what ``manage.py allegro_sync`` prints."""
-    accounts = accounts if accounts is not None else AllegroAccount.objects.all()
-    outcomes = {}
-    for name in [only] if only else list(SYNC_STEPS):
-        step = SYNC_STEPS[name]
-        if step.for_accounts is not None:
-            outcomes[name] = step.for_accounts(accounts, explicit=explicit)
-        else:
-            outcomes[name] = _offer_step_outcome(name, accounts, explicit=explicit)
-    return outcomes
 
 
 def sync_flush(*, account: AllegroAccount | None = None) -> list[SyncRun]:
@@ -266,8 +234,8 @@ def sync_scheduled(*, step: str) -> list[SyncRun]:
     }[step]
     plans: dict[str, dict[str, AccountStep]] = {
         "events": {"events": step_events},
-        "reconcile": _account_steps(["reconcile"]),
-        "renew": _account_steps(["renew"]),
+        "reconcile": account_steps(["reconcile"]),
+        "renew": account_steps(["renew"]),
     }
     steps = plans[step]
     runs = []

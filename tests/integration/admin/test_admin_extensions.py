@@ -18,6 +18,7 @@ from allegro.checkouts.models import AllegroCheckout, CustomerAllegroIdentity
 from allegro.core import admin_extensions
 from allegro.core.admin_extensions import AdminExtension, admin_extensions_apply
 from allegro.descriptions.admin import ProductAllegroDescriptionInline
+from allegro.messages.models import Issue
 from allegro.offers.admin import ProductListingFilter, ProductOffersInline, list_on_allegro_link
 from allegro.offers.models import Offer
 from orders.models import Order
@@ -85,7 +86,7 @@ def test_product_pages_show_the_allegro_parts(admin_client):
 
 def test_order_and_offer_admins_have_their_allegro_parts(admin_user):
     order_inlines = admin.site.get_model_admin(Order).get_inlines(_request(admin_user), None)
-    assert order_inlines[-1].model is AllegroCheckout
+    assert [inline.model for inline in order_inlines][-2:] == [AllegroCheckout, Issue]
     assert "relist_ended" in admin.site.get_model_admin(Offer).get_actions(_request(admin_user))
 
 

@@ -23,6 +23,15 @@ from allegro.checkouts.models import AllegroCheckout, CheckoutQuarantine, Custom
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import CategoryDescriptionTemplate, DescriptionTemplate
 from allegro.listing.models import ListingJob
+from allegro.messages.models import Issue, MessageThread, ReplyTemplate
+from allegro.shipments.models import (
+    PackageTemplate,
+    ShipmentJob,
+    ShipmentMethodSetting,
+    ShipmentPickup,
+    ShipmentSender,
+    SwaShipment,
+)
 from allegro.shipping.models import (
     CategoryShippingRates,
     DeliveryMethodMapping,
@@ -104,10 +113,45 @@ def _rate_set():
     return rate_set
 
 
+def _package_template():
+    return PackageTemplate.objects.create(
+        account=_account(), name=f"Paczka {next(_n)}", length_cm=30, width_cm=20, height_cm=10, weight_kg="1.000"
+    )
+
+
 def _template():
     template = DescriptionTemplate.objects.create(name=f"Szablon {next(_n)}")
     CategoryDescriptionTemplate.objects.create(category=_category(), template=template)
     return template
+
+
+def _thread():
+    order = _order()
+    checkout = AllegroCheckout.objects.get(order=order)
+    return MessageThread.objects.create(
+        account=checkout.account,
+        allegro_id=f"thread-{next(_n)}",
+        interlocutor_login=f"kupujacy{next(_n)}",
+        checkout=checkout,
+        customer=order.customer,
+        last_text="Kiedy wysyłka?",
+        awaiting_reply=True,
+        last_buyer_message_at=timezone.now(),
+    )
+
+
+def _issue():
+    order = _order()
+    checkout = AllegroCheckout.objects.get(order=order)
+    return Issue.objects.create(
+        account=checkout.account,
+        allegro_id=f"issue-{next(_n)}",
+        type="CLAIM",
+        status="CLAIM_SUBMITTED",
+        checkout=checkout,
+        order=order,
+        decision_due_at=timezone.now() + timedelta(days=14),
+    )
 
 
 BUILDERS = {
@@ -149,6 +193,31 @@ BUILDERS = {
     ),
     "allegro.syncrun": lambda user: SyncRun.objects.create(account=_account(), actor=user, status="done"),
     "allegro.accountpricerule": lambda user: AccountPriceRule.objects.create(account=_account()),
+    "allegro.shipmentsender": lambda user: ShipmentSender.objects.create(
+        account=_account(),
+        name="Sklep",
+        street="ul. Długa 1",
+        postal_code="00-001",
+        city="Warszawa",
+        email="sklep@example.com",
+        phone="500600700",
+    ),  # fmt: skip
+    "allegro.packagetemplate": lambda user: _package_template(),
+    "allegro.shipmentmethodsetting": lambda user: ShipmentMethodSetting.objects.create(
+        delivery_method=_delivery(), package_template=_package_template()
+    ),
+    "allegro.swashipment": lambda user: SwaShipment.objects.create(
+        account=_account(), order=_order(), delivery_method_id=f"dm-{next(_n)}", created_by=user
+    ),
+    "allegro.shipmentjob": lambda user: ShipmentJob.objects.create(
+        account=_account(), created_by=user, total=5, done=2
+    ),
+    "allegro.shipmentpickup": lambda user: ShipmentPickup.objects.create(
+        account=_account(), pickup_date=timezone.now().date(), created_by=user
+    ),
+    "allegro.messagethread": lambda user: _thread(),
+    "allegro.issue": lambda user: _issue(),
+    "allegro.replytemplate": lambda user: ReplyTemplate.objects.create(name=f"Szablon {next(_n)}", text="Dziękujemy"),
 }
 
 # Registered changelists this test does not fill, and why (they are still opened, with no rows).

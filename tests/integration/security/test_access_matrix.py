@@ -16,6 +16,7 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from allegro.sync.models import SyncJob
 from tests.integration.admin.test_changelist_queries import BUILDERS
 
 pytestmark = pytest.mark.django_db
@@ -29,6 +30,7 @@ def _admin_pages(objects: dict[str, object], product) -> list[tuple[str, str]]:
         "product_id": product.pk,
         "allegro_id": objects["allegro.categoryform"].allegro_category_id,
         "order_id": objects["orders.order"].pk,
+        "job_id": objects["allegro.syncjob"].pk,
     }
     pages, skipped = [], []
     for model, model_admin in admin.site._registry.items():
@@ -79,6 +81,8 @@ def _integration_views(objects) -> list[tuple[str, str]]:
 def world(django_user_model):
     user = django_user_model.objects.create_superuser("wlasciciel", password="x")
     objects = {label: build(user) for label, build in BUILDERS.items()}
+    # A "Synchronizuj aukcje" job for its progress page (no model page of its own, so not among the builders).
+    objects["allegro.syncjob"] = SyncJob.objects.create(actor=user)
     return objects
 
 
@@ -167,6 +171,7 @@ def test_post_only_views_refuse_visitors_outside_the_staff(world, clients):
         reverse("admin:allegro_allegroaccount_authorize", args=[account.pk]),
         reverse("admin:allegro_allegroaccount_disconnect", args=[account.pk]),
         reverse("admin:allegro_syncrun_run"),
+        reverse("admin:allegro_syncrun_run_all"),
     ]
     for role in ("anonymous", "non_staff", "staff_without_permission"):
         for url in urls:
@@ -191,6 +196,7 @@ def test_posts_without_a_csrf_token_are_refused(world, django_user_model):
         reverse("admin:allegro_allegroaccount_disconnect", args=[account.pk]),
         reverse("admin:allegro_allegroaccount_refresh_lists", args=[account.pk]),
         reverse("admin:allegro_syncrun_run"),
+        reverse("admin:allegro_syncrun_run_all"),
         reverse("admin:allegro_listingjob_start"),
         reverse("admin:allegro_offer_list_product", args=[product.pk]),
         reverse("allegro:switch_account"),

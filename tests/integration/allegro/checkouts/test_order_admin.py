@@ -38,15 +38,19 @@ def test_order_page_shows_the_allegro_purchase(staff_client, imported):
     assert reverse("admin:allegro_orders_tracking", args=[order.pk]) in html
 
 
-def test_import_status_list_and_import_now(staff_client, imported, connected_account):
+def test_import_status_list_and_import_now(
+    staff_client, imported, connected_account, django_capture_on_commit_callbacks
+):
     url = reverse("admin:allegro_ordereventcursor_changelist")
     page = staff_client.get(url)
     assert page.status_code == 200
     assert connected_account.name in page.content.decode()
     cursor = OrderEventCursor.objects.get()
-    response = staff_client.post(
-        url, {"action": "import_now", "_selected_action": [cursor.pk], "index": 0}, follow=True
-    )
+    # The import runs as the synchronisation job's order step, enqueued after the request's commit.
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff_client.post(
+            url, {"action": "import_now", "_selected_action": [cursor.pk], "index": 0}, follow=True
+        )
     assert response.status_code == 200
     assert OrderEventCursor.objects.get().last_import_at is not None
 

@@ -9,7 +9,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('allegro', '0011_invoices'),
+        ('allegro', '0015_syncjob'),
         ('shop', '0004_customerallegroidentity_to_allegro'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
