@@ -20,6 +20,7 @@ from allegro.categories.models import (  # noqa: F401
     CategoryForm,
     CategoryMapping,
     MappingEnvironment,
+    ProductParameters,
 )
 from allegro.checkouts.models import (  # noqa: F401
     AllegroCheckout,

@@ -9,4 +9,5 @@ from allegro.messages import tasks as messages_tasks  # noqa: F401
 from allegro.offers import tasks as offers_tasks  # noqa: F401
 from allegro.returns import tasks as returns_tasks  # noqa: F401
 from allegro.shipments import tasks as shipments_tasks  # noqa: F401
+from allegro.shipping import tasks as shipping_tasks  # noqa: F401
 from allegro.sync import tasks as sync_tasks  # noqa: F401

@@ -18,6 +18,7 @@ AREAS = [
     "images",  # POST /sale/images, GET /img/...
     "products",  # the product catalogue: /sale/products, /sale/product-proposals
     "offers",  # product-offers, operations, /sale/offers, commands, offer events (helper a)
+    "auctions",  # bids on AUCTION offers, the winner's purchase at the end (control routes only)
     "commands",  # batch offer commands (publication, price, quantity, modification, bulk)
     "orders",  # order events, checkout forms, shipments, purchases, offer page (helper b)
     "shipment_management",  # Wysyłam z Allegro: services, shipment/pickup commands, labels, protocols

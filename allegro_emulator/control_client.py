@@ -99,5 +99,16 @@ class ControlClient:
     def requests(self, since: int = 0) -> list[dict]:
         return self.get(f"requests?since={since}")["requests"]
 
+    def place_bid(
+        self, offer_id: str, max_amount: str, *, buyer: str | None = None, purchase: dict | None = None
+    ) -> dict:
+        """A buyer's bid on an auction (`buyer`: the buyer's login; a new buyer when None)."""
+        body: dict = {"max_amount": max_amount}
+        if buyer:
+            body["buyer"] = {"login": buyer}
+        if purchase:
+            body["purchase"] = purchase
+        return self.post(f"offers/{offer_id}/bids", body)
+
     def add_seller(self, login: str) -> str:
         return self.post("sellers", {"login": login})["id"]

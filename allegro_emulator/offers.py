@@ -60,6 +60,11 @@ DURATION_RE = re.compile(r"^P(?:(\d+)D)?(?:T(?:(\d+)H)?(?:(\d+)M)?(?:(\d+)S)?)?$
 
 # Functions run by sweep(); commands.py registers the application of due command tasks here.
 SWEEP_HOOKS: list[Callable[[], None]] = []
+# Asked first for every offer whose duration ran out (inside sweep's transaction): True means the hook ended
+# it itself (auctions.py sells a won auction to its winner), so it is neither ended nor republished here.
+EXPIRY_HOOKS: list[Callable[[Any, Any], bool]] = []
+# `saleInfo` of a listing item: the first hook that answers (auctions.py for AUCTION offers) wins.
+SALE_INFO_HOOKS: list[Callable[[Any], dict | None]] = []
 
 
 # Errors ------------------------------------------------------------------------------------------------
@@ -1058,6 +1063,8 @@ def sweep(*, force: bool = False) -> None:
             for row in conn.execute(f"SELECT * FROM offers WHERE {act}", (now,)).fetchall():
                 activate_offer(conn, row)
             for row in conn.execute(f"SELECT * FROM offers WHERE {exp} ORDER BY ending_at", (now,)).fetchall():
+                if any(hook(conn, row) for hook in EXPIRY_HOOKS):
+                    continue
                 if row["republish"]:
                     _republish(conn, row)
                 else:
@@ -1086,9 +1093,9 @@ def _republish(conn, row: Any) -> None:
     )
 
 
-def record_sale(offer_id: str, quantity: int) -> dict:
+def record_sale(offer_id: str, quantity: int, *, ended_by: str = "EMPTY_STOCK") -> dict:
     """Sell `quantity` units: stock_available -= quantity, stock_sold += quantity; at 0 an ACTIVE offer ends
-    with endedBy EMPTY_STOCK. Emits OFFER_STOCK_CHANGED (and OFFER_ENDED) for active offers. Returns the
+    with endedBy `ended_by` (EMPTY_STOCK; a won auction ends by EXPIRATION). Emits OFFER_STOCK_CHANGED (and OFFER_ENDED) for active offers. Returns the
     updated offers row as a dict. Joins the caller's `db.tx()` if there is one; KeyError for an unknown id."""
     with db.tx() as conn:
         row = conn.execute("SELECT * FROM offers WHERE id = ?", (offer_id,)).fetchone()
@@ -1104,7 +1111,7 @@ def record_sale(offer_id: str, quantity: int) -> dict:
         if row["status"] in ACTIVE_STATES:
             offer_events.emit(updated["seller_id"], "OFFER_STOCK_CHANGED", updated)
             if available == 0:
-                updated = end_offer(conn, updated, "EMPTY_STOCK")
+                updated = end_offer(conn, updated, ended_by)
     return updated
 
 
@@ -1406,7 +1413,10 @@ def _listing_item(row: Any) -> dict:
         "category": {"id": row["category_id"]},
         "primaryImage": {"url": data["images"][0]} if data.get("images") else None,
         "sellingMode": selling,
-        "saleInfo": {"currentPrice": current, "biddersCount": 0 if row["format"] == "AUCTION" else None},
+        "saleInfo": next(
+            (info for info in (hook(row) for hook in SALE_INFO_HOOKS) if info is not None),
+            {"currentPrice": current, "biddersCount": 0 if row["format"] == "AUCTION" else None},
+        ),
         "stock": {"available": row["stock_available"], "sold": row["stock_sold"]},
         "stats": {"watchersCount": 0, "visitsCount": 0},
         "publication": publication,

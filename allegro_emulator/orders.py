@@ -841,9 +841,17 @@ def state_orders(req: Request) -> Response:
     return _ok({"checkout_forms": [dict(r) for r in rows], "events": count})
 
 
+def _sweep_offers() -> None:
+    """What the clock made due (an auction's end makes the winner's purchase) shows in the journal at once."""
+    from .offers import sweep
+
+    sweep()
+
+
 # public API: journal -------------------------------------------------------------------------------------------
 @route("GET", "/order/events", auth="user")
 def order_events(req: Request) -> Response:
+    _sweep_offers()
     limit = req.int_arg("limit", 100, minimum=1, maximum=1000)
     start = req.arg("from")
     types = req.args("type")
@@ -923,6 +931,7 @@ def _bad_param(name: str, value: str) -> ApiError:
 
 @route("GET", "/order/checkout-forms", auth="user")
 def checkout_forms(req: Request) -> Response:
+    _sweep_offers()
     limit = req.int_arg("limit", 100, minimum=1, maximum=100)
     offset = req.int_arg("offset", 0, minimum=0)
     where = ["seller_id = ?"]

@@ -4,32 +4,67 @@ Imported at the bottom of allegro/admin.py."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.forms.models import BaseInlineFormSet
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
+from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from allegro.accounts.models import AllegroApp
-from allegro.accounts.selectors import account_current
+from allegro.accounts.selectors import account_current, account_default
 from allegro.categories.forms import parameter_fields, values_from_post
-from allegro.categories.models import CategoryForm, CategoryMapping, MappingEnvironment
-from allegro.categories.selectors import allegro_category_mapped_list, category_mapping_list, mapping_environment_get
+from allegro.categories.models import (
+    AllegroCategory,
+    CategoryForm,
+    CategoryMapping,
+    MappingEnvironment,
+    ProductParameters,
+)
+from allegro.categories.selectors import (
+    allegro_category_id_get,
+    allegro_category_mapped_list,
+    category_mapping_list,
+    mapping_environment_get,
+    products_of_allegro_category,
+)
 from allegro.categories.services.categories import (
     category_get,
     category_mapping_clear,
     category_mapping_set,
     category_parameters_fetch,
+    category_source_key,
 )
 from allegro.categories.services.category_forms import (
     CategoryFormInvalid,
+    category_definitions_get,
     category_form_problems_list,
     category_form_save,
 )
+from allegro.categories.services.product_parameters import (
+    offer_definitions,
+    parameter_value_as_text,
+    product_definitions,
+    product_parameters_save,
+    product_parameters_table,
+    product_parameters_table_read,
+    product_parameters_table_save,
+    product_parameters_tsv,
+    product_parameters_validate,
+    product_parameters_values,
+)
+from allegro.core.admin_extensions import extend_admin
 from allegro.integration.client import AllegroError
-from shop.models import Category
+from allegro.integration.schemas.categories import category_parameters_parse
+from shop.models import Category, Product
+
+BULK_PAGE_SIZE = 100
 
 
 def pick_app(request, environment: str | None = None) -> tuple[str, AllegroApp | None, list[tuple[str, str]]]:
@@ -151,6 +186,11 @@ class CategoryFormAdmin(admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("edit/<str:allegro_id>/", wrap(self.edit_view), name="allegro_categoryform_edit"),
+            path(
+                "products/<str:allegro_id>/",
+                wrap(lambda request, allegro_id: products_parameters_view(self, request, allegro_id)),
+                name="allegro_categoryform_products",
+            ),
             *super().get_urls(),
         ]
 
@@ -187,7 +227,11 @@ class CategoryFormAdmin(admin.ModelAdmin):
             self.message_user(request, "; ".join(exc.user_messages), messages.ERROR)
             return redirect("admin:allegro_categoryform_changelist")
         form = CategoryForm.objects.filter(allegro_category_id=allegro_id).first()
-        values = form.values if form else []
+        # The form keeps only the values shared by the offers; the product's own parameters are edited per product.
+        shared = offer_definitions(definitions=definitions)
+        shared_ids = {d.id for d in shared}
+        values = [v for v in (form.values if form else []) if str(v.get("id")) in shared_ids]
+        kept = [v for v in (form.values if form else []) if str(v.get("id")) not in shared_ids]
         errors: dict[str, list[str]] = {}
         status = 200
         if refresh:
@@ -196,14 +240,16 @@ class CategoryFormAdmin(admin.ModelAdmin):
         if request.method == "POST":
             if not can_change:
                 raise PermissionDenied
-            values = values_from_post(definitions=definitions, data=request.POST)
+            values = values_from_post(definitions=shared, data=request.POST)
             try:
                 form = category_form_save(
                     allegro_category_id=allegro_id,
-                    definitions=definitions,
+                    definitions=shared,
                     values=values,
                     category_path=category.path_label,
                     actor=request.user,
+                    keep=kept,
+                    require_if_outside=False,
                 )
             except CategoryFormInvalid as exc:
                 errors = exc.errors
@@ -212,19 +258,249 @@ class CategoryFormAdmin(admin.ModelAdmin):
             else:
                 self.message_user(request, gettext("The category form is saved."), messages.SUCCESS)
                 return redirect(request.get_full_path())
+        environment_query = f"?env={environment}"
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Category form: %(category)s") % {"category": category.path_label},
             "opts": self.model._meta,
             "category": category,
             "form_obj": form,
-            "fields": parameter_fields(definitions=definitions, values=values, errors=errors),
-            "problems": category_form_problems_list(form=form, definitions=definitions) if not errors else [],
+            "fields": parameter_fields(
+                definitions=shared,
+                values=values,
+                errors=errors,
+                outside=frozenset(d.id for d in definitions if d.id not in shared_ids),
+            ),
+            "problems": category_form_problems_list(
+                form=CategoryForm(allegro_category_id=allegro_id, values=values) if form else None, definitions=shared
+            )
+            if not errors
+            else [],
             "other_errors": {k: v for k, v in errors.items() if k not in {d.id for d in definitions}},
             "has_errors": bool(errors),
             "can_change": can_change,
             "app": app,
             "environment": environment,
             "parameters_fetched_at": category.parameters_fetched_at,
+            "products_url": reverse("admin:allegro_categoryform_products", args=[allegro_id]) + environment_query,
+            "product_parameter_count": len(product_definitions(definitions=definitions)),
         }
         return TemplateResponse(request, "admin/allegro/categories/form.html", context, status=status)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# Parameters that describe the product: on the product page (added with extend_admin) and for many products
+# --------------------------------------------------------------------------------------------------------------
+def _app_for(request) -> AllegroApp | None:
+    account = account_current(request=request).account or account_default()
+    return account.app if account is not None else AllegroApp.objects.order_by("pk").first()
+
+
+@dataclass
+class ProductParametersPanel:
+    """What the product page's "Allegro: parameters of the product" box shows and edits."""
+
+    message: str = ""
+    allegro_id: str = ""
+    category_label: str = ""
+    definitions: list = field(default_factory=list)
+    values: list[dict] = field(default_factory=list)
+    errors: dict[str, list[str]] = field(default_factory=dict)
+    can_change: bool = False
+    bulk_url: str = ""
+
+    outside: frozenset[str] = frozenset()
+
+    @property
+    def fields(self):
+        return parameter_fields(
+            definitions=self.definitions, values=self.values, errors=self.errors, outside=self.outside
+        )
+
+    @property
+    def readonly_rows(self) -> list[tuple[str, str]]:
+        by_id = {str(v["id"]): v for v in self.values}
+        return [(p.label, parameter_value_as_text(definition=p, item=by_id.get(p.id))) for p in self.definitions]
+
+
+def _panel(product: Product | None, app: AllegroApp | None, *, can_change: bool) -> ProductParametersPanel:
+    if product is None or product.pk is None:
+        return ProductParametersPanel(message=gettext("Save the product first; then its Allegro parameters show."))
+    if app is None:
+        return ProductParametersPanel(message=gettext("Add an Allegro application first."))
+    allegro_id = allegro_category_id_get(category=product.category, app=app) if product.category_id else None
+    if not allegro_id:
+        return ProductParametersPanel(
+            message=gettext(
+                "The product's category is not mapped to an Allegro category yet (Przyporządkowania kategorii)."
+            )
+        )
+    try:
+        definitions = category_definitions_get(allegro_category_id=allegro_id, app=app) or []
+    except AllegroError as exc:
+        return ProductParametersPanel(message="; ".join(exc.user_messages))
+    category = AllegroCategory.objects.filter(source=category_source_key(app=app), allegro_id=allegro_id).first()
+    environment = mapping_environment_get(app=app)
+    own = product_definitions(definitions=definitions)
+    return ProductParametersPanel(
+        allegro_id=allegro_id,
+        category_label=category.path_label if category else allegro_id,
+        definitions=own,
+        outside=frozenset(p.id for p in category_parameters_parse(definitions)) - {p.id for p in own},
+        values=product_parameters_values(product=product, allegro_category_id=allegro_id),
+        can_change=can_change,
+        bulk_url=reverse("admin:allegro_categoryform_products", args=[allegro_id]) + f"?env={environment}",
+    )
+
+
+class ProductParametersFormSet(BaseInlineFormSet):
+    """No forms of its own: the panel's parameter fields travel in the product form's POST. ``clean`` checks them
+    (an error stops the whole product save, so nothing is half saved) and ``save`` stores them."""
+
+    app: AllegroApp | None = None
+    can_change = False
+    actor = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.panel = _panel(self.instance, self.app, can_change=self.can_change)
+
+    def get_queryset(self):
+        return self.model.objects.none()
+
+    def _submitted(self) -> bool:
+        return (
+            self.is_bound
+            and self.can_change
+            and bool(self.panel.definitions)
+            and bool(self.data.get(f"{self.prefix}-present"))
+        )
+
+    def clean(self):
+        super().clean()
+        if not self._submitted():
+            return
+        self.panel.values = values_from_post(definitions=self.panel.definitions, data=self.data)
+        self.panel.errors = product_parameters_validate(definitions=self.panel.definitions, values=self.panel.values)
+        if self.panel.errors:
+            raise ValidationError(gettext("Correct the Allegro product parameters marked below."))
+
+    def save(self, commit=True):
+        saved = super().save(commit)  # no forms: nothing, but the admin's change message reads what it sets
+        if self._submitted():
+            product_parameters_save(
+                product=self.instance,
+                allegro_category_id=self.panel.allegro_id,
+                definitions=self.panel.definitions,
+                values=self.panel.values,
+                actor=self.actor,
+            )
+        return saved
+
+
+class ProductParametersInline(admin.StackedInline):
+    model = ProductParameters
+    fk_name = "product"
+    formset = ProductParametersFormSet
+    extra = 0
+    max_num = 0
+    can_delete = False
+    fields = ()
+    template = "admin/allegro/categories/product_parameters_inline.html"
+    verbose_name = _("Allegro: parameters of the product")
+    verbose_name_plural = _("Allegro: parameters of the product")
+
+    class Media:
+        css = {"all": ("allegro/categories.css",)}
+        js = ("allegro/categories.js",)
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.app = _app_for(request)
+        formset.can_change = request.user.has_perm("allegro.change_productparameters")
+        formset.actor = request.user
+        return formset
+
+
+extend_admin(Product, inlines=[ProductParametersInline])
+
+
+def _bulk_cells(data, table) -> dict[tuple[int, str], str]:
+    cells = {}
+    for row in table.rows:
+        for param in table.definitions:
+            name = f"cell-{row.product.pk}-{param.id}"
+            if name in data:
+                cells[(row.product.pk, param.id)] = data.get(name, "")
+    return cells
+
+
+def products_parameters_view(model_admin, request, allegro_id: str):
+    """ "Parametry produktów": every product listed in one Allegro category, a row each with a cell per parameter
+    that describes the product; cells are edited in place or pasted from a spreadsheet (tab-separated)."""
+    if not request.user.has_perm("allegro.view_productparameters"):
+        raise PermissionDenied
+    can_change = request.user.has_perm("allegro.change_productparameters")
+    environment, app, _choices = pick_app(request, request.GET.get("env"))
+    if app is None:
+        model_admin.message_user(request, gettext("Add an Allegro application first."), messages.ERROR)
+        return redirect("admin:allegro_categoryform_changelist")
+    try:
+        definitions = category_definitions_get(allegro_category_id=allegro_id, app=app) or []
+        category = category_get(app=app, allegro_id=allegro_id)
+    except AllegroError as exc:
+        model_admin.message_user(request, "; ".join(exc.user_messages), messages.ERROR)
+        return redirect("admin:allegro_categoryform_changelist")
+    paginator = Paginator(
+        products_of_allegro_category(allegro_category_id=allegro_id, environment=environment).only("pk", "name", "sku"),
+        BULK_PAGE_SIZE,
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    products = list(page.object_list)
+    stored = dict(
+        ProductParameters.objects.filter(allegro_category_id=allegro_id, product__in=products).values_list(
+            "product_id", "values"
+        )
+    )
+    table = product_parameters_table(products=products, definitions=definitions, stored=stored)
+    status = 200
+    pasted = ""
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        pasted = request.POST.get("pasted", "")
+        table = product_parameters_table_read(table=table, cells=_bulk_cells(request.POST, table), pasted=pasted)
+        try:
+            changed = product_parameters_table_save(table=table, allegro_category_id=allegro_id, actor=request.user)
+        except CategoryFormInvalid:
+            status = 400
+            model_admin.message_user(
+                request, gettext("Please correct the errors below. Nothing was saved."), messages.ERROR
+            )
+        else:
+            model_admin.message_user(
+                request,
+                ngettext("Parameters of %(count)s product saved.", "Parameters of %(count)s products saved.", changed)
+                % {"count": changed},
+                messages.SUCCESS,
+            )
+            return redirect(request.get_full_path())
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": gettext("Product parameters: %(category)s") % {"category": category.path_label},
+        "opts": model_admin.model._meta,
+        "category": category,
+        "table": table,
+        "tsv": product_parameters_tsv(table=table),
+        "pasted": pasted,
+        "page": page,
+        "can_change": can_change,
+        "environment": environment,
+    }
+    return TemplateResponse(request, "admin/allegro/categories/product_parameters.html", context, status=status)

@@ -96,10 +96,30 @@ class ParameterField:
         return (self.values + [""] * self.inputs)[: max(self.inputs, len(self.values))]
 
 
+def _conditions_json(conditions, outside: frozenset[str]) -> str:
+    """Allegro's conditions for the page's script, less those on parameters not on the page (``outside``: they are
+    decided elsewhere, so here the row stays shown)."""
+    data = conditions.model_dump(mode="json")
+    for key in ("parametersWithValue", "parametersWithoutValue"):
+        if isinstance(data.get(key), list):
+            data[key] = [c for c in data[key] if str(c.get("id")) not in outside]
+    if not any(data.get(key) for key in ("parametersWithValue", "parametersWithoutValue")):
+        return ""
+    return json.dumps(data)
+
+
 def parameter_fields(
-    *, definitions: list[CategoryParameter | dict], values: list[dict], errors: dict[str, list[str]]
+    *,
+    definitions: list[CategoryParameter | dict],
+    values: list[dict],
+    errors: dict[str, list[str]],
+    outside: frozenset[str] = frozenset(),
 ) -> list[ParameterField]:
-    """One field spec per parameter, required ones first (as on Allegro's own form), filled with ``values``."""
+    """One field spec per parameter, required ones first (as on Allegro's own form), filled with ``values``.
+
+    ``outside``: parameters of the category edited on another page (the category form edits the offer's, the
+    product page the product's): a row shown only for some values of one of them stays shown here, and a row
+    required only then is not marked required."""
     parameters = category_parameters_parse(definitions)
     parsed = parameter_values_parse(values)
     by_id = {v.id: v for v in parsed}
@@ -121,9 +141,11 @@ def parameter_fields(
         if parameter.requiredIf and not autofill:
             spec.required_if = json.dumps(parameter.requiredIf.model_dump(mode="json"))
         if parameter.displayedIf:
-            spec.displayed_if = json.dumps(parameter.displayedIf.model_dump(mode="json"))
+            spec.displayed_if = _conditions_json(parameter.displayedIf, outside)
             # A value given where it does not apply stays visible, with its error, to be cleared.
-            spec.shown = parameter_is_displayed(definition=parameter, values=parsed) or item is not None
+            spec.shown = (
+                parameter_is_displayed(definition=parameter, values=parsed, unknown=outside) or item is not None
+            )
         _FIELD_FILLERS.get(parameter.type, _fill_text)(spec, parameter, item, names)
         fields.append(spec)
     fields.sort(key=lambda f: not (f.required or f.required_if))  # conditionally required ones too

@@ -131,3 +131,41 @@ class CategoryForm(models.Model):
 
     def __str__(self) -> str:
         return self.allegro_category_path or self.allegro_category_id
+
+
+class ProductParameters(models.Model):
+    """The parameters that describe one product (Allegro's ``describesProduct``: "Model", "Kod producenta", ...)
+    for one Allegro category: product data, kept per product instead of one value for the whole category.
+
+    ``values`` is Allegro's parameter shape, as in CategoryForm. Listing sends them in
+    ``productSet[].product.parameters``; a product without its own value of a parameter falls back to a value an
+    older category form kept for it.
+    """
+
+    product = models.ForeignKey(
+        "shop.Product", verbose_name=_("product"), on_delete=models.CASCADE, related_name="allegro_parameters"
+    )
+    allegro_category_id = models.CharField(_("Allegro category id"), max_length=64)
+    values = models.JSONField(_("parameter values"), default=list, blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("updated by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("product parameters")
+        verbose_name_plural = _("Product parameters")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "allegro_category_id"], name="allegro_product_parameters_unique"
+            ),
+        ]
+        indexes = [models.Index(fields=["allegro_category_id"], name="allegro_product_params_cat")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} @ {self.allegro_category_id}"

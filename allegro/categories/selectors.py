@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 
 from allegro.accounts.models import AllegroApp, Environment
 from allegro.categories.models import AllegroCategory, CategoryForm, CategoryMapping, MappingEnvironment
-from shop.models import Category
+from shop.models import Category, Product
 
 
 def mapping_environments_list(*, environment: str) -> list[str]:
@@ -142,3 +142,14 @@ def allegro_category_mapped_list(*, environment: str) -> list[dict]:
     for allegro_id, group in groups.items():
         group["form"] = forms.get(allegro_id)
     return sorted(groups.values(), key=lambda g: (g["path"], g["allegro_id"]))
+
+
+def products_of_allegro_category(*, allegro_category_id: str, environment: str) -> QuerySet[Product]:
+    """The shop's products listed in ``allegro_category_id`` in ``environment``: those of every shop category whose
+    mapping (its own or inherited) points there. Four queries whatever the size of the tree."""
+    ids = [
+        row.category.pk
+        for row in category_mapping_list(environment=environment)
+        if row.mapping is not None and row.mapping.allegro_category_id == allegro_category_id
+    ]
+    return Product.objects.filter(category_id__in=ids).order_by("name", "pk")

@@ -76,6 +76,18 @@ SCHEDULES = [
         _("Relists ended offers marked “Wystaw ponownie”."),
     ),  # noqa: E501
     (
+        "allegro: auction bids",
+        "allegro.offers.tasks.offer_auctions_refresh_all",
+        300,
+        _("Reads the current price and bidders of running auctions."),
+    ),
+    (
+        "allegro: delivery price lists",
+        "allegro.shipping.tasks.shipping_rates_import_all",
+        3600,
+        _("Fetches the delivery price lists kept on Allegro."),
+    ),
+    (
         "allegro: settle pending shipments",
         "allegro.shipments.tasks.swa_pending_sweep",
         300,

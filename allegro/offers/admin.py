@@ -14,9 +14,10 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.http import urlencode
-from django.utils.translation import gettext, pgettext_lazy
+from django.utils.translation import gettext, ngettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from allegro.accounts.models import AllegroAccount
@@ -31,7 +32,7 @@ from allegro.descriptions.services.offers import description_product_body_get
 from allegro.descriptions.widgets import description_image_json
 from allegro.integration.client import AllegroError, AllegroRateLimited, AllegroRetryLater
 from allegro.offers.forms import OfferForm
-from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus, PromotionCommand
+from allegro.offers.models import NO_PRODUCT, Offer, OfferFormat, OfferStatus, PromotionCommand
 from allegro.offers.selectors import (
     offer_list,
     offer_refused_row,
@@ -124,6 +125,7 @@ class OfferAdmin(admin.ModelAdmin):
         "account",
         "status_badge",
         "price",
+        "auction_bids",
         "quantity",
         "category_id",
         "created_at",
@@ -161,6 +163,17 @@ class OfferAdmin(admin.ModelAdmin):
     @admin.display(description=_("status"), ordering="status")
     def status_badge(self, obj: Offer) -> str:
         return format_html('<span class="ao-status ao-status-{}">{}</span>', obj.status, obj.get_status_display())
+
+    @admin.display(description=_("bids"), ordering="bidders_count")
+    def auction_bids(self, obj: Offer) -> str:
+        """An auction's current price and bidders as Allegro last showed them; "—" for Buy Now offers."""
+        if obj.format != OfferFormat.AUCTION:
+            return "—"
+        price = obj.current_bid if obj.current_bid is not None else obj.starting_price
+        bidders = ngettext("%(count)s bidder", "%(count)s bidders", obj.bidders_count) % {"count": obj.bidders_count}
+        return format_html(
+            '<span class="ao-bids">{} zł · {}</span>', number_format(price, 2) if price is not None else "—", bidders
+        )
 
     # -- actions --
 

@@ -56,6 +56,10 @@ class Offer(models.Model):
     price = models.DecimalField(_("price"), max_digits=12, decimal_places=2)
     starting_price = models.DecimalField(_("starting price"), max_digits=12, decimal_places=2, null=True, blank=True)
     minimal_price = models.DecimalField(_("minimal price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    # An auction's standing as Allegro last showed it (GET /sale/offers saleInfo), read on a schedule.
+    current_bid = models.DecimalField(_("current price"), max_digits=12, decimal_places=2, null=True, blank=True)
+    bidders_count = models.PositiveIntegerField(_("bidders"), default=0)
+    bids_checked_at = models.DateTimeField(_("bids checked at"), null=True, blank=True)
     quantity = models.PositiveIntegerField(_("quantity"), default=1)
     duration = models.CharField(_("duration"), max_length=8, blank=True, help_text=_("Empty: until sold out."))
     renew_after_end = models.BooleanField(_("list again after the end"), default=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from allegro.offers.models import Offer, OfferStatus
+from allegro.offers.models import Offer, OfferFormat, OfferStatus
 from shop.models import Product
 
 LIVE_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING)
@@ -61,3 +61,19 @@ def products_filter_by_listing(*, queryset: QuerySet[Product], state: str, accou
     if state == "ended":
         return queryset.filter(ended).exclude(live)
     return queryset
+
+
+def offer_auctions_to_watch(*, account) -> QuerySet[Offer]:
+    """The account's auctions whose bids may still change or whose last bids were not read after they ended:
+    live ones, and ended ones last checked before their end (the final price is read once more)."""
+    from django.db.models import F, Q
+
+    return (
+        Offer.objects.filter(account=account, format=OfferFormat.AUCTION, allegro_id__isnull=False)
+        .filter(
+            Q(status__in=LIVE_STATUSES)
+            | Q(status=OfferStatus.ENDED, ended_at__isnull=False)
+            & (Q(bids_checked_at__isnull=True) | Q(bids_checked_at__lt=F("ended_at")))
+        )
+        .order_by("pk")
+    )

@@ -7,6 +7,8 @@ the admin saves nothing, exactly like a local validation error.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -76,12 +78,22 @@ class ShippingRateForm(forms.ModelForm):
     first_item_rate = forms.DecimalField(
         label=_("price (first item)"), max_digits=10, decimal_places=2, min_value=0, help_text="PLN"
     )
+    next_item_rate = forms.DecimalField(
+        label=_("price (next item)"),
+        max_digits=10,
+        decimal_places=2,
+        min_value=0,
+        initial=0,
+        required=False,
+        help_text=_("PLN for each further item in the same package (kolejna sztuka)"),
+    )
 
     class Meta:
         model = ShippingRate
         fields = [
             "delivery_method_id",
             "first_item_rate",
+            "next_item_rate",
             "max_quantity_per_package",
             "shipping_time_from",
             "shipping_time_to",
@@ -119,6 +131,7 @@ class ShippingRateFormSet(BaseInlineFormSet):
             RateData(
                 delivery_method_id=f.cleaned_data["delivery_method_id"],
                 first_item_rate=f.cleaned_data["first_item_rate"],
+                next_item_rate=f.cleaned_data.get("next_item_rate") or Decimal("0.00"),
                 max_quantity_per_package=f.cleaned_data["max_quantity_per_package"],
                 shipping_time_from=f.cleaned_data.get("shipping_time_from"),
                 shipping_time_to=f.cleaned_data.get("shipping_time_to"),

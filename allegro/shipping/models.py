@@ -3,6 +3,8 @@
 Imported at the end of allegro/models.py, so these are ordinary models of the ``allegro`` app.
 """
 
+from decimal import Decimal
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -82,6 +84,10 @@ class ShippingRate(models.Model):
     delivery_method_id = models.CharField(_("delivery method"), max_length=64)
     delivery_method_name = models.CharField(max_length=200, blank=True)
     first_item_rate = models.DecimalField(_("price (first item)"), max_digits=10, decimal_places=2)
+    # "Kolejna sztuka": what every further item in the same package adds (Allegro's nextItemRate).
+    next_item_rate = models.DecimalField(
+        _("price (next item)"), max_digits=10, decimal_places=2, default=Decimal("0.00")
+    )
     max_quantity_per_package = models.PositiveIntegerField(_("max. items in a package"), default=1)
     shipping_time_from = models.PositiveIntegerField(_("shipping time from (hours)"), null=True, blank=True)
     shipping_time_to = models.PositiveIntegerField(_("shipping time to (hours)"), null=True, blank=True)

@@ -22,7 +22,7 @@ import pytest
 from django.urls import reverse
 
 from allegro.accounts.models import AllegroAccount, AllegroApp, ConnectionState
-from allegro.categories.models import CategoryForm, CategoryMapping
+from allegro.categories.models import CategoryForm, CategoryMapping, ProductParameters
 from allegro.core.models import EventLogEntry
 from allegro.descriptions.models import DescriptionTemplate
 from allegro.listing.models import ListingJob
@@ -217,17 +217,24 @@ def test_shop_owner_workflow_end_to_end(page, live_server, admin_login, emulator
     page.wait_for_selector(".messagelist .success")
     assert CategoryMapping.objects.get().allegro_category_id == KETTLE
 
-    # 7. Its category form: the values every kettle shares. The form insists on every parameter Allegro requires,
-    # the product ones too ("Pojemność", "Kod producenta"), so the shared values go there as well.
+    # 7. Its category form: the values every kettle's offer shares ("Stan"). The parameters that describe the
+    # product ("Pojemność", "Kod producenta") are each kettle's own: pasted for all of them from a spreadsheet.
     page.goto(base + reverse("admin:allegro_categoryform_changelist") + "?env=custom")
     page.get_by_role("link", name="Edytuj formularz").click()
     page.select_option("#id-param-11323", label="Nowy")
-    page.get_by_label("Pojemność").fill("1,7")
-    page.get_by_label("Kod producenta").fill("CZAJNIK-1.7")
+    assert page.locator("label", has_text="Pojemność").count() == 0
     shot("08-formularz-kategorii", full_page=True)
     _submit(page, "#ac-save-form")
     page.wait_for_selector(".messagelist .success")
     assert {"id": "11323", "valuesIds": ["11323_1"]} in CategoryForm.objects.get(allegro_category_id=KETTLE).values
+    page.get_by_role("link", name="Parametry produktów").click()
+    page.wait_for_selector("#ac-product-parameters")
+    rows = ["SKU\tPojemność\tKod producenta"] + [f"CZAJ-{n:03d}\t1,7\tCZAJNIK-{n}" for n in (1, 2, 3)]
+    page.fill("#id_pasted", "\n".join(rows))
+    shot("08b-parametry-produktow", full_page=True)
+    _submit(page, "#ac-save-product-parameters")
+    page.wait_for_selector(".messagelist .success")
+    assert ProductParameters.objects.filter(allegro_category_id=KETTLE).count() == 3
 
     # 8. An offer template: a header and a footer around each product's own description.
     page.goto(base + reverse("admin:allegro_descriptiontemplate_add"))

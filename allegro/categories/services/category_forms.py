@@ -19,7 +19,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from allegro.accounts.models import AllegroApp
-from allegro.categories.models import AllegroCategory, CategoryForm
+from allegro.categories.models import AllegroCategory, CategoryForm, ProductParameters
 from allegro.integration.schemas.categories import (
     CategoryParameter,
     ParameterConditions,
@@ -287,7 +287,11 @@ def _undecided(parameters: list[CategoryParameter], by_id: dict[str, CategoryPar
 
 
 def category_values_validate(
-    *, definitions: Sequence[CategoryParameter | dict], values: Sequence[ParameterValue | dict], require: bool = True
+    *,
+    definitions: Sequence[CategoryParameter | dict],
+    values: Sequence[ParameterValue | dict],
+    require: bool = True,
+    require_if_outside: bool = True,
 ) -> dict[str, list[str]]:
     """Every way ``values`` break the category's parameter definitions, as {parameter id: [Polish messages]}.
 
@@ -296,6 +300,9 @@ def category_values_validate(
     (``displayedIf``), then the value itself by the parameter's kind (``_VALUE_CHECKS``): unknown dictionary
     values, too many choices, dependent values not allowed for the chosen parent value, numbers out of range or
     precision, incomplete or reversed ranges, strings too short/long or too many.
+
+    ``require_if_outside=False``: a parameter required only for some values of a parameter outside
+    ``definitions`` (edited on another page) is not required here; the listing checks it with both known.
     """
     parameters = category_parameters_parse(definitions)
     check = _Check(by_id={p.id: p for p in parameters}, given={})
@@ -305,6 +312,7 @@ def category_values_validate(
         else:
             check.given[item.id] = item
     undecided = _undecided(parameters, check.by_id)
+    required_unknown = undecided if require_if_outside else _filled_later(parameters)
     present = list(check.given.values())
     for param_id, parameter in check.by_id.items():
         chosen = check.given.get(param_id)
@@ -312,7 +320,7 @@ def category_values_validate(
             if (
                 require
                 and not parameter_autofill_kind(definition=parameter)
-                and parameter_is_required(definition=parameter, values=present, unknown=undecided)
+                and parameter_is_required(definition=parameter, values=present, unknown=required_unknown)
             ):
                 check.add(param_id, _("This parameter is required."))
             continue
@@ -354,17 +362,21 @@ def category_form_save(
     values: list[dict],
     category_path: str = "",
     actor=None,
+    keep: Sequence[dict] = (),
+    require_if_outside: bool = True,
 ) -> CategoryForm:
     """Validate ``values`` against ``definitions`` and store them as the category's form. Raises CategoryFormInvalid
-    (nothing saved) when any value breaks the rules."""
+    (nothing saved) when any value breaks the rules. ``keep``: saved values of parameters outside ``definitions``
+    stored again unchanged (the page edits the offer parameters only; values an older form kept for product
+    parameters stay the defaults of products without their own)."""
     parameters = category_parameters_parse(definitions)
-    errors = category_values_validate(definitions=parameters, values=values)
+    errors = category_values_validate(definitions=parameters, values=values, require_if_outside=require_if_outside)
     if errors:
         raise CategoryFormInvalid(errors)
     order = {p.id: i for i, p in enumerate(parameters)}
     clean = sorted(
         (v for v in values if ParameterValue.model_validate(v).has_value), key=lambda v: order.get(str(v["id"]), 0)
-    )
+    ) + [dict(v) for v in keep if str(v.get("id")) not in order]
     form, _created = CategoryForm.objects.update_or_create(
         allegro_category_id=allegro_category_id,
         defaults={
@@ -440,18 +452,27 @@ def _product_value(parameter: CategoryParameter, product) -> dict | None:
 
 
 def product_parameters_build(
-    *, definitions: Sequence[CategoryParameter | dict], form_values: dict[str, dict], product
+    *,
+    definitions: Sequence[CategoryParameter | dict],
+    form_values: dict[str, dict],
+    product,
+    own_values: Sequence[dict] | None = None,
 ) -> list[dict]:
-    """The parameters of one product: ``form_values`` (from ``category_form_values_filter``) with the product's own
+    """The parameters of one product: ``form_values`` (from ``category_form_values_filter``), over them the
+    product's own values of the parameters that describe it (``own_values``, kept per product), and the product's
     attributes filled in (brand → "Marka"/"Producent", EAN → "EAN (GTIN)"/"EAN"; the product wins), less
     the parameters that do not apply to the result (``displayedIf``).
 
     Each item is Allegro's shape plus two keys the caller strips (``product_parameters_split`` does):
     ``describesProduct`` (product-level, goes to ``productSet[].product.parameters``) and ``source``
-    ("form" or "product").
+    ("form", "own" or "product").
     """
     parameters = category_parameters_parse(definitions)
     chosen = {param_id: {**item, "source": "form"} for param_id, item in form_values.items()}
+    describing = {p.id for p in parameters if p.options.describesProduct}
+    for item in category_form_values_filter(definitions=parameters, values=list(own_values or [])).values():
+        if str(item["id"]) in describing:
+            chosen[str(item["id"])] = {**item, "source": "own"}
     for parameter in parameters:
         value = _product_value(parameter, product)
         if value is None:
@@ -479,7 +500,16 @@ def category_product_parameters_build(
     definitions = category_definitions_get(allegro_category_id=allegro_category_id, app=app) or []
     form = CategoryForm.objects.filter(allegro_category_id=allegro_category_id).first()
     form_values = category_form_values_filter(definitions=definitions, values=form.values) if form is not None else {}
-    return product_parameters_build(definitions=definitions, form_values=form_values, product=product)
+    own = (
+        ProductParameters.objects.filter(product=product, allegro_category_id=allegro_category_id)
+        .values_list("values", flat=True)
+        .first()
+        if getattr(product, "pk", None)
+        else None
+    )
+    return product_parameters_build(
+        definitions=definitions, form_values=form_values, product=product, own_values=own or []
+    )
 
 
 def product_parameters_split(*, parameters: list[dict]) -> tuple[list[dict], list[dict]]:

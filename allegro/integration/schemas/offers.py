@@ -54,6 +54,13 @@ class SellingMode(_Model):
     minimal_price: Maybe[Money] = Field(None, alias="minimalPrice")
 
 
+class SaleInfo(_Model):
+    """An auction's standing in ``GET /sale/offers``: the highest bid so far and how many bid."""
+
+    current_price: Maybe[Money] = Field(None, alias="currentPrice")
+    bidders_count: Maybe[int] = Field(None, alias="biddersCount")
+
+
 class Stock(_Model):
     available: Maybe[int] = None
     sold: Maybe[int] = None
@@ -89,6 +96,7 @@ class AllegroOffer(_Model):
     id: AllegroId = None
     name: Maybe[str] = None
     selling_mode: Maybe[SellingMode] = Field(None, alias="sellingMode")
+    sale_info: Maybe[SaleInfo] = Field(None, alias="saleInfo")
     stock: Maybe[Stock] = None
     publication: Maybe[Publication] = None
     external: Maybe[External] = None
@@ -104,6 +112,16 @@ class AllegroOffer(_Model):
         """The Buy Now price (an auction's Buy Now price when it has one)."""
         mode = self.selling_mode
         return mode.price.amount if mode and mode.price else None
+
+    @property
+    def current_bid(self) -> Decimal | None:
+        """An auction's current price (its starting price until someone bids)."""
+        info = self.sale_info
+        return info.current_price.amount if info and info.current_price else None
+
+    @property
+    def bidders_count(self) -> int:
+        return (self.sale_info.bidders_count if self.sale_info else None) or 0
 
     @property
     def available(self) -> int | None:

@@ -26,7 +26,7 @@ from django.utils.translation import ngettext
 
 from allegro.accounts.models import AllegroAccount
 from allegro.accounts.services.accounts import account_client
-from allegro.categories.models import AllegroCategory, CategoryForm
+from allegro.categories.models import AllegroCategory, CategoryForm, ProductParameters
 from allegro.categories.selectors import allegro_category_id_get
 from allegro.categories.services.categories import category_source_key
 from allegro.categories.services.category_forms import (
@@ -35,6 +35,7 @@ from allegro.categories.services.category_forms import (
     product_parameters_build,
     product_parameters_split,
 )
+from allegro.categories.services.product_parameters import product_parameters_values
 from allegro.core.models import EventKind
 from allegro.core.services.events import event_context, event_log
 from allegro.descriptions.models import DescriptionTemplate
@@ -228,6 +229,8 @@ class OfferLookups:
         self._catalogue: dict[str, list[CatalogueProduct] | None] = {}
         self._client = None
         self.shipping_overrides: dict[int, str] | None = None  # {product pk: Allegro id}, set by the triage
+        # {(product pk, Allegro category id): the product's own parameter values}, read in bulk by the triage.
+        self.own_parameters: dict[tuple[int, str], list[dict]] | None = None
 
     def catalogue(self, ean: str) -> list[CatalogueProduct] | None:
         """The products of Allegro's catalogue with this EAN (None: the catalogue could not be asked)."""
@@ -280,8 +283,15 @@ class OfferLookups:
     def product_parameters(self, product: Product, allegro_id: str) -> list[dict]:
         """``category_product_parameters_build`` with the category's definitions and form read once per selection."""
         definitions = self.definitions(allegro_id) or []
+        if self.own_parameters is not None:
+            own = self.own_parameters.get((product.pk, allegro_id), [])
+        else:
+            own = product_parameters_values(product=product, allegro_category_id=allegro_id) if product.pk else []
         return product_parameters_build(
-            definitions=definitions, form_values=self._form_values(allegro_id, definitions), product=product
+            definitions=definitions,
+            form_values=self._form_values(allegro_id, definitions),
+            product=product,
+            own_values=own,
         )
 
     def template(self, product: Product) -> DescriptionTemplate | None:
@@ -350,7 +360,13 @@ def _prepare(*, product, account, overrides, copy_from, lookups: OfferLookups | 
         for name in COPY_FIELDS:
             setattr(offer, name, copy.deepcopy(getattr(copy_from, name)))
         if copy_from.product_id == product.pk:
-            offer.images = list(copy_from.images or [])
+            # A published offer holds Allegro's URLs: read them back as the product's images, so the form shows
+            # them chosen and in order; the uploads are reused (image_urls), not sent again.
+            by_url = {url: pk for pk, url in (copy_from.image_urls or {}).items()}
+            offer.images = [
+                description_image_ref_make(pk=int(by_url[ref])) if ref in by_url else ref
+                for ref in copy_from.images or []
+            ]
             offer.image_urls = dict(copy_from.image_urls or {})
         else:
             offer.images = images
@@ -662,6 +678,12 @@ def offers_triage(
         .order_by("name", "pk")
     )
     lookups = OfferLookups(account)
+    lookups.own_parameters = {
+        (row["product_id"], row["allegro_category_id"]): row["values"]
+        for row in ProductParameters.objects.filter(product_id__in=ids).values(
+            "product_id", "allegro_category_id", "values"
+        )
+    }
     lookups.shipping_overrides = dict(
         ProductShippingRates.objects.filter(account=account, product_id__in=ids).values_list(
             "product_id", "rate_set__allegro_id"

@@ -52,6 +52,7 @@ class RateData:
     shipping_time_from: int | None = None  # hours
     shipping_time_to: int | None = None
     max_package_weight: Decimal | None = None  # kg
+    next_item_rate: Decimal = Decimal("0.00")  # "kolejna sztuka": each further item in the same package
 
 
 @dataclass(frozen=True)
@@ -182,6 +183,25 @@ def _check_price(rate: RateData, label: dict, c: schemas.ShippingRatesConstraint
     )
 
 
+def _check_next_price(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
+    """ "Kolejna sztuka": whole grosze within the method's ``nextItemRate`` bounds (0 when Allegro names none)."""
+    lo, hi = c.nextItemRate.min, c.nextItemRate.max
+    price = rate.next_item_rate
+    low = lo if lo is not None else Decimal("0")
+    if price is not None and price == price.quantize(CENT) and price >= low and (hi is None or price <= hi):
+        return None
+    return (
+        "next_item_rate",
+        _("“%(method)s”: the price of the next item must be between %(min)s and %(max)s %(currency)s.")
+        % {
+            **label,
+            "min": lo if lo is not None else "0.00",
+            "max": hi if hi is not None else "—",
+            "currency": c.nextItemRate.currency or "PLN",
+        },
+    )
+
+
 def _check_time(rate: RateData, label: dict, c: schemas.ShippingRatesConstraints) -> tuple[str, str] | None:
     """A shipping time only where Allegro lets the seller set one, and then as from–to hours."""
     if rate.shipping_time_from is None and rate.shipping_time_to is None:
@@ -224,7 +244,14 @@ def _check_weight(rate: RateData, label: dict, c: schemas.ShippingRatesConstrain
     return None
 
 
-_RATE_CHECKS: tuple[_RateCheck, ...] = (_check_allowed, _check_quantity, _check_price, _check_time, _check_weight)
+_RATE_CHECKS: tuple[_RateCheck, ...] = (
+    _check_allowed,
+    _check_quantity,
+    _check_price,
+    _check_next_price,
+    _check_time,
+    _check_weight,
+)
 
 
 def _rate_issues(rates: list[RateData], methods: dict[str, AllegroDeliveryMethod]) -> list[ShippingIssue]:
@@ -276,8 +303,9 @@ def shipping_rates_payload_build(*, name: str, rates: list[RateData]) -> dict:
             "deliveryMethod": {"id": rate.delivery_method_id},
             "maxQuantityPerPackage": rate.max_quantity_per_package,
             "firstItemRate": {"amount": f"{rate.first_item_rate:.2f}", "currency": "PLN"},
-            # Deprecated; for PHYSICAL sets Allegro wants "0.00".
-            "nextItemRate": {"amount": "0.00", "currency": "PLN"},
+            # "Kolejna sztuka". Allegro marks it deprecated and wants "0.00" in sets typed PHYSICAL/ELECTRONIC;
+            # the sets made here carry no type, so the seller's rate (within the method's bounds) applies.
+            "nextItemRate": {"amount": f"{rate.next_item_rate:.2f}", "currency": "PLN"},
         }
         if rate.shipping_time_from is not None and rate.shipping_time_to is not None:
             item["shippingTime"] = {"from": f"PT{rate.shipping_time_from}H", "to": f"PT{rate.shipping_time_to}H"}
@@ -291,7 +319,7 @@ _PATH_FIELDS = {
     "deliveryMethod": "delivery_method_id",
     "maxQuantityPerPackage": "max_quantity_per_package",
     "firstItemRate": "first_item_rate",
-    "nextItemRate": "first_item_rate",
+    "nextItemRate": "next_item_rate",
     "shippingTime": "shipping_time_from",
     "maxPackageWeight": "max_package_weight",
 }
@@ -379,6 +407,7 @@ def _replace_rates(rate_set: ShippingRateSet, rates: list[RateData], methods: di
             delivery_method_id=r.delivery_method_id,
             delivery_method_name=methods[r.delivery_method_id].name if r.delivery_method_id in methods else "",
             first_item_rate=r.first_item_rate,
+            next_item_rate=r.next_item_rate,
             max_quantity_per_package=r.max_quantity_per_package,
             shipping_time_from=r.shipping_time_from,
             shipping_time_to=r.shipping_time_to,
@@ -417,6 +446,7 @@ def _rate_from_allegro(rate: schemas.ShippingRate) -> RateData:
     return RateData(
         delivery_method_id=rate.deliveryMethod.id,
         first_item_rate=rate.firstItemRate.amount or Decimal("0.00"),
+        next_item_rate=rate.nextItemRate.amount or Decimal("0.00"),
         max_quantity_per_package=rate.maxQuantityPerPackage or 1,
         shipping_time_from=_hours(time.from_) if time else None,
         shipping_time_to=_hours(time.to) if time else None,

@@ -12,6 +12,7 @@ from django.test import RequestFactory
 from django.urls import path, reverse
 from django.utils import translation
 
+from allegro.categories.admin import ProductParametersInline
 from allegro.checkouts.admin import CustomerAllegroIdentityInline
 from allegro.checkouts.models import AllegroCheckout, CustomerAllegroIdentity, OrderEventCursor
 from allegro.core import admin_extensions
@@ -38,7 +39,12 @@ def _request(user):
 def test_product_admin_has_the_allegro_inlines_actions_column_and_filter(admin_user):
     product_admin = admin.site.get_model_admin(Product)
     inlines = product_admin.get_inlines(_request(admin_user), None)
-    assert list(inlines) == [ProductImageInline, ProductAllegroDescriptionInline, ProductOffersInline]
+    assert list(inlines) == [
+        ProductImageInline,
+        ProductParametersInline,
+        ProductAllegroDescriptionInline,
+        ProductOffersInline,
+    ]
     assert product_admin.list_display[-1] is list_on_allegro_link
     assert ProductListingFilter in product_admin.list_filter
     with translation.override("pl"):

@@ -6,7 +6,7 @@ import copy
 import pytest
 from django.urls import reverse
 
-from allegro.categories.models import AllegroCategory, CategoryForm, MappingEnvironment
+from allegro.categories.models import AllegroCategory, CategoryForm, MappingEnvironment, ProductParameters
 from allegro.categories.services.categories import category_level_fetch, category_mapping_set, category_parameters_fetch
 from allegro.categories.services.category_forms import (
     CategoryFormInvalid,
@@ -211,24 +211,28 @@ def test_form_page_costs_one_call_cold_none_warm_and_validates(
         staff_client.get(url)
     assert emulator.requests(since) == []
 
-    bad = replaced(valid_values(), ROZDZIELCZOSC, {"values": ["1500"]})
+    # The form holds the offers' shared values only (the product's own are on its page, see
+    # test_product_parameters): a value posted for a product parameter is not taken, an offer one is checked.
+    assert f'name="param-{ROZDZIELCZOSC}"' not in html
+    bad = [{"id": STAN, "valuesIds": ["11323_999"]}, {"id": ROZDZIELCZOSC, "values": ["24.2"]}]
     response = staff_client.post(url, post_data(bad))
     assert response.status_code == 400
-    assert "Wartość może wynosić najwyżej 1000." in response.content.decode()
+    assert "Nieznana wartość ze słownika: 11323_999." in response.content.decode()
     assert not CategoryForm.objects.exists()
 
     response = staff_client.post(url, post_data(valid_values()))
     assert response.status_code == 302
     saved = CategoryForm.objects.get()
-    assert {"id": ISO, "rangeValue": {"from": "100", "to": "32000"}} in saved.values
+    assert saved.values == [{"id": STAN, "valuesIds": [NOWY]}, {"id": STAN_OPAKOWANIA, "valuesIds": [ORYGINALNE]}]
     assert saved.allegro_category_path.endswith("Aparaty cyfrowe")
 
-    # Allegro tightened a limit: the page lists the saved value that became invalid.
+    # Allegro dropped a value from a list: the page lists the saved value that became invalid.
     changed = copy.deepcopy(cached_definitions(allegro_app, CAMERA))
-    next(d for d in changed if d["id"] == ROZDZIELCZOSC)["restrictions"]["max"] = 20
+    packaging = next(d for d in changed if d["id"] == STAN_OPAKOWANIA)
+    packaging["dictionary"] = [e for e in packaging["dictionary"] if e["id"] != ORYGINALNE]
     AllegroCategory.objects.filter(allegro_id=CAMERA).update(parameters=changed)
     html = staff_client.get(url).content.decode()
-    assert 'id="ac-problems"' in html and "Wartość może wynosić najwyżej 20." in html
+    assert 'id="ac-problems"' in html and f"Nieznana wartość ze słownika: {ORYGINALNE}." in html
 
     # "Odśwież" fetches the parameters again (one call) and the warning goes away.
     since = emulator.requests()[-1]["seq"]
@@ -262,26 +266,37 @@ def test_own_values_of_dictionary_parameters(definitions, param_id, item, messag
 
 
 def test_own_value_typed_on_the_page_reaches_allegro(emulator, staff_client, allegro_app):
+    """ "Mocowanie" describes the product: typed on the product's page (its Allegro parameters panel)."""
+    from tests.integration.allegro.descriptions.test_description_storage import change_form_data
+
     category_level_fetch(app=allegro_app)
-    url = reverse("admin:allegro_categoryform_edit", args=[CAMERA]) + "?env=custom"
-    html = staff_client.get(url).content.decode()
+    shop = make_category("Aparaty")
+    category_mapping_set(
+        category=shop, environment=MappingEnvironment.CUSTOM, allegro_category_id=CAMERA, app=allegro_app
+    )
+    product = make_product(category=shop)
+    url = reverse("admin:shop_product_change", args=[product.pk])
+    page = staff_client.get(url)
+    html = page.content.decode()
     assert f'name="param-{MOCOWANIE}-custom"' in html and f'name="param-{W_ZESTAWIE}-custom"' not in html
 
-    data = post_data(valid_values())
+    data = change_form_data(page)
+    data["allegro_parameters-present"] = "1"
     data[f"param-{MOCOWANIE}-custom"] = "  Leica L "  # nothing chosen on the list: "inne" goes with it
     assert staff_client.post(url, data).status_code == 302
-    saved = {v["id"]: v for v in CategoryForm.objects.get().values}
+    saved = {v["id"]: v for v in ProductParameters.objects.get(product=product).values}
     assert saved[MOCOWANIE] == {"id": MOCOWANIE, "valuesIds": [INNE], "values": ["Leica L"]}
     html = staff_client.get(url).content.decode()
     assert 'value="Leica L"' in html and f'<option value="{INNE}" selected>' in html
 
     data[f"param-{MOCOWANIE}"] = CANON_EF  # a value from the list and a typed one: refused, nothing saved
     page = staff_client.post(url, data)
-    assert page.status_code == 400 and "albo wpisz własną" in page.content.decode()
+    assert page.status_code == 200 and "albo wpisz własną" in page.content.decode()
+    assert {v["id"]: v for v in ProductParameters.objects.get(product=product).values} == saved
 
     # The product's parameters carry it to Allegro, which takes it.
     product_level, offer_level = product_parameters_split(
-        parameters=category_product_parameters_build(product=make_product(), allegro_category_id=CAMERA)
+        parameters=category_product_parameters_build(product=product, allegro_category_id=CAMERA)
     )
     assert {"id": MOCOWANIE, "valuesIds": [INNE], "values": ["Leica L"]} in product_level + offer_level
     api = emulator.api(emulator.user_token()["access_token"])
