@@ -46,6 +46,7 @@ from allegro.offers.services.form_errors import (
     offer_refusal_as_form_errors,
 )
 from allegro.offers.services.offers import (
+    catalogue_products_search,
     offer_catalogue_match,
     offer_copy_onto,
     offer_fetch_from_allegro,
@@ -374,6 +375,12 @@ class OfferAdmin(admin.ModelAdmin):
             "stock": product.stock,
             "producers": form.producers(account),
             "catalogue": offer_catalogue_match(offer=offer),
+            "catalogue_phrase": (request.GET.get("catalogue_phrase") or "").strip(),
+            "catalogue_found": catalogue_products_search(
+                account=page.account,
+                phrase=request.GET.get("catalogue_phrase") or "",
+                category_id=offer.category_id or "",
+            ),
             "no_product": NO_PRODUCT,
             "field_errors": page.errors.fields,
             "other_errors": page.other_errors + page.errors.fields.get("__all__", []),

@@ -763,6 +763,21 @@ def offer_catalogue_match(*, offer: Offer, lookups: OfferLookups | None = None) 
     return CatalogueMatch(state=CatalogueMatch.KNOWN if len(found) == 1 else CatalogueMatch.AMBIGUOUS, products=found)
 
 
+def catalogue_products_search(
+    *, account: AllegroAccount, phrase: str, category_id: str = ""
+) -> list[CatalogueProduct] | None:
+    """Allegro's catalogue searched by a phrase (words of the name, an EAN, a producer code), in the offer's
+    category when it has one: for choosing the product in "Wystaw na Allegro" when the EAN finds none or the
+    wrong one. An empty phrase finds nothing; None when Allegro could not be asked."""
+    phrase = phrase.strip()
+    if not phrase:
+        return []
+    try:
+        return account_client(account=account).search_products(phrase=phrase, category_id=category_id or None)
+    except AllegroError:
+        return None
+
+
 @dataclass
 class CatalogueMatch:
     """How an offer meets Allegro's catalogue. ``products``: the catalogue products of its EAN."""

@@ -15,7 +15,7 @@ from allegro.core.services.events import event_log_prune
 from allegro.offers.models import NO_PRODUCT, Offer, OfferStatus
 from allegro.offers.services.offers import offer_prepare, offer_publish
 from allegro_emulator.products_data import KETTLE_SHARED_GTIN
-from tests.factories import make_category, make_product
+from tests.factories import make_category, make_ean, make_product
 from tests.integration.allegro.offers.test_offers import GPSR, KETTLE, NOWY, STAN, account, kettle, kettles  # noqa: F401
 
 
@@ -205,6 +205,30 @@ def test_ambiguous_ean_is_chosen_by_product_id_in_the_listing_form(staff, kettle
     assert offer.request_payload["productSet"][0]["product"] == {"id": chosen.id}
     (on_allegro,) = emulator.get(f"state/offers?external_id={product.sku}")["offers"]
     assert on_allegro["product_id"] == chosen.id
+
+
+def test_catalogue_searched_by_phrase_from_the_listing_form_and_the_product_chosen(staff, kettles, account, emulator):
+    product = kettle(kettles, ean=make_ean(990002))  # an EAN Allegro's catalogue does not know
+    url = reverse("admin:allegro_offer_list_product", args=[product.pk])
+    page = staff.get(url)
+    assert page.context["catalogue"].state == "unknown" and page.context["catalogue_found"] == []
+    assert 'form="ao-catalogue-search-form"' in page.content.decode()
+
+    found = staff.get(url, {"account": account.pk, "catalogue_phrase": "Philips"})
+    products = found.context["catalogue_found"]
+    assert products and all("Philips" in p.name for p in products)
+    html = found.content.decode()
+    assert all(p.id in html for p in products)
+    assert emulator.requests()[-1]["path"].startswith("/sale/products")
+
+    none = staff.get(url, {"account": account.pk, "catalogue_phrase": "zzzz nieistniejący"})
+    assert none.context["catalogue_found"] == [] and 'id="ao-catalogue-none"' in none.content.decode()
+
+    data = form_data(page.context, **GPSR)
+    data[f"param-{STAN}"] = [NOWY]
+    done = staff.post(url, {**data, "catalogue_product_id": products[0].id})
+    assert done.status_code == 302, done.context and done.context["other_errors"]
+    assert Offer.objects.get().request_payload["productSet"][0]["product"] == {"id": products[0].id}
 
 
 def test_without_a_product_allegro_refuses_in_a_category_that_needs_one(staff, kettles, account, emulator):
