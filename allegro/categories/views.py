@@ -16,8 +16,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from allegro.accounts.models import AllegroApp
 from allegro.categories.models import AllegroCategory
-from allegro.categories.selectors import category_search
-from allegro.categories.services.categories import category_level_fetch, category_source_key, category_suggest
+from allegro.categories.services.categories import (
+    category_level_fetch,
+    category_search_everywhere,
+    category_suggest,
+)
 from allegro.integration.client import AllegroError, AllegroNotFound
 from shop.models import Category
 
@@ -84,10 +87,11 @@ def refresh(request):
 @require_GET
 @_staff_json
 def search(request):
-    """Search by name over the cached tree (levels opened so far and suggestions); no Allegro call."""
+    """Search by name over the whole Allegro tree: Allegro's matching leaves for the words, then the cached
+    categories whose names contain them."""
     app = _app(request)
     query = (request.GET.get("q") or "").strip()[:100]
-    rows = category_search(source=category_source_key(app=app), query=query)
+    rows = category_search_everywhere(app=app, query=query)
     return JsonResponse({"query": query, "categories": [category_json(c) for c in rows]})
 
 

@@ -1,7 +1,7 @@
 /* Allegro categories.
  *
  * 1. "Przyporządkowania kategorii": the picker of an Allegro leaf category — the tree is loaded level by level from
- *    small JSON views (one Allegro call per cold level, none when cached), with search over the cached tree and
+ *    small JSON views (one Allegro call per cold level, none when cached), with search over the whole tree and
  *    "Podpowiedz" (Allegro's matching categories for the shop category's product names).
  * 2. "Formularze kategorii" and the parameters of "Wystaw na Allegro": dependent dictionary values — a select with
  *    data-depends-on shows only the options whose data-depends lists a value chosen in the parent select — and

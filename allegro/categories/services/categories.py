@@ -23,8 +23,8 @@ from allegro.accounts.models import AllegroAccount, AllegroApp
 from allegro.accounts.services.accounts import app_client
 from allegro.accounts.services.checklist import Check, register_check
 from allegro.categories.models import AllegroCategory, AllegroCategoryLevel, CategoryMapping, MappingEnvironment
-from allegro.categories.selectors import category_unmapped_list, mapping_environment_get
-from allegro.integration.client import AllegroClient, AllegroNotFound, TokenProvider
+from allegro.categories.selectors import category_search, category_unmapped_list, mapping_environment_get
+from allegro.integration.client import AllegroClient, AllegroError, AllegroNotFound, TokenProvider
 from allegro.integration.schemas.categories import CategoryNode, CategoryParameter, category_parameters_parse
 from shop.models import Category, Product
 
@@ -184,6 +184,34 @@ def category_suggest(*, app: AllegroApp, category: Category) -> list[AllegroCate
         .values_list("name", flat=True)[:SUGGEST_PRODUCT_NAMES]
     )
     names = list(most_common) or [category.name]
+    return _matching_leaves(app=app, names=names)
+
+
+def category_search_everywhere(*, app: AllegroApp, query: str, limit: int = 30) -> list[AllegroCategory]:
+    """Allegro categories for a search typed by staff, from the whole tree: the leaves Allegro's matching call
+    (GET /sale/matching-categories?name=) finds for the words, stored with their paths so they can be mapped at
+    once, then the cached categories (levels opened so far) whose names contain every word. An Allegro that does
+    not answer leaves the cached ones."""
+    query = query.strip()[:100]
+    if not query:
+        return []
+    try:
+        found = _matching_leaves(app=app, names=[query])
+    except AllegroError as exc:
+        logger.warning("category search by Allegro failed: %s", exc)
+        found = []
+    seen = {c.allegro_id for c in found}
+    cached = [
+        c
+        for c in category_search(source=category_source_key(app=app), query=query, limit=limit)
+        if c.allegro_id not in seen
+    ]
+    return [*found, *cached][:limit]
+
+
+def _matching_leaves(*, app: AllegroApp, names: list[str]) -> list[AllegroCategory]:
+    """GET /sale/matching-categories for each name; every category on the found leaves' paths is stored (leaves
+    as leaves), and the leaves come back with those suggested for more names first."""
     source = category_source_key(app=app)
     client = _client(app)
     votes: Counter[str] = Counter()
