@@ -12,9 +12,11 @@ class AllegroConfig(AppConfig):
         # connection happen once however often ready() runs.
         from django.contrib import admin
 
+        from allegro.accounts.signals import account_connected
         from allegro.checkouts.receivers import order_status_changed_receiver
         from allegro.core.admin_extensions import admin_extensions_apply
         from allegro.core.schedules import schedules_install
+        from allegro.shipping.receivers import account_connected_receiver
         from allegro.sync.receivers import product_changed_receiver
         from orders.signals import order_status_changed
         from shop.signals import product_changed
@@ -29,6 +31,8 @@ class AllegroConfig(AppConfig):
         self._schedules_install = schedules_install
         # Writing back to Allegro when staff move an Allegro order along the pipeline.
         order_status_changed.connect(order_status_changed_receiver, dispatch_uid="allegro_order_writeback")
+        # A connected account's price lists fetched at once.
+        account_connected.connect(account_connected_receiver, dispatch_uid="allegro_shipping_account_connected")
         # Keeping offers in step when a product's price, stock or visibility changes.
         product_changed.connect(product_changed_receiver, dispatch_uid="allegro_sync_product_changed")
 

@@ -13,6 +13,7 @@ from allegro.accounts.models import AllegroAccount
 from allegro.accounts.selectors import CURRENT_ACCOUNT_SESSION_KEY
 from allegro.accounts.services.accounts import AuthorizationRefused, account_authorization_complete
 from allegro.accounts.services.settings import account_fetch_choices
+from allegro.accounts.signals import account_connected
 from allegro.integration.client import AllegroError
 
 
@@ -29,6 +30,7 @@ def oauth_callback(request):
         messages.error(request, str(exc))
         return redirect("admin:allegro_allegroaccount_changelist")
     request.session[CURRENT_ACCOUNT_SESSION_KEY] = account.pk
+    account_connected.send(sender=AllegroAccount, account=account)
     try:
         account_fetch_choices(account=account)  # fill the dropdowns of after-sales conditions right away
     except AllegroError as exc:

@@ -14,6 +14,7 @@ from django.urls import reverse
 from allegro.accounts.models import AllegroAccount, ConnectionState
 from allegro.accounts.services.accounts import SESSION_KEY
 from allegro.core.models import EventLogEntry
+from allegro.shipping.models import ShippingRateSet
 
 pytestmark = pytest.mark.django_db
 
@@ -52,7 +53,7 @@ def _token_calls(emulator) -> int:
     return sum(1 for r in emulator.requests() if r["path"] == "/auth/oauth/token")
 
 
-def test_full_authorisation_connects_the_account(admin_client, emulator, account):
+def test_full_authorisation_connects_the_account(admin_client, emulator, account, django_capture_on_commit_callbacks):
     authorize_url = _start(admin_client, account)
     query = parse_qs(urlsplit(authorize_url).query)
     assert query["code_challenge_method"] == ["S256"]
@@ -60,15 +61,20 @@ def test_full_authorisation_connects_the_account(admin_client, emulator, account
     assert len(query["state"][0]) >= 32
 
     params = _consent(authorize_url)
-    response = admin_client.get(reverse("allegro:oauth_callback"), params)
+    with django_capture_on_commit_callbacks() as after_commit:
+        response = admin_client.get(reverse("allegro:oauth_callback"), params)
 
     assert response.status_code == 302
+    assert _token_calls(emulator) == 1  # the code, exchanged once
+    for callback in after_commit:
+        callback()
+    # The seller's price lists on Allegro are in the panel at once (no "Pobierz z Allegro" needed).
+    assert ShippingRateSet.objects.filter(account=account).exists()
     account.refresh_from_db()
     assert account.state == ConnectionState.CONNECTED
     assert account.login == "demo-seller" and account.seller_id
     assert account.access_token and account.refresh_token
     assert account.access_token not in account.access_token_encrypted
-    assert _token_calls(emulator) == 1
     entry = EventLogEntry.objects.get(action="authorized", account=account)
     assert account.access_token not in entry.message
 
