@@ -61,6 +61,7 @@ from allegro.offers.services.promotions import (
     SWITCHES,
     account_promotions,
     offer_promotions_set,
+    offer_promotions_wanted,
     promotion_cost,
 )
 from allegro.offers.tasks import offer_promotions_send_task
@@ -375,6 +376,7 @@ class OfferAdmin(admin.ModelAdmin):
             "stock": product.stock,
             "producers": form.producers(account),
             "catalogue": offer_catalogue_match(offer=offer),
+            "promotion_cost": _listing_promotion_cost(offer),
             "catalogue_phrase": (request.GET.get("catalogue_phrase") or "").strip(),
             "catalogue_found": catalogue_products_search(
                 account=page.account,
@@ -424,6 +426,17 @@ _FORM_FIELDS = (
     "marketed_before_gpsr",
     "renew_after_end",
 )
+
+
+def _listing_promotion_cost(offer: Offer):
+    """What listing will buy: the account's paid promotion options for this offer, priced by Allegro before ZAPISZ
+    (None: none are on; "unpriced": Allegro could not price them now)."""
+    if not any(offer_promotions_wanted(offer=offer).values()):
+        return None
+    try:
+        return promotion_cost(offer=offer)
+    except AllegroError:
+        return "unpriced"
 
 
 def listing_url(product_id: int, **params) -> str:

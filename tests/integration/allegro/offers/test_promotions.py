@@ -152,3 +152,24 @@ def test_offer_page_prices_the_override_then_sends_exactly_that(
     made = calls(emulator, since)
     assert made.index(("POST", "/pricing/offer-fee-preview")) < made.index(("PUT", f"{PROMO_PUT}{command.uuid}"))
     assert "departmentPage" in offer.promotions_confirmed
+
+
+def test_the_listing_form_shows_what_the_accounts_options_will_cost_before_saving(
+    kettles, account, emulator, staff_client
+):
+    product = kettle(kettles)
+    url = reverse("admin:allegro_offer_list_product", args=[product.pk])
+    page = staff_client.get(url, {"account": account.pk})
+    assert page.context["promotion_cost"] is None and 'id="ao-promotions"' not in page.content.decode()
+
+    account.promotion_emphasized = True
+    account.save()
+    since = last_seq(emulator)
+    page = staff_client.get(url, {"account": account.pk})
+    cost = page.context["promotion_cost"]
+    assert [line.package for line in cost.lines] == ["emphasized10d"] and cost.per_offer > Decimal("0")
+    html = page.content.decode()
+    shown = str(cost.per_offer).replace(".", ",")  # the Polish decimal comma
+    assert 'id="ao-promotions"' in html and f'id="ao-promotions-total">{shown} zł' in html
+    assert ("POST", "/pricing/offer-fee-preview") in calls(emulator, since)
+    assert not PromotionCommand.objects.exists()  # priced, nothing bought before ZAPISZ
