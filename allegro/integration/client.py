@@ -15,7 +15,7 @@ import base64
 import logging
 import random
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from urllib.parse import quote, urljoin, urlsplit
@@ -928,7 +928,7 @@ class AllegroClient:
         ).data
         return Message.model_validate(data if isinstance(data, dict) else {})
 
-    def list_issues(self, *, statuses: list[str] = (), limit: int = 100, offset: int = 0) -> list[Issue]:
+    def list_issues(self, *, statuses: Sequence[str] = (), limit: int = 100, offset: int = 0) -> list[Issue]:
         """GET /sale/issues?status=&limit=&offset= (beta; newest opened first; limit ≤ 100)."""
         params: list[tuple[str, Any]] = [("limit", limit), ("offset", offset)]
         params += [("status", status) for status in statuses]

@@ -70,7 +70,8 @@ def parse_product(raw: Any) -> CatalogueProduct | None:
     """A catalogue product, or None when the item is unusable (no id)."""
     if not isinstance(raw, dict):
         return None
-    publication = raw.get("publication") if isinstance(raw.get("publication"), dict) else {}
+    publication = raw.get("publication")
+    publication = publication if isinstance(publication, dict) else {}
     try:
         return CatalogueProduct.model_validate({**raw, "status": str(publication.get("status") or "")})
     except ValidationError:
@@ -81,7 +82,9 @@ def parse_products(raw: Any) -> tuple[list[CatalogueProduct], str]:
     """The products of one search page and the next page's id ("" on the last page)."""
     if not isinstance(raw, dict):
         return [], ""
-    items = raw.get("products") if isinstance(raw.get("products"), list) else []
+    items = raw.get("products")
+    items = items if isinstance(items, list) else []
     products = [p for p in (parse_product(item) for item in items) if p is not None]
-    next_page = raw.get("nextPage") if isinstance(raw.get("nextPage"), dict) else {}
+    next_page = raw.get("nextPage")
+    next_page = next_page if isinstance(next_page, dict) else {}
     return products, str(next_page.get("id") or "")

@@ -86,8 +86,8 @@ def invoice_pdf_render(
     pdf.set_y(max(pdf.get_y(), left_bottom) + 4)
 
     headers = ("Lp.", "Nazwa towaru lub usługi", "Ilość", "J.m.", "Cena brutto", "VAT", "Netto", "Kwota VAT", "Brutto")
-    widths = (8, 62, 12, 10, 20, 11, 20, 18, 0)
-    widths = (*widths[:-1], width - sum(widths[:-1]))
+    fixed = (8, 62, 12, 10, 20, 11, 20, 18)  # the last column (gross) takes what is left of the page
+    widths = (*fixed, width - sum(fixed))
     pdf.set_font(FONT, "B", 8)
     with pdf.table(
         col_widths=widths,

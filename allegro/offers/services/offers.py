@@ -48,6 +48,7 @@ from allegro.descriptions.services.offers import (
     description_offer_build,
 )
 from allegro.integration.client import (
+    AllegroClient,
     AllegroError,
     AllegroRateLimited,
     AllegroRetryLater,
@@ -227,7 +228,7 @@ class OfferLookups:
         self._template: dict[int, DescriptionTemplate | None] = {}
         self._shipping: dict[int, str] = {}
         self._catalogue: dict[str, list[CatalogueProduct] | None] = {}
-        self._client = None
+        self._client: AllegroClient | None = None
         self.shipping_overrides: dict[int, str] | None = None  # {product pk: Allegro id}, set by the triage
         # {(product pk, Allegro category id): the product's own parameter values}, read in bulk by the triage.
         self.own_parameters: dict[tuple[int, str], list[dict]] | None = None
