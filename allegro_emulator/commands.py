@@ -9,6 +9,7 @@ request), in command order, or latest command first with the setting `commands_o
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 import threading
 from collections import defaultdict, deque
@@ -221,7 +222,8 @@ def _create(req: Request, kind: str, command_id: str, body: Any) -> Response:
     if not isinstance(body, dict):
         raise error(400, "JsonMappingException", "A JSON object is expected", pl="Oczekiwano obiektu JSON.")
     offers.sweep()
-    body_hash = hashlib.sha256(db.dumps({"kind": kind, "body": body}).encode()).hexdigest()
+    # Key order means nothing in JSON (a client storing the body in jsonb resends it with its keys reordered).
+    body_hash = hashlib.sha256(json.dumps({"kind": kind, "body": body}, sort_keys=True).encode()).hexdigest()
     existing = db.one("SELECT * FROM commands WHERE id = ?", (command_id,))
     if existing is not None:
         if existing["seller_id"] == req.seller_id and existing["body_hash"] == body_hash:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 import re
 from decimal import Decimal, InvalidOperation
 from types import SimpleNamespace
@@ -162,7 +163,9 @@ def promo_command_put(req: Request) -> Response:
     body = req.json()
     if not isinstance(body, dict):
         raise error(400, "JsonMappingException", "A JSON object is expected", pl="Oczekiwano obiektu JSON.")
-    body_hash = hashlib.sha256(db.dumps(body).encode()).hexdigest()
+    # The same body whatever the order of its keys (a JSON object's order means nothing; a client that stored
+    # the body in PostgreSQL's jsonb sends it back with its keys reordered).
+    body_hash = hashlib.sha256(json.dumps(body, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
     existing = db.one("SELECT * FROM promo_commands WHERE id = ?", (command_id,))
     if existing is not None:
         if existing["seller_id"] == req.seller_id and existing["body_hash"] == body_hash:

@@ -171,7 +171,8 @@ class Stack:
         """Enqueue ``task`` as the panel would (a producer on the same Redis)."""
         from celery import Celery
 
-        sender = Celery("faults", broker=self.redis.url)
+        # Not the current app: the panel in this process keeps its own (eager) Celery app for the tests after.
+        sender = Celery("faults", broker=self.redis.url, set_as_current=False)
         try:
             sender.send_task(task, args=list(args), countdown=countdown)
         finally:
