@@ -483,11 +483,11 @@ def product_parameters_build(
     final = list(chosen.values())
     result = []
     for parameter in parameters:
-        item = chosen.get(parameter.id)
+        picked = chosen.get(parameter.id)
         # With the product's own values in, a parameter that does not apply is not sent (displayedIf).
-        if item is not None and parameter_is_displayed(definition=parameter, values=final):
-            item["describesProduct"] = parameter.options.describesProduct
-            result.append(item)
+        if picked is not None and parameter_is_displayed(definition=parameter, values=final):
+            picked["describesProduct"] = parameter.options.describesProduct
+            result.append(picked)
     return result
 
 

@@ -33,6 +33,7 @@ from allegro.integration.schemas.categories import (
     ParameterValue,
     category_parameters_parse,
 )
+from shop.models import Product
 
 _VALUE_KEYS = ("id", "valuesIds", "values", "rangeValue")
 MULTI_SEPARATOR = ";"  # several values in one spreadsheet cell: "Korpus; Obiektyw"
@@ -180,7 +181,7 @@ def parameter_value_from_text(*, definition: CategoryParameter, text: str) -> tu
 class BulkRow:
     """One product's row of the table: its cells as texts, the values they make and the errors by parameter."""
 
-    product: object
+    product: Product
     cells: dict[str, str] = field(default_factory=dict)
     values: list[dict] = field(default_factory=list)
     errors: dict[str, list[str]] = field(default_factory=dict)
@@ -258,8 +259,8 @@ def product_parameters_table_read(
             columns = [p.id for p in table.definitions]
         for number, line in enumerate(lines, start=1):
             parts = line.split("\t")
-            row = by_sku.get(parts[0].strip())
-            if row is None:
+            pasted_row = by_sku.get(parts[0].strip())
+            if pasted_row is None:
                 table.errors.append(
                     _("Pasted row %(number)s: no product with SKU “%(sku)s” in this list.")
                     % {"number": number, "sku": parts[0].strip()}
@@ -267,7 +268,7 @@ def product_parameters_table_read(
                 continue
             for param_id, text in zip(columns, parts[1:], strict=False):
                 if param_id is not None:
-                    row.cells[param_id] = text.strip()
+                    pasted_row.cells[param_id] = text.strip()
     for row in table.rows:
         values = []
         row.errors = {}

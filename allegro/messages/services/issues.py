@@ -95,7 +95,7 @@ def issue_store(*, account: AllegroAccount, doc: ApiIssue, client: AllegroClient
         or existing.messages_count != doc.chat.messagesCount
         or not existing.chat
     )
-    chat = _chat(client, doc.id) if changed else existing.chat
+    chat = _chat(client, doc.id) if changed or existing is None else existing.chat
     checkout = (
         AllegroCheckout.objects.filter(account=account, checkout_form_id=doc.checkoutForm.id).first()
         if doc.checkoutForm.id
@@ -141,7 +141,7 @@ def issue_reply_create(*, issue: Issue, text: str, actor=None) -> IssueReply:
 
 
 def _find_sent(client: AllegroClient, reply: IssueReply) -> dict | None:
-    since = reply.attempted_at - READ_BACK_MARGIN
+    since = reply.attempted_at - READ_BACK_MARGIN if reply.attempted_at is not None else None
     claimed = set(
         IssueReply.objects.filter(issue=reply.issue)
         .exclude(pk=reply.pk)
@@ -154,7 +154,7 @@ def _find_sent(client: AllegroClient, reply: IssueReply) -> dict | None:
             message["author"]["role"] == "SELLER"
             and message["id"] not in claimed
             and message["text"].strip() == reply.text.strip()
-            and (at is None or at >= since)
+            and (at is None or since is None or at >= since)
         ):
             return message
     return None

@@ -13,6 +13,7 @@ is marked sent with that message's id instead of being posted again.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -88,7 +89,9 @@ def reply_file_check(*, file: ReplyFile) -> str:
     return content_type
 
 
-def message_reply_create(*, thread: MessageThread, text: str, files: list[ReplyFile] = (), actor=None) -> MessageReply:
+def message_reply_create(
+    *, thread: MessageThread, text: str, files: Sequence[ReplyFile] = (), actor=None
+) -> MessageReply:
     """Check and store a reply (with its client-side id) to send; nothing goes to Allegro here."""
     errors: list[str] = []
     text = _normal(text)
@@ -135,7 +138,9 @@ def _matches(message: ApiMessage, reply: MessageReply, files: int, claimed: set[
 def _find_sent(*, client: AllegroClient, reply: MessageReply, files: int) -> ApiMessage | None:
     """Our message of this reply, if an earlier attempt's POST reached Allegro after all."""
     messages = thread_fetch_messages(
-        client=client, allegro_id=reply.thread.allegro_id, after=reply.attempted_at - READ_BACK_MARGIN
+        client=client,
+        allegro_id=reply.thread.allegro_id,
+        after=reply.attempted_at - READ_BACK_MARGIN if reply.attempted_at is not None else None,
     )
     claimed = set(
         MessageReply.objects.filter(thread=reply.thread)

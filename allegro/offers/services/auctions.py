@@ -4,6 +4,8 @@ like any "Kup teraz" purchase when the auction ends."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.utils import timezone
 
 from allegro.accounts.services.accounts import account_client
@@ -44,7 +46,7 @@ def _refresh(account, client, lease) -> int:
             if offer is None:
                 continue
             lease.check()  # a holder that lost the lease writes nothing more
-            fields = {"bids_checked_at": now}
+            fields: dict[str, Any] = {"bids_checked_at": now}
             if item.sale_info is not None:
                 fields.update(current_bid=item.current_bid, bidders_count=item.bidders_count)
                 changed += int(offer.current_bid != item.current_bid or offer.bidders_count != item.bidders_count)

@@ -205,7 +205,7 @@ def promotions_send(
     for (base, extras), members in groups.items():
         for start in range(0, len(members), BATCH):
             chunk = members[start : start + BATCH]
-            ids = [o.allegro_id for o in chunk]
+            ids = [o.allegro_id for o in chunk if o.allegro_id]  # offers without an Allegro id are left out above
             with transaction.atomic():
                 command = PromotionCommand.objects.create(
                     uuid=uuid.uuid4(),
@@ -258,6 +258,8 @@ def promotion_command_send(*, command: PromotionCommand, client: AllegroClient) 
     )
     command.save(update_fields=["report", "status"])
     for offer in Offer.objects.filter(account=command.account, allegro_id__in=command.offer_ids):
+        if not offer.allegro_id:
+            continue
         options = parse_offer_promo_options(client.get_offer_promo_options(offer.allegro_id))
         Offer.objects.filter(pk=offer.pk).update(promotions_confirmed=sorted(options.package_ids))
     event_log(

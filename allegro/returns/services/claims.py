@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -86,7 +87,9 @@ def refund_claim_lines(*, checkout: AllegroCheckout) -> list[ClaimableLine]:
 
 
 def _line_ids(checkout: AllegroCheckout) -> list[str]:
-    return [li.get("id") for li in (checkout.payload or {}).get("lineItems") or [] if isinstance(li, dict)]
+    return [
+        str(li["id"]) for li in (checkout.payload or {}).get("lineItems") or [] if isinstance(li, dict) and li.get("id")
+    ]
 
 
 def refund_claim_create(
@@ -119,7 +122,7 @@ def refund_claim_create(
 
 
 def _find_on_allegro(client, claim: RefundClaim) -> dict | None:
-    params = {"limit": 100}
+    params: dict[str, Any] = {"limit": 100}
     if claim.offer_id:
         params["lineItem.offer.id"] = claim.offer_id
     for raw in client.get_refund_claims(params=params).get("refundClaims") or []:
@@ -197,7 +200,7 @@ def refund_claims_refresh(*, account: AllegroAccount) -> int:
     client = account_client(account=account)
     for claim in open_claims:
         doc = parse_refund_claim(client.get_refund_claim(claim.allegro_id))
-        updates = {"checked_at": timezone.now()}
+        updates: dict[str, Any] = {"checked_at": timezone.now()}
         if doc.status and doc.status != claim.status:
             updates["status"] = doc.status[:32]
             changed += 1

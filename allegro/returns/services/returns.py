@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -168,13 +169,13 @@ def _store(*, account: AllegroAccount, doc: CustomerReturnDoc, raw: dict, lease:
                 order_id=customer_return.order_id,
             )
             return
-        changed = {k: v for k, v in values.items() if getattr(existing, k) != v}
+        changed: dict[str, Any] = {k: v for k, v in values.items() if getattr(existing, k) != v}
         if existing.order_id is None and checkout is not None and checkout.order_id is not None:
             # The order arrived after the return: link them, and the items to their lines.
             changed["order"] = checkout.order
-            for item in existing.items.filter(order_line__isnull=True):
-                item.order_line = _line_for(checkout, item.offer_id)
-                item.save(update_fields=["order_line"])
+            for stored in existing.items.filter(order_line__isnull=True):
+                stored.order_line = _line_for(checkout, stored.offer_id)
+                stored.save(update_fields=["order_line"])
         if doc.rejection and doc.rejection.code and existing.decision == ReturnDecision.WAITING:
             # Rejected outside the panel (or our own call whose answer was lost): Allegro's word counts.
             changed.update(

@@ -43,7 +43,8 @@ def pickup_proposals(*, account: AllegroAccount, shipments: list[SwaShipment]) -
     for proposal in proposals:
         times = {t.date[:10]: t for t in proposal.pickupTimes}
         common = times if common is None else {d: t for d, t in common.items() if d in times}
-    return [common[d] for d in sorted(common or {})]
+    shared = common or {}
+    return [shared[d] for d in sorted(shared)]
 
 
 def pickup_order(

@@ -154,7 +154,7 @@ def shipment_draft(*, order: Order, template: PackageTemplate | None = None) -> 
     method = delivery.get("method") or {}
     if not method.get("id"):
         raise ShipmentError(_("Order %(number)s has no Allegro delivery method.") % {"number": order.number})
-    email = (payload.get("buyer") or {}).get("email") or (order.customer.email if order.customer_id else "")
+    email = (payload.get("buyer") or {}).get("email") or (order.customer.email if order.customer is not None else "")
     receiver = {
         "name": order.delivery_name or "",
         "company": order.delivery_company or "",
@@ -237,9 +237,10 @@ def shipment_record(*, order: Order, draft: ShipmentDraft, actor=None) -> SwaShi
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
     except IntegrityError:  # another worker recorded it a moment ago
-        shipment = shipment_active(order=order)
-        if shipment is None:
+        recorded = shipment_active(order=order)
+        if recorded is None:
             raise
+        return recorded
     return shipment
 
 

@@ -83,7 +83,7 @@ def run_figures(counts: dict[str, Any]) -> dict[str, int]:
     }
 
 
-_RUN_TO_ITEM = {
+_RUN_TO_ITEM: dict[str, str] = {
     SyncRun.Status.DONE: SyncJobAccount.Status.DONE,
     SyncRun.Status.SKIPPED: SyncJobAccount.Status.SKIPPED,
 }
@@ -128,9 +128,10 @@ def _run_accounts(job: SyncJob, lease) -> None:
         except Stop:
             # Allegro asked to wait: the run is recorded (failed, its commands stored for resending); the job
             # goes on with the next account instead of leaving this one "running" for ever.
-            run = SyncRun.objects.filter(account=item.account).order_by("-started_at", "-pk").first()
-            if run is None:  # sync_account_run records its run before any step: never the case
+            recorded = SyncRun.objects.filter(account=item.account).order_by("-started_at", "-pk").first()
+            if recorded is None:  # sync_account_run records its run before any step: never the case
                 raise
+            run = recorded
         item.refresh_from_db(fields=["steps_done"])
         item.run = run
         item.status = _RUN_TO_ITEM.get(run.status, SyncJobAccount.Status.FAILED)
