@@ -13,6 +13,9 @@ from . import clock, db, seed, state, untidy
 from .errors import error
 from .routing import JSON, Request, Response, route
 
+# A reset first lets the requests still being answered finish (a fault's delay outlives its client's timeout).
+RESET_IDLE_WAIT_SECONDS = 10
+
 
 def _body(req: Request) -> dict:
     if not req.body:
@@ -43,6 +46,7 @@ def health(req: Request) -> Response:
 
 @control("POST", "/_emulator/reset")
 def reset(req: Request) -> Response:
+    state.wait_idle(timeout=RESET_IDLE_WAIT_SECONDS)
     seed.reset()
     return ok({"status": "reset"})
 

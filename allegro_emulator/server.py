@@ -130,6 +130,16 @@ class Handler(BaseHTTPRequestHandler):
             body=body,
             base_url=f"http://{host}",
         )
+        public = not req.path.startswith("/_emulator/")
+        if public:
+            state.request_started()
+        try:
+            self._answer(req, started, trace_id)
+        finally:
+            if public:
+                state.request_finished()
+
+    def _answer(self, req: Request, started: float, trace_id: str) -> None:
         error_media = PUBLIC
         try:
             try:

@@ -36,6 +36,9 @@ DEFAULT_SETTINGS: dict[str, Any] = {
 _lock = threading.RLock()
 _settings: dict[str, Any] = copy.deepcopy(DEFAULT_SETTINGS)
 _cli_latency: int = 0
+# Public requests being answered right now (a delayed fault keeps one asleep after its client gave up).
+_busy = threading.Condition()
+_in_flight = 0
 
 
 def load(cli_latency_ms: int | None = None) -> None:
@@ -224,3 +227,26 @@ def reset_observations() -> None:
         _by_seller.clear()
         _by_status.clear()
         _log.clear()
+
+
+# Requests in flight ----------------------------------------------------------------------------------------------
+def request_started() -> None:
+    global _in_flight
+    with _busy:
+        _in_flight += 1
+
+
+def request_finished() -> None:
+    global _in_flight
+    with _busy:
+        _in_flight -= 1
+        _busy.notify_all()
+
+
+def wait_idle(timeout: float) -> bool:
+    """Wait until no public request is being answered; False when some still were after `timeout` seconds.
+
+    A reset waits for this: a request delayed by a fault, whose client timed out long ago, would otherwise
+    write into the fresh state and land in the next observer's window of the request log."""
+    with _busy:
+        return _busy.wait_for(lambda: _in_flight == 0, timeout=timeout)

@@ -4,6 +4,7 @@ import threading
 import time
 
 import pytest
+import requests
 
 from tests.integration.conftest import EmulatorProcess
 
@@ -35,6 +36,18 @@ def test_fault_with_custom_body_and_delay(emulator):
     assert api.get(emulator.url("/sale/categories")).status_code == 200
     emulator.clear_faults()
     assert emulator.get("faults")["faults"] == []
+
+
+def test_reset_waits_for_a_delayed_request_whose_client_gave_up(emulator):
+    api = emulator.api(emulator.app_token())
+    emulator.add_fault(r"^/sale/delivery-methods$", method="GET", delay_ms=1000, times=1)
+    with pytest.raises(requests.Timeout):
+        api.get(emulator.url("/sale/delivery-methods"), timeout=0.2)
+    started = time.monotonic()
+    emulator.reset()
+    assert time.monotonic() - started >= 0.5  # it waited for the sleeping answer to finish...
+    time.sleep(0.3)
+    assert emulator.requests() == []  # ...so nothing from before the reset lands after it
 
 
 def test_clock_moves_forward(emulator):
