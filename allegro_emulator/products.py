@@ -369,7 +369,10 @@ def resolve_offer_product(seller_id: str, product: dict, category_id: str, errs:
             return None, "ERROR"
         rows = _rows_by_gtin(str(pid))
         if len(rows) > 1:
-            rows = _narrow(rows, product.get("parameters"))
+            # The parameters may tell the products apart; when they leave none or several, the GTIN is still
+            # known, so no new product is proposed under it.
+            narrowed = _narrow(rows, product.get("parameters"))
+            rows = narrowed if len(narrowed) == 1 else rows
         if len(rows) == 1:
             return rows[0]["id"], rows[0]["status"]
         if rows:

@@ -134,6 +134,18 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
 
 LOGIN_URL = "admin:login"
 
+# --- Cache ------------------------------------------------------------------------------------
+# One cache for the web and the worker processes (Django's default is a copy per process): what the mass
+# listing's preview learnt from Allegro's catalogue is still known to the worker that lists a minute later.
+# Files, not Redis: a Redis restart must not take the panel's pages down with it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(VAR_DIR / "cache"),
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+
 # --- Celery -----------------------------------------------------------------------------------
 # The broker transports are kombu's with two faults mended (selly_allegro/broker.py, docs/operations.md).
 REDIS_URL = env.str("REDIS_URL", default="")

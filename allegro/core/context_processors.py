@@ -4,7 +4,8 @@ from django.utils import timezone
 from allegro.core.selectors import HEARTBEAT_STALE_AFTER, worker_heartbeat_last_seen
 
 CACHE_KEY = "allegro:worker-heartbeat-seen"
-#: One query per process every few seconds, not one per page; a recovery shows within this much longer.
+#: One query every few seconds (the cache is shared by the processes), not one per page; a recovery shows
+#: within this much longer.
 CACHE_SECONDS = 10
 _NEVER = "never"
 

@@ -234,6 +234,11 @@ def _store_tokens(account: AllegroAccount, tokens: TokenSet) -> None:
     account.scopes = tokens.scope
 
 
+# "Last successful call" is a sign of life shown to the nearest half minute: a mass listing making thousands of
+# calls writes the account row once every 30 s, not once per call.
+LAST_SUCCESS_STAMP_EVERY = timedelta(seconds=30)
+
+
 def account_client(*, account: AllegroAccount) -> AllegroClient:
     """The API client of a connected account. Successful calls stamp ``last_success_at``;
     every write and every failed call goes to the event log."""
@@ -242,7 +247,11 @@ def account_client(*, account: AllegroAccount) -> AllegroClient:
 
     def on_call(response: ApiResponse | None, error: AllegroError | None) -> None:
         if response is not None:
-            AllegroAccount.objects.filter(pk=account.pk).update(last_success_at=timezone.now())
+            now = timezone.now()
+            stamped = account.last_success_at
+            if stamped is None or now - stamped >= LAST_SUCCESS_STAMP_EVERY:  # not one UPDATE per call
+                AllegroAccount.objects.filter(pk=account.pk).update(last_success_at=now)
+                account.last_success_at = now
             if response.method != "GET":
                 event_log(
                     kind=EventKind.SETTINGS if "/sale/offer" not in response.path else EventKind.OFFER,

@@ -145,17 +145,19 @@ def description_offer_build(
     template: DescriptionTemplate | None = None,
     override: dict | None = None,
     image_urls: dict[int, str] | None = None,
+    template_resolved: bool = False,
 ) -> dict:
     """Allegro's ``description`` for an offer of ``product``: the template's header, then ``override`` (an offer's
     own description) or the product's fixed Allegro description or one generated from its shop HTML, then the
     footer; placeholders rendered, ``product-image:<pk>`` replaced from ``image_urls``, everything cleaned.
 
-    ``template`` defaults to ``description_template_get(product=..., account=...)``. Raises
+    ``template`` defaults to ``description_template_get(product=..., account=...)``; with ``template_resolved``
+    the caller has looked it up already and None means the product has no template. Raises
     ``UnknownPlaceholders`` (a template placeholder cannot be rendered, e.g. the main image without a URL) and
     ``DescriptionImagesMissing``. The caller validates the result against the offer's gallery
     (``description_validate(..., gallery=...)``) before sending it.
     """
-    if template is None:
+    if template is None and not template_resolved:
         from allegro.descriptions.selectors import description_template_get
 
         template = description_template_get(product=product, account=account)

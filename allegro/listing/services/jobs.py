@@ -418,14 +418,26 @@ class _Runner:
         self.actor = job.created_by
         self.overrides = self.options.overrides()
         self.lookups = OfferLookups(self.account)
+        # An EAN is looked up only where it decides something (see OfferLookups.ask_catalogue); the rest are sent
+        # with the product's data and Allegro matches them: one write per offer, no read before it.
+        self.lookups.ask_catalogue = False
         # Per-product delivery price lists read once for the whole job, as offers_triage does.
+        from allegro.categories.models import ProductParameters
         from allegro.shipping.models import ProductShippingRates
 
+        job_products = ListingJobItem.objects.filter(job=job).values("product_id")
         self.lookups.shipping_overrides = dict(
-            ProductShippingRates.objects.filter(
-                account=self.account, product_id__in=ListingJobItem.objects.filter(job=job).values("product_id")
-            ).values_list("product_id", "rate_set__allegro_id")
+            ProductShippingRates.objects.filter(account=self.account, product_id__in=job_products).values_list(
+                "product_id", "rate_set__allegro_id"
+            )
         )
+        # And the products' own parameter values (a few products have them), not one query per product.
+        self.lookups.own_parameters = {
+            (row["product_id"], row["allegro_category_id"]): row["values"]
+            for row in ProductParameters.objects.filter(product_id__in=job_products).values(
+                "product_id", "allegro_category_id", "values"
+            )
+        }
         self.images = JobImageCache()
         self.deadline = deadline
         self._stop = threading.Event()
@@ -520,7 +532,7 @@ class _Runner:
 
     def _publish(self, offer: Offer) -> _Outcome:
         self.images.fill(offer, [int(pk) for pk in _image_pks(offer)])
-        published = offer_publish(offer=offer, actor=self.actor)
+        published = offer_publish(offer=offer, actor=self.actor, lookups=self.lookups)
         self.images.collect(published)
         if published.status in (OfferStatus.ACTIVE, OfferStatus.ACTIVATING):
             return _Outcome(ListingJobItem.Result.LISTED, "", published)

@@ -132,7 +132,7 @@ def _poll(*, account, cursor: MessageCursor, client: AllegroClient, lease) -> Me
 
 
 def unread_changed() -> None:
-    """Drop this process's cached unread figure (other processes' copies expire within seconds)."""
+    """Drop the cached unread figure (the cache is shared: every process counts again)."""
     cache.delete(UNREAD_CACHE_KEY)
 
 

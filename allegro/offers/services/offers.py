@@ -46,6 +46,7 @@ from allegro.descriptions.services.offers import (
     description_image_ref_make,
     description_image_ref_parse,
     description_offer_build,
+    description_product_body_get,
 )
 from allegro.integration.client import (
     AllegroClient,
@@ -212,6 +213,7 @@ def _gpsr_defaults(account: AllegroAccount) -> dict:
 
 
 CATALOGUE_CACHE_SECONDS = 300
+BODY_CACHE_SIZE = 256  # products whose description is kept between their check and their listing
 
 
 class OfferLookups:
@@ -228,17 +230,26 @@ class OfferLookups:
         self._template: dict[int, DescriptionTemplate | None] = {}
         self._shipping: dict[int, str] = {}
         self._catalogue: dict[str, list[CatalogueProduct] | None] = {}
+        self._body: dict[tuple, dict] = {}
         self._client: AllegroClient | None = None
+        # False in a mass listing: an EAN is looked up only when the answer changes what is sent (its product
+        # parameters are incomplete). The rest go to Allegro with the product's data, which links the offer to
+        # the catalogue's product when there is one and proposes a new product otherwise: one call, not two.
+        self.ask_catalogue = True
         self.shipping_overrides: dict[int, str] | None = None  # {product pk: Allegro id}, set by the triage
         # {(product pk, Allegro category id): the product's own parameter values}, read in bulk by the triage.
         self.own_parameters: dict[tuple[int, str], list[dict]] | None = None
 
-    def catalogue(self, ean: str) -> list[CatalogueProduct] | None:
-        """The products of Allegro's catalogue with this EAN (None: the catalogue could not be asked)."""
+    def catalogue(self, ean: str, *, ask: bool | None = None) -> list[CatalogueProduct] | None:
+        """The products of Allegro's catalogue with this EAN (None: the catalogue could not be asked, or was not:
+        ``ask`` False, or ``ask_catalogue`` off, answers only what an earlier lookup left in the cache)."""
+        ask = self.ask_catalogue if ask is None else ask
         if ean not in self._catalogue:
-            # Kept a few minutes for the whole process: a triage and the job that follows it ask once per EAN.
+            # Kept a few minutes in the shared cache: a triage and the job that follows it ask once per EAN.
             key = f"allegro:catalogue:{self.app.pk}:{ean}"
             found = cache.get(key)
+            if found is None and not ask:
+                return None
             if found is None:
                 try:
                     if self._client is None:  # one client for the selection
@@ -300,6 +311,17 @@ class OfferLookups:
         if key not in self._template:
             self._template[key] = description_template_get(product=product, account=self.account)
         return self._template[key]
+
+    def product_body(self, product: Product) -> dict:
+        """The product's own Allegro description (``description_product_body_get``), read and parsed once while
+        the product's offer is checked and then listed. Only the latest products are kept."""
+        key = (product.pk, product.updated_at)
+        body = self._body.get(key)
+        if body is None:
+            if len(self._body) >= BODY_CACHE_SIZE:
+                self._body.clear()
+            body = self._body[key] = description_product_body_get(product=product)
+        return copy.deepcopy(body)  # composing fills the copy in; the kept one stays as read
 
     def shipping_rates_id(self, product: Product) -> str:
         if self.shipping_overrides is not None:
@@ -439,12 +461,14 @@ def _compose(offer: Offer, lookups: OfferLookups, image_urls: dict[int, str]) ->
     if product is None:  # composed only while listing, and an offer is listed from its product
         raise ValueError(f"offer {offer.pk} has no product to compose a description from")
     template = offer.template if offer.template_id else lookups.template(product)
+    override = offer.description if (offer.description or {}).get("sections") else None
     description = description_offer_build(
         product=product,
         account=offer.account,
         template=template,
-        override=offer.description or None,
+        override=override or lookups.product_body(product),
         image_urls=image_urls,
+        template_resolved=True,
     )
     gallery: list[str] = []
     missing: list[int] = []
@@ -508,9 +532,7 @@ def _problems(offer: Offer, lookups: OfferLookups) -> list[OfferProblem]:
             )
         else:
             definitions = lookups.definitions(offer.category_id)
-            problems += offer_parameter_problems(
-                offer=offer, definitions=definitions, linked=_catalogue_linked(offer, lookups)
-            )
+            problems += _parameter_problems(offer, definitions, lookups)
     problems += offer_catalogue_problems(offer=offer, definitions=definitions)
     problems += _catalogue_match_problems(offer, lookups)
     problems += offer_selling_problems(offer=offer)
@@ -716,14 +738,27 @@ def offers_triage(
 # --- Allegro's catalogue -------------------------------------------------------------------------------
 
 
-def _catalogue_linked(offer: Offer, lookups: OfferLookups) -> bool:
+def _parameter_problems(
+    offer: Offer, definitions: list[CategoryParameter] | None, lookups: OfferLookups
+) -> list[OfferProblem]:
+    """The offer's parameter problems. When the lookups do not ask the catalogue of every EAN, it is asked only
+    for an offer whose product parameters are incomplete: its answer decides whether they are needed."""
+    if lookups.ask_catalogue:
+        return offer_parameter_problems(offer=offer, definitions=definitions, linked=_catalogue_linked(offer, lookups))
+    problems = offer_parameter_problems(offer=offer, definitions=definitions, linked=False)
+    if problems and _catalogue_linked(offer, lookups, ask=True):
+        problems = offer_parameter_problems(offer=offer, definitions=definitions, linked=True)
+    return problems
+
+
+def _catalogue_linked(offer: Offer, lookups: OfferLookups, *, ask: bool | None = None) -> bool:
     """Whether Allegro's catalogue supplies the product parameters: a chosen product, or an EAN it knows once."""
     ref = offer.catalogue_product_id
     if not ref or ref == NO_PRODUCT:
         return False
     if not gtin_is_valid(ref):
         return True  # a product id chosen from the catalogue
-    found = lookups.catalogue(ref)
+    found = lookups.catalogue(ref, ask=ask)
     return found is None or len(found) == 1  # when the catalogue cannot be asked, Allegro will tell at publish
 
 
@@ -941,7 +976,11 @@ def _upload(client, offer: Offer, pks: list[int], image_urls: dict[int, str]) ->
     wanted = [pk for pk in pks if not image_urls.get(pk)]
     if not wanted:
         return
-    images = {image.pk: image for image in ProductImage.objects.filter(pk__in=wanted)}
+    # The product's own images are usually prefetched with it; only others (if any) are read here.
+    images = {image.pk: image for image in offer.product.images.all()} if offer.product is not None else {}
+    others = [pk for pk in wanted if pk not in images]
+    if others:
+        images.update({image.pk: image for image in ProductImage.objects.filter(pk__in=others)})
     for pk in wanted:
         image = images.get(pk)
         if image is None:
@@ -1010,7 +1049,7 @@ def _stop(offer: Offer, *, message: str, fields: dict[str, list[str]], exc: Alle
     return _Stopped(_fail(offer, message=message, fields=fields, exc=exc))
 
 
-def offer_publish(*, offer: Offer, actor=None) -> Offer:
+def offer_publish(*, offer: Offer, actor=None, lookups: OfferLookups | None = None) -> Offer:
     """Create ``offer`` on Allegro and return it with its Allegro id and status; safe to call again.
 
     (a) The row is saved first with status "activating" and the request snapshot (the recorded intent);
@@ -1021,10 +1060,11 @@ def offer_publish(*, offer: Offer, actor=None) -> Offer:
     from ``publication.status`` and the confirmed price/quantity; (e) Allegro's refusal (400/422...) → status
     "error" with ``last_error`` and ``last_error_fields`` {form field: [userMessage]}; (f) timeouts, 5xx and 429
     leave the row "activating" and re-raise AllegroRetryLater/AllegroRateLimited, so the retry re-runs (c).
-    Every outcome is written to the event log with the offer and product ids.
+    Every outcome is written to the event log with the offer and product ids. ``lookups``: as in
+    ``offer_prepare`` (a mass listing passes its own).
     """
     with event_context(actor=actor) if actor is not None else nullcontext():
-        offer = _publish(offer, actor)
+        offer = _publish(offer, actor, lookups or OfferLookups(offer.account))
         _promote_listed(offer, actor)
         return offer
 
@@ -1052,7 +1092,7 @@ def _promote_listed(offer: Offer, actor) -> None:
         )
 
 
-def _publish(offer: Offer, actor) -> Offer:
+def _publish(offer: Offer, actor, lookups: OfferLookups) -> Offer:
     if offer.allegro_id and offer.status in (OfferStatus.ACTIVE, OfferStatus.ACTIVATING):
         return offer  # already created: publishing twice must not create a second offer
     # A row left "activating" with a snapshot and no Allegro id may have been posted before a crash or a timeout.
@@ -1065,7 +1105,7 @@ def _publish(offer: Offer, actor) -> Offer:
     _publish_record_intent(offer, actor, may_have_posted=may_have_posted)
     try:
         client = _publish_client(offer)
-        payload = _publish_upload_images(client, offer)
+        payload = _publish_upload_images(client, offer, lookups)
         if may_have_posted:
             found = _publish_find_existing(client, offer)
             if found is not None:
@@ -1100,11 +1140,10 @@ def _publish_client(offer: Offer):
         ) from exc
 
 
-def _publish_upload_images(client, offer: Offer) -> dict:
+def _publish_upload_images(client, offer: Offer, lookups: OfferLookups) -> dict:
     """(b) Upload the product images the gallery and the description show, then compose the final payload.
     Timeouts and 429 keep the row "activating" (uploads are harmless to repeat)."""
     image_urls = _stored_image_urls(offer)
-    lookups = OfferLookups(offer.account)
     try:
         refs = [pk for pk in (description_image_ref_parse(url=e) for e in offer.images or []) if pk is not None]
         _upload(client, offer, refs, image_urls)
@@ -1123,7 +1162,10 @@ def _publish_upload_images(client, offer: Offer) -> dict:
         raise _stop(offer, message=message, fields={"description": [message]}) from exc
     offer.images = gallery
     offer.image_urls = {str(k): v for k, v in image_urls.items()}
-    propose = offer_catalogue_match(offer=offer, lookups=lookups).state == CatalogueMatch.UNKNOWN
+    # The product's data goes with an EAN the catalogue does not know, or that was not looked up: Allegro links
+    # the offer to the catalogue's product when it has one, and proposes a new product from the data otherwise.
+    state = offer_catalogue_match(offer=offer, lookups=lookups).state
+    propose = state in (CatalogueMatch.UNKNOWN, CatalogueMatch.UNCHECKED)
     return offer_payload_build(offer=offer, description=description, gallery=gallery, propose=propose)
 
 

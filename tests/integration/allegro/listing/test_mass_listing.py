@@ -235,11 +235,11 @@ def test_cancel_lets_the_item_in_flight_finish_and_starts_no_new_ones(tree, acco
     real_publish = listing_jobs.offer_publish
     calls = []
 
-    def publish_then_cancel(*, offer, actor=None):
+    def publish_then_cancel(*, offer, actor=None, lookups=None):
         calls.append(offer.product_id)
         if len(calls) == 2:
             assert listing_job_cancel(job=job) is True  # "Anuluj" pressed while the second one is being sent
-        return real_publish(offer=offer, actor=actor)
+        return real_publish(offer=offer, actor=actor, lookups=lookups)
 
     monkeypatch.setattr(listing_jobs, "offer_publish", publish_then_cancel)
     monkeypatch.setattr(listing_jobs, "CANCEL_POLL_SECONDS", 0)
@@ -452,3 +452,38 @@ def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, ac
     (unknown_offer,) = emulator_offers(emulator, unknown.sku)
     assert unknown_offer["product_id"] == proposed["id"]
     assert not emulator_offers(emulator, shared.sku)
+
+
+@pytest.mark.tidy_only(reason="reads the catalogue's optional fields (parameters, names)")
+def test_a_job_without_a_preview_lists_every_ean_in_one_call_and_leaves_the_ambiguous_one_to_allegro(
+    tree, account, emulator
+):
+    root, _child, _other = tree
+    wanted = {d.name: d.id for d in category_parameters_fetch(app=account.app, allegro_id=KETTLE)}
+    CategoryForm.objects.filter(allegro_category_id=KETTLE).update(
+        values=[
+            {"id": STAN, "valuesIds": [NOWY]},
+            {"id": wanted["Pojemność"], "values": ["1.7"]},
+            {"id": wanted["Kod producenta"], "values": ["CZ-17"]},
+        ]
+    )
+    known = kettle(root, ean=KETTLE_GTINS[1])
+    unknown = kettle(root, ean=make_ean(990002))
+    shared = kettle(root, ean=KETTLE_SHARED_GTIN)
+    since = emulator.requests()[-1]["seq"]
+
+    job = start(account, root)  # straight to the job: no preview asked the catalogue first
+    listing_job_run(job_id=job.pk, threads=1)
+
+    got = results(job)
+    assert got[known.sku][0] == LISTED and got[unknown.sku][0] == LISTED
+    assert got[shared.sku][0] == FAILED and "GTIN" in got[shared.sku][1]  # Allegro's own refusal, in Polish
+    paths = [(r["method"], r["path"]) for r in emulator.requests(since)]
+    assert ("GET", "/sale/products") not in paths  # the products' data went with the EAN instead
+    assert paths.count(("POST", "/sale/product-offers")) == 3
+    (known_offer,) = emulator_offers(emulator, known.sku)
+    assert known_offer["product_id"] == catalogue(emulator, known.ean)[0]["id"]  # Allegro linked the catalogue's
+    (proposed,) = catalogue(emulator, unknown.ean)
+    assert emulator_offers(emulator, unknown.sku)[0]["product_id"] == proposed["id"]
+    assert not emulator_offers(emulator, shared.sku)
+    assert Offer.objects.get(product=shared).status == OfferStatus.ERROR
