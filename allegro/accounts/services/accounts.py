@@ -237,6 +237,7 @@ def _store_tokens(account: AllegroAccount, tokens: TokenSet) -> None:
 # "Last successful call" is a sign of life shown to the nearest half minute: a mass listing making thousands of
 # calls writes the account row once every 30 s, not once per call.
 LAST_SUCCESS_STAMP_EVERY = timedelta(seconds=30)
+UNLOGGED_WRITES = frozenset({"/sale/images"})
 
 
 def account_client(*, account: AllegroAccount) -> AllegroClient:
@@ -252,7 +253,9 @@ def account_client(*, account: AllegroAccount) -> AllegroClient:
             if stamped is None or now - stamped >= LAST_SUCCESS_STAMP_EVERY:  # not one UPDATE per call
                 AllegroAccount.objects.filter(pk=account.pk).update(last_success_at=now)
                 account.last_success_at = now
-            if response.method != "GET":
+            # Image uploads are left out: they change nothing a seller sees, and the listing that sends them
+            # logs its own outcome (a mass listing would otherwise log two entries per offer).
+            if response.method != "GET" and response.path not in UNLOGGED_WRITES:
                 event_log(
                     kind=EventKind.SETTINGS if "/sale/offer" not in response.path else EventKind.OFFER,
                     action=f"{response.method} {response.path}"[:60],

@@ -38,6 +38,7 @@ Images are uploaded once per job: the job's threads share a cache ProductImage p
 
 from __future__ import annotations
 
+import itertools
 import logging
 import threading
 import time
@@ -49,7 +50,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q, QuerySet
+from django.db.models import Exists, F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -83,6 +84,8 @@ logger = logging.getLogger(__name__)
 LISTED_STATUSES = (OfferStatus.ACTIVE, OfferStatus.ACTIVATING, OfferStatus.ENDED)
 KEEP = "keep"  # the form value "use the account's default" (Duration has "" = until sold out)
 CANCEL_POLL_SECONDS = 0.5
+# Items a pool thread reads at once (fewer queries per item; small, so the threads share the work evenly).
+ITEMS_PER_READ = 4
 LEASE_RENEW_SECONDS = 10.0  # a run renews its lease this often; a redelivered task that found it held comes back
 DEFAULT_THREADS = 16
 # A timeout or 5xx on one product: the item is tried again at the end of the run (up to this many rounds), no
@@ -463,13 +466,27 @@ class _Runner:
             self._stop.set()
         return self._stop.is_set()
 
-    # one item
-    def process(self, item_id: int, *, last_round: bool = True) -> None:
-        item = (
-            ListingJobItem.objects.select_related("product", "product__category", "offer")
+    # items
+    def process_many(self, item_ids: list[int], *, last_round: bool = True) -> None:
+        """Items read together (two queries for a few items, not two each), then listed one by one. A row read
+        a moment early is safe: whether the item is still to do is decided again under its product's lock."""
+        items = {
+            item.pk: item
+            for item in ListingJobItem.objects.select_related("product", "product__category", "offer")
             .prefetch_related("product__images")
-            .get(pk=item_id)
-        )
+            .filter(pk__in=item_ids)
+        }
+        for item_id in item_ids:
+            if item_id in items:
+                if self.should_stop():
+                    return
+                self._process(items[item_id], last_round=last_round)
+
+    def process(self, item_id: int, *, last_round: bool = True) -> None:
+        self.process_many([item_id], last_round=last_round)
+
+    def _process(self, item: ListingJobItem, *, last_round: bool) -> None:
+        item_id = item.pk
         if item.result != ListingJobItem.Result.PENDING:
             return
         try:
@@ -545,11 +562,12 @@ class _Runner:
         product's row lock, so two jobs listing the same product on one account cannot both go ahead.
         None: the product got listed on the account meanwhile (and another offer was not asked for)."""
         with transaction.atomic():
-            Product.objects.select_for_update().filter(pk=item.product_id).values_list("pk", flat=True).first()
-            current = ListingJobItem.objects.filter(pk=item.pk).values_list("offer_id", "result").first()
-            if current != (item.offer_id, ListingJobItem.Result.PENDING):
+            still_mine, listed_elsewhere = _lock_and_check(
+                item, account=self.account, check_listed=not self.options.allow_relisting
+            )
+            if not still_mine:
                 return _TAKEN  # a second run of the job (a redelivered task) got here first
-            if not self.options.allow_relisting and _listed_elsewhere(item, account=self.account):
+            if listed_elsewhere:
                 return None
             offer = item.offer
             if offer is None:
@@ -584,24 +602,37 @@ def _image_pks(offer: Offer) -> list[int]:
     return pks
 
 
-def _listed_elsewhere(item: ListingJobItem, *, account: AllegroAccount) -> bool:
-    """Is the product listed on the account by another offer, or being listed right now by another job?"""
+def _lock_and_check(item: ListingJobItem, *, account: AllegroAccount, check_listed: bool) -> tuple[bool, bool]:
+    """Lock the item's product row and answer in the same query (one per offer: it runs for every item of a
+    mass listing): is the item still pending with the offer this run saw, and (``check_listed``) is the product
+    listed on the account by another offer, or being listed right now by another job?"""
     own = item.offer_id
-    listed = _listed_offers(account=account).filter(product_id=item.product_id)
-    if own:
-        listed = listed.exclude(pk=own)
-    if listed.exists():
-        return True
-    in_flight = ListingJobItem.objects.filter(
-        product_id=item.product_id,
-        job__account=account,
-        job__status=ListingJob.Status.RUNNING,
-        result=ListingJobItem.Result.PENDING,
-        offer__isnull=False,
-    ).exclude(job_id=item.job_id)
-    if own:
-        in_flight = in_flight.exclude(offer_id=own)
-    return in_flight.exists()
+    mine = ListingJobItem.objects.filter(pk=item.pk, result=ListingJobItem.Result.PENDING)
+    mine = mine.filter(offer_id=own) if own else mine.filter(offer__isnull=True)
+    checks: dict[str, Exists] = {"mine": Exists(mine)}
+    if check_listed:
+        listed = _listed_offers(account=account).filter(product_id=item.product_id)
+        in_flight = ListingJobItem.objects.filter(
+            product_id=item.product_id,
+            job__account=account,
+            job__status=ListingJob.Status.RUNNING,
+            result=ListingJobItem.Result.PENDING,
+            offer__isnull=False,
+        ).exclude(job_id=item.job_id)
+        if own:
+            listed = listed.exclude(pk=own)
+            in_flight = in_flight.exclude(offer_id=own)
+        checks |= {"listed": Exists(listed), "in_flight": Exists(in_flight)}
+    row = (
+        Product.objects.select_for_update()
+        .filter(pk=item.product_id)
+        .annotate(**checks)
+        .values_list(*checks, named=True)
+        .first()
+    )
+    if row is None:  # the product is gone, and its items with it
+        return False, False
+    return row.mine, check_listed and (row.listed or row.in_flight)
 
 
 # Kept on a retried row: its identity, and the images it already uploaded.
@@ -791,10 +822,10 @@ def _run_pool(runner: _Runner, item_ids: list[int], count: int, *, last_round: b
             with event_context(actor=actor), leases_carry(leases):  # contextvars do not follow into pool threads
                 while not runner.should_stop():
                     with queue_lock:
-                        item_id = next(queue, None)
-                    if item_id is None:
+                        item_ids = list(itertools.islice(queue, ITEMS_PER_READ))
+                    if not item_ids:
                         return
-                    runner.process(item_id, last_round=last_round)
+                    runner.process_many(item_ids, last_round=last_round)
         finally:
             connection.close()  # this thread's own connection
 
