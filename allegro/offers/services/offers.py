@@ -231,6 +231,7 @@ class OfferLookups:
         self._shipping: dict[int, str] = {}
         self._catalogue: dict[str, list[CatalogueProduct] | None] = {}
         self._body: dict[tuple, dict] = {}
+        self._not_cached: set[str] = set()  # EANs not asked for (ask_catalogue off) and absent from the cache
         self._client: AllegroClient | None = None
         # False in a mass listing: an EAN is looked up only when the answer changes what is sent (its product
         # parameters are incomplete). The rest go to Allegro with the product's data, which links the offer to
@@ -246,9 +247,12 @@ class OfferLookups:
         ask = self.ask_catalogue if ask is None else ask
         if ean not in self._catalogue:
             # Kept a few minutes in the shared cache: a triage and the job that follows it ask once per EAN.
+            if not ask and ean in self._not_cached:
+                return None
             key = f"allegro:catalogue:{self.app.pk}:{ean}"
             found = cache.get(key)
             if found is None and not ask:
+                self._not_cached.add(ean)  # the next checks of this EAN do not read the cache again
                 return None
             if found is None:
                 try:
@@ -742,13 +746,14 @@ def _parameter_problems(
     offer: Offer, definitions: list[CategoryParameter] | None, lookups: OfferLookups
 ) -> list[OfferProblem]:
     """The offer's parameter problems. When the lookups do not ask the catalogue of every EAN, it is asked only
-    for an offer whose product parameters are incomplete: its answer decides whether they are needed."""
+    for an offer missing required product parameters: its answer decides whether they are needed."""
     if lookups.ask_catalogue:
         return offer_parameter_problems(offer=offer, definitions=definitions, linked=_catalogue_linked(offer, lookups))
-    problems = offer_parameter_problems(offer=offer, definitions=definitions, linked=False)
-    if problems and _catalogue_linked(offer, lookups, ask=True):
-        problems = offer_parameter_problems(offer=offer, definitions=definitions, linked=True)
-    return problems
+    unlinked = offer_parameter_problems(offer=offer, definitions=definitions, linked=False)
+    linked = offer_parameter_problems(offer=offer, definitions=definitions, linked=True)
+    if len(linked) == len(unlinked):  # a link only drops missing product parameters: here it changes nothing
+        return unlinked
+    return linked if _catalogue_linked(offer, lookups, ask=True) else unlinked
 
 
 def _catalogue_linked(offer: Offer, lookups: OfferLookups, *, ask: bool | None = None) -> bool:

@@ -410,12 +410,10 @@ def catalogue(emulator, ean: str) -> list[dict]:
     return api.get(emulator.url("/sale/products"), params={"phrase": ean, "mode": "GTIN"}).json()["products"]
 
 
-@pytest.mark.tidy_only(reason="reads the catalogue's optional fields (parameters, names)")
-def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, account, emulator):
-    root, _child, _other = tree
-    definitions = category_parameters_fetch(app=account.app, allegro_id=KETTLE)
-    wanted = {d.name: d.id for d in definitions}  # product-level and required: Pojemność, Kod producenta
-    # The category form now holds what a new kettle product needs too.
+def form_with_product_parameters(account) -> None:
+    """The kettles' category form holds what a new kettle product needs too (the product-level, required
+    Pojemność and Kod producenta), so an EAN unknown to the catalogue can be proposed."""
+    wanted = {d.name: d.id for d in category_parameters_fetch(app=account.app, allegro_id=KETTLE)}
     CategoryForm.objects.filter(allegro_category_id=KETTLE).update(
         values=[
             {"id": STAN, "valuesIds": [NOWY]},
@@ -423,6 +421,12 @@ def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, ac
             {"id": wanted["Kod producenta"], "values": ["CZ-17"]},
         ]
     )
+
+
+@pytest.mark.tidy_only(reason="reads the catalogue's optional fields (parameters, names)")
+def test_known_unknown_and_ambiguous_eans_down_to_the_offers_on_allegro(tree, account, emulator):
+    root, _child, _other = tree
+    form_with_product_parameters(account)
     known = kettle(root, ean=KETTLE_GTINS[1])
     unknown = kettle(root, ean=make_ean(990001))  # a valid EAN Allegro's catalogue never heard of
     shared = kettle(root, ean=KETTLE_SHARED_GTIN)  # two catalogue products (colour variants)
@@ -459,14 +463,7 @@ def test_a_job_without_a_preview_lists_every_ean_in_one_call_and_leaves_the_ambi
     tree, account, emulator
 ):
     root, _child, _other = tree
-    wanted = {d.name: d.id for d in category_parameters_fetch(app=account.app, allegro_id=KETTLE)}
-    CategoryForm.objects.filter(allegro_category_id=KETTLE).update(
-        values=[
-            {"id": STAN, "valuesIds": [NOWY]},
-            {"id": wanted["Pojemność"], "values": ["1.7"]},
-            {"id": wanted["Kod producenta"], "values": ["CZ-17"]},
-        ]
-    )
+    form_with_product_parameters(account)
     known = kettle(root, ean=KETTLE_GTINS[1])
     unknown = kettle(root, ean=make_ean(990002))
     shared = kettle(root, ean=KETTLE_SHARED_GTIN)
