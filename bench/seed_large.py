@@ -471,6 +471,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
     # -- customers and their Allegro identities --
     identity_rows: list[dict] = []
     customer_buyer: dict[int, tuple[int, str, str]] = {}  # customer pk -> (account index, buyer id, login)
+    customer_search: dict[int, tuple[str, str]] = {}  # customer pk -> (e-mail, surname) for orders' search text
 
     def customer_rows():
         for pk in range(1, customers + 1):
@@ -491,6 +492,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
                         "login": login,
                     }
                 )
+            customer_search[pk] = (f"klient{pk}@example.pl", last)
             yield {
                 "id": pk,
                 "email": f"klient{pk}@example.pl",
@@ -576,6 +578,7 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
                         "last_seen_at": placed,
                     }
                 )
+            recipient = f"{rnd.choice(FIRST)} {rnd.choice(LAST)}"
             yield {
                 "id": pk,
                 "number": f"{placed:%Y}/{pk:06d}",
@@ -591,7 +594,8 @@ def seed(*, products: int, offers: int, orders: int, events: int, customers: int
                 "delivery_method_id": delivery.pk,
                 "delivery_method_name": delivery.name,
                 "delivery_cost": delivery.price,
-                "delivery_name": f"{rnd.choice(FIRST)} {rnd.choice(LAST)}",
+                "delivery_name": recipient,
+                "search_text": "\n".join([*customer_search.get(customer, ()), recipient]).upper(),
                 "delivery_street": f"ul. {rnd.choice(STREETS)} {rnd.randint(1, 150)}",
                 "delivery_post_code": "00-950",
                 "delivery_city": rnd.choice(CITIES)[0],

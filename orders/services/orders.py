@@ -8,7 +8,15 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from orders.models import ALLOWED_TRANSITIONS, Order, OrderLine, OrderSource, OrderStatus, OrderStatusChange
+from orders.models import (
+    ALLOWED_TRANSITIONS,
+    Order,
+    OrderLine,
+    OrderSource,
+    OrderStatus,
+    OrderStatusChange,
+    order_search_text,
+)
 from orders.signals import order_status_changed
 from shop.models import Customer, DeliveryMethod, Product
 from shop.services.stock import InsufficientStock, stock_release, stock_reserve
@@ -224,8 +232,9 @@ def order_recalculate_totals(*, order: Order) -> None:
 
 def order_assign_customer(*, order: Order, customer: Customer, actor=None) -> None:
     """Reassign an order to another customer (e.g. an Allegro buyer recognised as a known client)."""
-    Order.objects.filter(pk=order.pk).update(customer=customer)
-    order.customer = customer
+    search_text = order_search_text(customer=customer, delivery_name=order.delivery_name)
+    Order.objects.filter(pk=order.pk).update(customer=customer, search_text=search_text)
+    order.customer, order.search_text = customer, search_text
 
 
 __all__ = [

@@ -58,7 +58,7 @@ from allegro.integration.schemas.orders import (
 )
 from allegro.offers.models import Offer
 from allegro.shipping.selectors import delivery_method_shop_get
-from orders.models import Order, OrderLine, OrderSource, OrderStatus, PaymentStatus, PaymentType
+from orders.models import Order, OrderLine, OrderSource, OrderStatus, PaymentStatus, PaymentType, order_search_text
 from orders.services.orders import (
     LineData,
     OrderData,
@@ -273,7 +273,7 @@ def _load_checkouts(account, ids: list[str]) -> dict[str, AllegroCheckout]:
         for c in AllegroCheckout.objects.select_for_update().filter(account=account, checkout_form_id__in=ids)
     }
     order_ids = [c.order_id for c in checkouts.values() if c.order_id]
-    orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids)} if order_ids else {}
+    orders = {o.pk: o for o in Order.objects.filter(pk__in=order_ids).select_related("customer")} if order_ids else {}
     for checkout in checkouts.values():
         if checkout.order_id:
             checkout.order = orders.get(checkout.order_id)
@@ -723,6 +723,8 @@ def _reserve(batch: _Batch, order: Order, form: CheckoutForm, lines: list[OrderL
 def _update_order(batch: _Batch, order: Order, form: CheckoutForm) -> None:
     """A newer revision: the buyer filled in or changed the address, paid, or wrote a message."""
     fields = {**_order_details(form), **_payment(form)}
+    if "delivery_name" in fields:
+        fields["search_text"] = order_search_text(customer=order.customer, delivery_name=fields["delivery_name"])
     Order.objects.filter(pk=order.pk).update(**fields, updated_at=timezone.now())
     known = set(OrderLine.objects.filter(order=order).values_list("external_id", flat=True))
     changed = {li.id for li in form.lineItems} != known

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from allegro.checkouts.models import CustomerAllegroIdentity
 from allegro.core.models import EventLogEntry
-from orders.services.orders import LineData, OrderData, order_create
+from orders.services.orders import LineData, OrderData, order_assign_customer, order_create
 from tests.factories import make_customer, make_product
 
 pytestmark = pytest.mark.django_db
@@ -47,26 +47,48 @@ def test_order_search_by_number_and_customer(admin_client):
     assert f">{second.number}<" in page and f">{first.number}<" not in page
 
 
-@pytest.mark.parametrize("ids_max", [5000, 1])
-def test_order_search_by_email_recipient_and_external_key(admin_client, monkeypatch, ids_max):
-    """The same orders whether the matching customers' ids are looked up first or taken as a subquery."""
-    monkeypatch.setattr("orders.selectors.CUSTOMER_IDS_MAX", ids_max)
+def _order(product, **fields):
+    customer = make_customer(last_name=fields.pop("last_name", "Nowak"), email=fields.pop("email"))
+    line = LineData(name="x", quantity=1, unit_price=Decimal("1.00"), product=product)
+    return order_create(data=OrderData(customer=customer, lines=[line], **fields))
+
+
+def test_order_search_by_email_recipient_and_external_key(admin_client):
     product = make_product()
-
-    def order(**fields):
-        customer = make_customer(last_name=fields.pop("last_name", "Nowak"), email=fields.pop("email"))
-        line = LineData(name="x", quantity=1, unit_price=Decimal("1.00"), product=product)
-        return order_create(data=OrderData(customer=customer, lines=[line], **fields))
-
-    by_mail = order(email="anna.kowal@example.com")
-    also_by_mail = order(email="kowal.jan@example.com")
-    by_recipient = order(email="x@example.com", address={"delivery_name": "Piotr Kowalczyk"})
-    by_key = order(email="y@example.com", source="allegro", external_key="cf-77")
+    by_mail = _order(product, email="anna.kowal@example.com")
+    also_by_mail = _order(product, email="kowal.jan@example.com")
+    by_recipient = _order(product, email="x@example.com", address={"delivery_name": "Piotr Kowalczyk"})
+    by_key = _order(product, email="y@example.com", source="allegro", external_key="cf-77")
     page = _found(admin_client, "admin:orders_order_changelist", "KOWAL")
     assert all(f">{o.number}<" in page for o in (by_mail, also_by_mail, by_recipient))
     assert f">{by_key.number}<" not in page
     page = _found(admin_client, "admin:orders_order_changelist", "cf-77")
     assert f">{by_key.number}<" in page and f">{by_mail.number}<" not in page
+
+
+def test_order_search_folds_polish_letters_and_keeps_fields_apart(admin_client):
+    """ "ŻABIŃ" finds "Żabińska" on every database; a fragment spanning the surname and the recipient does not."""
+    order = _order(make_product(), email="g@example.com", last_name="Żabińska", address={"delivery_name": "Ola Nowak"})
+    assert f">{order.number}<" in _found(admin_client, "admin:orders_order_changelist", "ŻABIŃ")
+    assert f">{order.number}<" in _found(admin_client, "admin:orders_order_changelist", "żabiń")
+    assert f">{order.number}<" not in _found(admin_client, "admin:orders_order_changelist", "skaola")
+
+
+def test_order_search_follows_a_renamed_and_a_reassigned_customer(admin_client):
+    product = make_product()
+    order = _order(product, email="stary@example.com", last_name="Kowalska")
+    customer = order.customer
+    customer.last_name, customer.email = "Wróblewska", "nowy@example.com"
+    customer.save()  # as the customer's admin page saves it
+    for term, found in (("wróbl", True), ("nowy@", True), ("kowalska", False), ("stary@", False)):
+        assert (f">{order.number}<" in _found(admin_client, "admin:orders_order_changelist", term)) is found, term
+    order_assign_customer(order=order, customer=make_customer(last_name="Dąbrowski", email="d@example.com"))
+    assert f">{order.number}<" in _found(admin_client, "admin:orders_order_changelist", "dąbrow")
+    assert f">{order.number}<" not in _found(admin_client, "admin:orders_order_changelist", "wróbl")
+    order.refresh_from_db()
+    order.delivery_name = "Jan Szymański"
+    order.save(update_fields=["delivery_name"])  # as the order's admin page saves a changed recipient
+    assert f">{order.number}<" in _found(admin_client, "admin:orders_order_changelist", "szymań")
 
 
 def test_customer_search_by_allegro_login_lists_each_customer_once(admin_client):

@@ -33,6 +33,7 @@ from allegro.checkouts.tasks import shipment_send
 from allegro.core.models import Lease
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
+from orders.selectors import orders_search
 from orders.services.orders import order_change_status
 from shop.models import Customer, Product, StockMovement
 from tests.emulator_support import make_offer
@@ -366,6 +367,19 @@ def test_buyer_modification_and_payment_update_the_order(emulator, connected_acc
     order = Order.objects.get()
     assert (order.delivery_street, order.delivery_city) == ("ul. Źródlana 7", "Łódź")
     assert order.status == OrderStatus.READY_TO_SHIP and order.payment_status == "paid"
+
+
+def test_a_changed_recipient_is_found_by_the_orders_search(emulator, connected_account, shop):
+    _, offer = shop
+    started(connected_account)
+    form_id = buy(emulator, offer, paid=False)["checkout_form_id"]
+    order_import_new_events(account=connected_account)
+    knob(emulator, "modify", checkout_form_id=form_id, address={"firstName": "Grażyna", "lastName": "Źdźbło"})
+    order_import_new_events(account=connected_account)
+    order = Order.objects.get()
+    assert order.delivery_name == "Grażyna Źdźbło"
+    assert list(orders_search(queryset=Order.objects.all(), term="źdźb")) == [order]
+    assert list(orders_search(queryset=Order.objects.all(), term=order.customer.email)) == [order]
 
 
 @pytest.mark.tidy_only(reason="finds products by the line items' offer.external")
