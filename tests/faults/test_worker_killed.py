@@ -18,7 +18,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.postgres, pytest
 
 
 def _sync_mid_run(account) -> SyncRun | None:
-    """A sync run of the account that has sent commands to Allegro and not finished."""
+    """A sync run of the account that has sent commands to Allegro and not finished: the engine records them as
+    sent before it waits for Allegro to carry them out (``command_task_seconds`` keeps that wait open)."""
     run = SyncRun.objects.filter(account=account, status=SyncRun.Status.RUNNING, finished_at__isnull=True).first()
     sent = run is not None and SyncCommand.objects.filter(run=run, sent_at__isnull=False).exists()
     connection.close()

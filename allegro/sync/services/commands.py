@@ -574,6 +574,8 @@ def commands_execute(
         outcome.commands.extend(str(c.uuid) for c in stored)
         try:
             _send_all(client=client, commands=stored, budget=budget, outcome=outcome)
+            # Written before the wait, which can last a minute: the panel and a successor see them as sent.
+            commands_persist(commands=stored)
             commands_await(client=client, commands=stored, sleep=sleep)
         finally:
             commands_persist(commands=stored)
