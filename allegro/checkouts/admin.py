@@ -86,6 +86,7 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
         "last_sweep_at",
         "open_quarantine",
         "error_display",
+        "taken_over_at",
     )
     list_select_related = ("account",)
     fields = (
@@ -98,6 +99,7 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
         "caught_up_at",
         "last_sweep_at",
         "last_error",
+        "taken_over_at",
     )
     readonly_fields = (
         "account",
@@ -107,6 +109,7 @@ class OrderEventCursorAdmin(admin.ModelAdmin):
         "caught_up_at",
         "last_sweep_at",
         "last_error",
+        "taken_over_at",
     )
     # "Importuj zamówienia teraz" is added by the sync room: it starts the synchronisation job's order step.
     menu_group = "sales"

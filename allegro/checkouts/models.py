@@ -47,6 +47,15 @@ class OrderEventCursor(models.Model):
     caught_up_at = models.DateTimeField(_("journal read to the end"), null=True, blank=True)
     last_sweep_at = models.DateTimeField(_("last check of the order list"), null=True, blank=True)
     last_error = models.TextField(_("last import error"), blank=True)
+    taken_over_at = models.DateTimeField(
+        _("last taken over"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "When an import last took over from one that stopped without finishing (its worker died); it went on "
+            "from the last saved position of the journal."
+        ),
+    )
 
     class Meta:
         verbose_name = _("order import")

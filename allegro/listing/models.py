@@ -42,6 +42,12 @@ class ListingJob(models.Model):
     )
     created_at = models.DateTimeField(_("started"), auto_now_add=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    taken_over_at = models.DateTimeField(
+        _("last taken over"),
+        null=True,
+        blank=True,
+        help_text=_("When a run last took the job over from one that stopped without finishing (its worker died)."),
+    )
 
     class Meta:
         verbose_name = _("listing job")

@@ -151,6 +151,7 @@ def test_worker_killed_mid_mass_listing_the_job_finishes_with_one_offer_per_prod
 
     assert wait_until(finished, 120, every=1), (job.status, job.done, job.total, stack.log_text("worker"))
     assert job.status == ListingJob.Status.DONE and job.succeeded == 20, (job.status, job.succeeded, job.failed)
+    assert job.taken_over_at is not None  # the run after the kill took the dead run's lease over, and says so
     for product in products:
         on_allegro = emulator.get(f"state/offers?external_id={product.sku}")["offers"]
         assert len(on_allegro) == 1, (product.sku, on_allegro)

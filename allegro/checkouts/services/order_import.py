@@ -171,6 +171,7 @@ def _import_lease(account: AllegroAccount) -> Iterator[HeldLease]:
     try:
         with lease_hold(key=f"import:{account.pk}") as lease:
             if lease.taken_over:
+                OrderEventCursor.objects.filter(account=account).update(taken_over_at=timezone.now())
                 event_log(
                     kind=EventKind.ORDER,
                     action="order_import_taken_over",

@@ -754,6 +754,7 @@ def listing_job_run(*, job_id: int, threads: int | None = None, time_budget: flo
     try:
         with lease_hold(key=f"listing:{job.pk}") as lease:
             if lease.taken_over:
+                ListingJob.objects.filter(pk=job.pk).update(taken_over_at=timezone.now())
                 event_log(
                     kind=EventKind.OFFER,
                     action="listing_job_taken_over",

@@ -95,3 +95,13 @@ def test_staff_without_permission_cannot_backfill(client, django_user_model, imp
     user = django_user_model.objects.create_user("gosc", password="x", is_staff=True)
     client.force_login(user)
     assert client.get(reverse("admin:allegro_orders_backfill")).status_code == 403
+
+
+def test_import_status_says_when_an_import_was_taken_over(staff_client, imported, connected_account):
+    url = reverse("admin:allegro_ordereventcursor_changelist")
+    cursor = OrderEventCursor.objects.get()
+    assert "Ostatnie przejęcie" in staff_client.get(url).content.decode()
+    OrderEventCursor.objects.filter(pk=cursor.pk).update(taken_over_at="2026-12-04T10:15:00+01:00")
+    detail = staff_client.get(reverse("admin:allegro_ordereventcursor_change", args=[cursor.pk])).content.decode()
+    assert "4 grudnia 2026 10:15" in detail
+    assert "przerwanego importu" in detail  # the help text says what a take-over means

@@ -30,7 +30,7 @@ from allegro.checkouts.services.order_import import (
 )
 from allegro.checkouts.services.writeback import order_add_tracking
 from allegro.checkouts.tasks import shipment_send
-from allegro.core.models import Lease
+from allegro.core.models import EventLogEntry, Lease
 from allegro.integration.client import AllegroClient
 from orders.models import Order, OrderStatus
 from orders.selectors import orders_search
@@ -427,6 +427,7 @@ def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected
     Lease.objects.update_or_create(
         key=f"import:{connected_account.pk}", defaults={"owner": "dead", "expires_at": "2000-01-01T00:00:00Z"}
     )
+    assert OrderEventCursor.objects.get(account=connected_account).taken_over_at is None
     monkeypatch.setattr(order_import, "_import_one", real)
     order_import_new_events(account=connected_account)
     assert sorted(Order.objects.values_list("external_key", flat=True)) == sorted(
@@ -435,6 +436,12 @@ def test_worker_killed_mid_import_resumes_without_duplicates(emulator, connected
     product.refresh_from_db()
     assert product.stock == 4
     assert_invariants()
+    # The import's row says it was taken over from the dead one, and the event log says so too.
+    assert OrderEventCursor.objects.get(account=connected_account).taken_over_at is not None
+    assert EventLogEntry.objects.filter(account=connected_account, action="order_import_taken_over").count() == 1
+    # The next import holds a fresh lease: no second take-over is recorded.
+    order_import_new_events(account=connected_account)
+    assert EventLogEntry.objects.filter(account=connected_account, action="order_import_taken_over").count() == 1
 
 
 @pytest.mark.django_db(transaction=True)

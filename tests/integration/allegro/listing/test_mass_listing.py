@@ -402,6 +402,9 @@ def test_two_runs_of_one_job_at_once_list_each_product_once(tree, account, emula
     assert listing_job_run(job_id=again.pk) == "done"
     assert Lease.objects.get(key=lease_key).taken_over
     assert results(again)[late.sku][0] == LISTED
+    # The job's row says when it was taken over; the first job, never taken over, says nothing.
+    again.refresh_from_db()
+    assert again.taken_over_at is not None and job.taken_over_at is None
 
 
 def catalogue(emulator, ean: str) -> list[dict]:

@@ -165,6 +165,16 @@ def test_retry_and_cancel_buttons(panel, account, tree, emulator):  # noqa: F811
     assert retry.status == "done"
 
 
+def test_progress_page_says_when_a_run_was_taken_over(panel, account, tree):  # noqa: F811
+    root, _child, _other = tree
+    job = ListingJob.objects.create(account=account, category=root, total=1)
+    url = reverse("admin:allegro_listingjob_progress", args=[job.pk])
+    assert 'id="listing-taken-over"' not in panel.get(url).content.decode()
+    ListingJob.objects.filter(pk=job.pk).update(taken_over_at="2026-12-04T10:15:00+01:00")
+    html = panel.get(url).content.decode()
+    assert 'id="listing-taken-over"' in html and "Przejęte 4 grudnia 2026 10:15" in html
+
+
 def test_progress_page_queries_do_not_grow_with_items(panel, account, tree, django_assert_max_num_queries):  # noqa: F811
     root, _child, _other = tree
     products = [kettle(root, image=False) for _ in range(30)]
