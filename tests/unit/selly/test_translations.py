@@ -3,12 +3,12 @@
 English source), and the compiled ``django.mo`` is the one the ``.po`` gives.
 
 The check runs Django's own ``makemessages`` over a copy of the tree's layout (symlinks to the code, a copy of
-the catalogue), so the repository's files are never touched; it needs GNU gettext (``.ci/run`` installs it)."""
+the catalogue), so the repository's files are never touched, and reads the result with gettext's ``msgattrib``
+and ``msgcmp``; it needs GNU gettext (``.ci/run`` installs it)."""
 
 from __future__ import annotations
 
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -22,44 +22,24 @@ CATALOGUE = ROOT / "locale" / "pl" / "LC_MESSAGES"
 NOT_SCANNED = {".git", ".venv", "var", "locale", "allegro_emulator", "node_modules"}
 
 pytestmark = pytest.mark.skipif(
-    not (shutil.which("xgettext") and shutil.which("msgmerge") and shutil.which("msgfmt")),
-    reason="GNU gettext (xgettext, msgmerge, msgfmt) is not installed",
+    not all(shutil.which(tool) for tool in ("xgettext", "msgmerge", "msgfmt", "msgattrib", "msgcmp")),
+    reason="GNU gettext (xgettext, msgmerge, msgfmt, msgattrib, msgcmp) is not installed",
 )
 
 
-def _entries(po: str) -> list[tuple[list[str], str, list[str]]]:
-    """(flags, msgid, msgstrs) of each live entry of a .po text (obsolete ``#~`` entries and the header left out)."""
+def _gettext(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(list(args), capture_output=True, text=True, timeout=60)
 
-    def unquote(lines: list[str]) -> str:
-        return "".join(re.fullmatch(r'\s*"(.*)"\s*', line).group(1) for line in lines)
 
-    entries = []
-    for block in po.split("\n\n"):
-        lines = [line for line in block.strip().split("\n") if line and not line.startswith("#~")]
-        flags = [flag.strip() for line in lines if line.startswith("#,") for flag in line[2:].split(",")]
-        fields: dict[str, list[str]] = {}
-        current = None
-        for line in lines:
-            if line.startswith("#"):
-                continue
-            match = re.match(r"^(msgctxt|msgid_plural|msgid|msgstr(?:\[\d+\])?) (.*)$", line)
-            if match:
-                current = match.group(1)
-                fields[current] = [match.group(2)]
-            elif current:
-                fields[current].append(line)
-        if "msgid" not in fields:
-            continue
-        msgid = unquote(fields["msgid"])
-        if not msgid:
-            continue  # the header
-        msgstrs = [unquote(value) for key, value in fields.items() if key.startswith("msgstr")]
-        entries.append((flags, msgid, msgstrs))
-    return entries
+def _entries_with(attribute: str, po: Path) -> list[str]:
+    """The live entries of ``po`` that ``msgattrib --<attribute>`` selects (its header, always printed, left out)."""
+    selected = _gettext("msgattrib", f"--{attribute}", "--no-obsolete", "--no-wrap", str(po))
+    assert selected.returncode == 0, selected.stderr
+    return [block for block in selected.stdout.strip().split("\n\n")[1:] if block]
 
 
 @pytest.fixture(scope="module")
-def refreshed(tmp_path_factory) -> str:
+def refreshed(tmp_path_factory) -> Path:
     """The Polish catalogue as ``make messages`` would refresh it from today's code."""
     tree = tmp_path_factory.mktemp("messages")
     for entry in ROOT.iterdir():
@@ -76,41 +56,33 @@ def refreshed(tmp_path_factory) -> str:
         capture_output=True,
         timeout=120,
     )
-    return (tree / "locale" / "pl" / "LC_MESSAGES" / "django.po").read_text(encoding="utf-8")
+    return tree / "locale" / "pl" / "LC_MESSAGES" / "django.po"
 
 
 def test_every_marked_string_has_a_polish_text(refreshed):
-    untranslated = [msgid for _flags, msgid, msgstrs in _entries(refreshed) if not all(msgstrs)]
-    assert not untranslated, "no Polish text for: " + "; ".join(untranslated)
+    untranslated = _entries_with("untranslated", refreshed)
+    assert not untranslated, "no Polish text for:\n" + "\n".join(untranslated)
 
 
 def test_no_polish_text_is_fuzzy(refreshed):
-    fuzzy = [msgid for flags, msgid, _msgstrs in _entries(refreshed) if "fuzzy" in flags]
-    assert not fuzzy, "fuzzy (shown in English until checked): " + "; ".join(fuzzy)
+    fuzzy = _entries_with("only-fuzzy", refreshed)
+    assert not fuzzy, "fuzzy (shown in English until checked):\n" + "\n".join(fuzzy)
 
 
 def test_the_committed_catalogue_is_up_to_date_with_the_code(refreshed):
     """Every string of the code is in the committed ``.po`` (run ``make messages`` after adding some)."""
-    committed = {msgid for _flags, msgid, _msgstrs in _entries((CATALOGUE / "django.po").read_text(encoding="utf-8"))}
-    missing = [msgid for _flags, msgid, _msgstrs in _entries(refreshed) if msgid not in committed]
-    assert not missing, "not in locale/pl (run make messages): " + "; ".join(missing)
+    compared = _gettext(
+        "msgcmp",
+        "--no-fuzzy-matching",
+        "--use-untranslated",
+        "--use-fuzzy",
+        str(CATALOGUE / "django.po"),
+        str(refreshed),
+    )
+    assert compared.returncode == 0, "not in locale/pl (run make messages):\n" + compared.stderr
 
 
 def test_the_compiled_catalogue_matches_the_po(tmp_path):
     compiled = tmp_path / "django.mo"
     subprocess.run(["msgfmt", "-o", str(compiled), str(CATALOGUE / "django.po")], check=True, timeout=60)
     assert compiled.read_bytes() == (CATALOGUE / "django.mo").read_bytes(), "run make messages: django.mo is stale"
-
-
-def test_the_check_finds_an_untranslated_and_a_fuzzy_entry():
-    po = (
-        'msgid ""\nmsgstr ""\n"Language: pl\\n"\n\n'
-        'msgid "Offers"\nmsgstr "Oferty"\n\n'
-        'msgid "New string"\nmsgstr ""\n\n'
-        '#, fuzzy, python-format\n#| msgid "old %(n)s"\nmsgid "new %(n)s"\nmsgstr "stary %(n)s"\n\n'
-        'msgid "%(n)s offer"\nmsgid_plural "%(n)s offers"\nmsgstr[0] "%(n)s oferta"\nmsgstr[1] ""\nmsgstr[2] ""\n\n'
-        '#~ msgid "Gone"\n#~ msgstr ""\n'
-    )
-    entries = _entries(po)
-    assert [msgid for _f, msgid, strs in entries if not all(strs)] == ["New string", "%(n)s offer"]
-    assert [msgid for flags, msgid, _s in entries if "fuzzy" in flags] == ["new %(n)s"]
